@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Create the virtualenv and install the pinned dependencies (idempotent).
+set -euo pipefail
+PY="${1:-python3}"
+VENV="${2:-.venv}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
