@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 system:
 	@bash scripts/ensure-system.sh
 
-$(STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml scripts/install-venv.sh
+$(STAMP): $(wildcard requirements*.txt) setup.cfg pyproject.toml $(wildcard scripts/install-*.sh)
 	@bash scripts/install-venv.sh "$(PYTHON)" "$(VENV)"
 	@touch $(STAMP)
 

@@ -6,4 +6,11 @@ VENV="${2:-.venv}"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+# Face engines (biometrics/): pinned separately; some need --no-deps steps (docs/face.md).
+if [ -f requirements-face.txt ]; then
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-face.txt
+fi
+if [ -f scripts/install-face-extra.sh ]; then
+  bash scripts/install-face-extra.sh "$VENV"
+fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .

@@ -1,0 +1,1 @@
+"""Kiosk orchestration: state machine, effect runner, composition root, connectors, storage, CLI."""
