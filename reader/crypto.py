@@ -105,7 +105,7 @@ def aes_cbc_decrypt(key: bytes, data: bytes, iv: bytes = b"\x00" * 16) -> bytes:
 
 
 def aes_ecb_encrypt(key: bytes, block: bytes) -> bytes:
-    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - single-block IV derivation
+    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     return enc.update(block) + enc.finalize()
 
 
