@@ -1,0 +1,249 @@
+"""The chip read as an explicit list of steps (ICAO 9303-11 §4 access control; 9303-10 LDS; 9303-11 §5.1
+passive authentication).
+
+Mandatory steps raise on failure (no card, access denied, card removed, broken secure messaging); optional
+steps record their outcome in the result instead of aborting (a refused DG3, an absent DG11, a data group
+that does not parse).  Progress is reported through a callback with a stable :class:`Phase` enum.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from reader.access.bac import BACKeyInput, perform_bac
+from reader.errors import (
+    AccessDeniedError,
+    CardStatusError,
+    FileNotFoundOnCard,
+    NotICAOCardError,
+    ParseError,
+    SecurityStatusNotSatisfied,
+)
+from reader.filereader import READ_SIZE_LADDER, FileReader
+from reader.lds.files import EF_CARD_ACCESS, EF_COM, EF_SOD, dg
+from reader.report import (
+    AccessInfo,
+    FileResult,
+    FileStatus,
+    ProofCheck,
+    ReadStats,
+    Verdict,
+    compute_verdict,
+)
+from reader.session import CardSession
+from reader.transports.base import Transport
+
+if TYPE_CHECKING:
+    from reader.auth.passive import PassiveAuthResult
+    from reader.pki.trust import CSCAStore
+
+
+class Phase(enum.Enum):
+    """Stable progress phases (for a progress bar; values never change meaning)."""
+
+    CONNECT = "connect"
+    CARD_ACCESS = "card_access"
+    ACCESS_CONTROL = "access_control"
+    READ_FILES = "read_files"
+    PASSIVE_AUTH = "passive_auth"
+    CHIP_AUTH = "chip_auth"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    phase: Phase
+    file: str | None = None
+    done: int = 0
+    total: int = 0
+
+
+# Fingerprints and iris (DG3, DG4) need Terminal Authentication keys only the police hold; the kiosk never
+# asks for them unless told to (integrations.md: "never DG3").
+DEFAULT_EXCLUDED_DGS = frozenset({3, 4})
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """What to read and how to open the chip."""
+
+    bac_key: BACKeyInput | None = None
+    data_groups: tuple[int, ...] | None = None  # None: those listed in EF.COM and the SOD, minus DG3/DG4
+    trust: CSCAStore | None = None
+    at: datetime | None = None  # time for certificate validity; now by default
+    read_sizes: tuple[int, ...] = READ_SIZE_LADDER
+
+    def __repr__(self) -> str:
+        return f"ReadRequest(data_groups={self.data_groups})"
+
+
+@dataclass
+class ChipReadResult:
+    """Everything one read produced.  ``raw`` holds the files as read (for hashing and dumps)."""
+
+    access: AccessInfo
+    raw: dict[str, bytes]
+    files: dict[str, FileResult]
+    passive_auth: PassiveAuthResult | None
+    proofs: list[ProofCheck]
+    verdict: Verdict
+    reasons: list[str]
+    stats: ReadStats
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # raw holds personal data
+        return f"ChipReadResult(verdict={self.verdict.value}, files={sorted(self.raw)})"
+
+    def data_group(self, number: int) -> bytes | None:
+        return self.raw.get(f"DG{number}")
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class ChipReader:
+    """Runs the read steps over one transport."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        progress: ProgressCallback | None = None,
+        rng: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.session = CardSession(transport)
+        self._progress = progress
+        self._rng = rng
+
+    def _emit(self, phase: Phase, file: str | None = None, done: int = 0, total: int = 0) -> None:
+        if self._progress is not None:
+            self._progress(Progress(phase, file, done, total))
+
+    def read(self, request: ReadRequest) -> ChipReadResult:
+        t_wall, t_cpu = time.perf_counter(), time.process_time()
+        reader = FileReader(
+            self.session,
+            ladder=request.read_sizes,
+            progress=lambda name, done, total: self._emit(Phase.READ_FILES, name, done, total),
+        )
+        raw: dict[str, bytes] = {}
+        files: dict[str, FileResult] = {}
+
+        self._emit(Phase.CARD_ACCESS)
+        card_access = self._read_optional(reader, EF_CARD_ACCESS.name, lambda: reader.read_ef(EF_CARD_ACCESS))
+        if card_access is not None:
+            raw[EF_CARD_ACCESS.name] = card_access
+            files[EF_CARD_ACCESS.name] = FileResult(EF_CARD_ACCESS.name, FileStatus.READ, len(card_access))
+        else:
+            files[EF_CARD_ACCESS.name] = FileResult(EF_CARD_ACCESS.name, FileStatus.ABSENT)
+
+        try:
+            reader.select_application()
+        except FileNotFoundOnCard as exc:
+            raise NotICAOCardError("the card has no ICAO eMRTD application") from exc
+
+        self._emit(Phase.ACCESS_CONTROL)
+        access = self._access_control(request)
+
+        self._emit(Phase.READ_FILES)
+        self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files)
+        self._read_file(reader, EF_SOD.name, lambda: reader.read_ef(EF_SOD), raw, files)
+        for number in self._data_groups_to_read(request, raw):
+            ef = dg(number)
+            self._read_file(reader, ef.name, lambda ef=ef: reader.read_ef(ef), raw, files)  # type: ignore[misc]
+
+        self._emit(Phase.PASSIVE_AUTH)
+        pa = self._passive_auth(request, raw)
+        proofs: list[ProofCheck] = []
+        verdict, reasons = compute_verdict(pa, proofs)
+        self._emit(Phase.DONE)
+        s = self.session.stats
+        stats = ReadStats(
+            s.apdus, s.bytes_in, s.bytes_out,
+            (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000,
+        )  # fmt: skip
+        return ChipReadResult(access, raw, files, pa, proofs, verdict, reasons, stats)
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _access_control(self, request: ReadRequest) -> AccessInfo:
+        if request.bac_key is None:
+            raise AccessDeniedError("no access key given")
+        sm = perform_bac(self.session, request.bac_key, rng=self._rng)
+        self.session.start_secure_messaging(sm)
+        return AccessInfo("BAC", protocol="BAC-3DES")
+
+    @staticmethod
+    def _read_optional(reader: FileReader, name: str, read: Callable[[], bytes]) -> bytes | None:
+        try:
+            return read()
+        except (CardStatusError, ParseError):
+            return None
+
+    @staticmethod
+    def _read_file(
+        reader: FileReader,
+        name: str,
+        read: Callable[[], bytes],
+        raw: dict[str, bytes],
+        files: dict[str, FileResult],
+    ) -> None:
+        try:
+            content = read()
+        except SecurityStatusNotSatisfied as exc:
+            files[name] = FileResult(name, FileStatus.REFUSED, sw=exc.sw, reason="access rights not granted")
+            return
+        except FileNotFoundOnCard as exc:
+            files[name] = FileResult(name, FileStatus.ABSENT, sw=exc.sw)
+            return
+        raw[name] = content
+        files[name] = FileResult(name, FileStatus.READ, len(content))
+
+    @staticmethod
+    def _data_groups_to_read(request: ReadRequest, raw: Mapping[str, bytes]) -> Iterable[int]:
+        if request.data_groups is not None:
+            return sorted(set(request.data_groups))
+        wanted: set[int] = set()
+        if EF_COM.name in raw:
+            from reader.lds.com import parse_com
+
+            try:
+                wanted |= set(parse_com(raw[EF_COM.name]).data_groups)
+            except ParseError:
+                pass
+        if EF_SOD.name in raw:
+            from reader.lds.sod import SOD
+
+            try:
+                wanted |= set(SOD.from_bytes(raw[EF_SOD.name]).dg_hashes)
+            except ParseError:
+                pass
+        return sorted(wanted - DEFAULT_EXCLUDED_DGS)
+
+    @staticmethod
+    def _passive_auth(request: ReadRequest, raw: Mapping[str, bytes]) -> PassiveAuthResult:
+        from reader.auth.passive import passive_authenticate
+        from reader.pki.trust import CSCAStore
+
+        dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
+        store = request.trust if request.trust is not None else CSCAStore()
+        return passive_authenticate(
+            raw.get(EF_SOD.name, b""), dgs, store, at=request.at or datetime.now(UTC)
+        )
+
+
+def result_summary(result: ChipReadResult) -> dict[str, Any]:
+    """The chip-level part of the JSON report (no personal data)."""
+    return {
+        "verdict": result.verdict.value,
+        "reasons": list(result.reasons),
+        "access": result.access.to_dict(),
+        "files": {name: f.to_dict() for name, f in result.files.items()},
+        "stats": result.stats.to_dict(),
+    }
