@@ -164,6 +164,8 @@ class CardOS:
             response = self._dispatch(command)
             if self.state.sm is sm:
                 response = sm.protect_response(response)
+                if len(response.data) > self.behaviour.max_response:  # the card's buffer holds the wire form
+                    return ResponseAPDU(b"", 0x6700).to_bytes()
             return response.to_bytes()
         if sm is not None:
             self.state.sm = None  # a plain command ends the secure-messaging session
