@@ -1,0 +1,54 @@
+"""The verdict table (reader/report.py): the only place that may say 'authentic'."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import pytest
+
+from reader.report import AntiCloneMethod, ProofCheck, ProofResult, Verdict, compute_verdict
+
+
+class _PA(enum.Enum):
+    PASSED = "passed"
+    CSCA_UNKNOWN = "csca_unknown"
+    FAILED = "failed"
+
+
+@dataclass
+class _PAResult:
+    result: _PA
+    reasons: list[str] = field(default_factory=list)
+
+
+CA_OK = ProofCheck(AntiCloneMethod.CA, ProofResult.PASSED, key_covered_by_sod=True)
+AA_OK = ProofCheck(AntiCloneMethod.AA, ProofResult.PASSED, key_covered_by_sod=True)
+CA_FAIL = ProofCheck(AntiCloneMethod.CA, ProofResult.FAILED, reason="wrong key")
+CA_UNCOVERED = ProofCheck(AntiCloneMethod.CA, ProofResult.PASSED, key_covered_by_sod=False)
+
+
+@pytest.mark.parametrize(
+    ("pa", "proofs", "verdict", "reasons"),
+    [
+        (_PAResult(_PA.PASSED), [CA_OK], Verdict.AUTHENTIC, []),
+        (_PAResult(_PA.PASSED), [AA_OK], Verdict.AUTHENTIC, []),
+        (_PAResult(_PA.PASSED), [], Verdict.INCONCLUSIVE, ["NO_ANTICLONE_PROOF"]),
+        (_PAResult(_PA.CSCA_UNKNOWN), [CA_OK], Verdict.INCONCLUSIVE, ["CSCA_UNKNOWN"]),
+        (_PAResult(_PA.CSCA_UNKNOWN), [], Verdict.INCONCLUSIVE, ["CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"]),
+        (_PAResult(_PA.FAILED, ["DG2_HASH_MISMATCH"]), [CA_OK], Verdict.NOT_AUTHENTIC, ["DG2_HASH_MISMATCH"]),
+        (_PAResult(_PA.FAILED), [], Verdict.NOT_AUTHENTIC, ["PA_FAILED"]),
+        (_PAResult(_PA.PASSED), [CA_FAIL, AA_OK], Verdict.NOT_AUTHENTIC, ["CA_FAILED"]),
+        (
+            _PAResult(_PA.PASSED),
+            [CA_UNCOVERED],
+            Verdict.INCONCLUSIVE,
+            ["CA_KEY_NOT_COVERED_BY_SOD", "NO_ANTICLONE_PROOF"],
+        ),
+        (None, [CA_OK], Verdict.INCONCLUSIVE, ["PA_NOT_PERFORMED"]),
+    ],
+)
+def test_verdict_table(
+    pa: _PAResult | None, proofs: list[ProofCheck], verdict: Verdict, reasons: list[str]
+) -> None:
+    assert compute_verdict(pa, proofs) == (verdict, reasons)
