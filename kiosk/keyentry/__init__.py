@@ -1,4 +1,4 @@
-"""Access-key entry: the card's QR code, the MRZ, or the typed 12-digit ID and birth date (cccd-chip.md §2, §5).
+"""Access-key entry: the QR code, the MRZ, or the typed 12-digit ID and birth date (cccd-chip.md §2, §5).
 
 Public API::
 

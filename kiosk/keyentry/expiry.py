@@ -69,7 +69,9 @@ def _issue_breakpoints(birth: date, start: date, end: date) -> list[date]:
     return sorted(p for p in points if start <= p <= end)
 
 
-def expiry_candidates(birth: date, issue: date | None = None, *, today: date | None = None) -> tuple[str, ...]:
+def expiry_candidates(
+    birth: date, issue: date | None = None, *, today: date | None = None
+) -> tuple[str, ...]:
     """``YYMMDD`` expiry values to try for BAC, most likely first.
 
     With the issue date, the rule gives the answer (the neighbouring milestones follow as fallbacks in

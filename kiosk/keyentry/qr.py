@@ -48,7 +48,7 @@ def decode_qr_bytes(data: bytes | str) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise QRFormatError(
-                "the QR payload is not valid UTF-8 (a scanner in keyboard mode may mangle it; use serial mode)"
+                "the QR payload is not valid UTF-8 (a keyboard-mode scanner may mangle it; use serial mode)"
             ) from None
     else:
         text = data
