@@ -1,0 +1,225 @@
+"""Composition of a chip read for the command line and the kiosk: key input, transport, trust store,
+the read itself, and the translation of every failure into a clear message and exit code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reader.access.bac import BACKeyInput
+from reader.engine import ChipReader, ChipReadResult, ReadRequest
+from reader.errors import (
+    AccessDeniedError,
+    CardRemovedError,
+    CardStatusError,
+    NoCardError,
+    NoReaderError,
+    NotICAOCardError,
+    ParseError,
+    ProtocolError,
+    SecureMessagingError,
+    TransportError,
+)
+from reader.lds.mrz import check_digit
+from reader.transports.base import Transport
+
+EXIT_CODES: dict[str, int] = {
+    "ok": 0,
+    "usage": 2,
+    "access_denied": 3,
+    "no_reader": 4,
+    "no_card": 5,
+    "card_removed": 6,
+    "not_icao": 7,
+    "card_error": 8,
+    "transport": 9,
+}
+
+MESSAGES: dict[str, str] = {
+    "access_denied": "the card refused the access key — check the ID number, birth date and expiry",
+    "no_reader": "no card reader is available",
+    "no_card": "no card on the reader — place the card flat on the reader and keep it still",
+    "card_removed": "the card was removed during the read — place it again and keep it still until the end",
+    "not_icao": "this card has no ICAO chip application — it is not a chip ID card",
+    "card_error": "the card answered in a way the reader cannot accept; the read was stopped",
+    "transport": "the link to the card failed; place the card again",
+}
+
+
+class KeyInputError(ValueError):
+    """The access-key input is malformed (the message says which part)."""
+
+
+class ChipReadError(Exception):
+    """A read that could not complete; ``kind`` is a key of :data:`EXIT_CODES`."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        self.kind = kind
+        self.message = MESSAGES[kind] + (f" ({detail})" if detail else "")
+        self.exit_code = EXIT_CODES[kind]
+        super().__init__(self.message)
+
+
+def _yymmdd(value: str | None, what: str) -> str:
+    if value is None or len(value) != 6 or not value.isdigit():
+        raise KeyInputError(f"{what} must be 6 digits YYMMDD")
+    return value
+
+
+def bac_key_from_mrz(text: str) -> BACKeyInput:
+    """BAC inputs from a TD1 (3 × 30) or TD3 (2 × 44) MRZ, with their check digits verified."""
+    text = text.replace("\\n", "\n")
+    lines = [ln.strip().upper().replace(" ", "") for ln in text.splitlines() if ln.strip()]
+    if len(lines) == 1 and len(lines[0]) in (90, 88):
+        size = 30 if len(lines[0]) == 90 else 44
+        lines = [lines[0][i : i + size] for i in range(0, len(lines[0]), size)]
+    if [len(x) for x in lines] == [30, 30, 30]:
+        doc, doc_cd, dob_line = lines[0][5:14], lines[0][14], lines[1]
+    elif [len(x) for x in lines] == [44, 44]:
+        doc, doc_cd, dob_line = lines[1][0:9], lines[1][9], lines[1][13:]
+    else:
+        raise KeyInputError("the MRZ must be 3 lines of 30 characters (ID card) or 2 lines of 44")
+    dob, dob_cd, expiry, exp_cd = dob_line[0:6], dob_line[6], dob_line[8:14], dob_line[14]
+    try:
+        checks = {
+            "document number": check_digit(doc) == doc_cd,
+            "birth date": check_digit(dob) == dob_cd,
+            "expiry date": check_digit(expiry) == exp_cd,
+        }
+    except ParseError:
+        raise KeyInputError("the MRZ contains characters that are not allowed") from None
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise KeyInputError(
+            f"the MRZ check digit of the {', '.join(bad)} does not match — check the characters"
+        )
+    return BACKeyInput(doc, _yymmdd(dob, "birth date"), _yymmdd(expiry, "expiry date"))
+
+
+def bac_key_from_args(
+    mrz: str | None, id_number: str | None, dob: str | None, expiry: str | None
+) -> BACKeyInput:
+    if mrz:
+        return bac_key_from_mrz(mrz)
+    if id_number is None:
+        raise KeyInputError("give either --mrz or --id with --dob and --expiry")
+    if len(id_number) != 12 or not id_number.isdigit():
+        raise KeyInputError("the personal ID must have exactly 12 digits")
+    return BACKeyInput.from_cccd(id_number, _yymmdd(dob, "--dob"), _yymmdd(expiry, "--expiry"))
+
+
+@dataclass
+class ReadOutcome:
+    result: ChipReadResult
+    report: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"ReadOutcome({self.result!r})"
+
+
+def open_transport(reader_name: str) -> Transport:
+    from kiosk.readerprofiles import profile_for
+    from reader.transports.pcsc import PCSCTransport
+
+    return PCSCTransport(reader_name, extended_length=profile_for(reader_name).extended_length)
+
+
+def read_with_transport(transport: Transport, key: BACKeyInput, trust: Any, notes: list[str]) -> ReadOutcome:
+    """Run the read; every failure becomes a :class:`ChipReadError`."""
+    from kiosk.chipreport import build_report
+
+    try:
+        result = ChipReader(transport).read(ReadRequest(bac_key=key, trust=trust))
+    except AccessDeniedError:
+        raise ChipReadError("access_denied") from None
+    except CardRemovedError:
+        raise ChipReadError("card_removed") from None
+    except NoCardError:
+        raise ChipReadError("no_card") from None
+    except NotICAOCardError:
+        raise ChipReadError("not_icao") from None
+    except (SecureMessagingError, ProtocolError, CardStatusError) as exc:
+        raise ChipReadError("card_error", str(exc)) from None
+    except TransportError as exc:
+        raise ChipReadError("transport", str(exc)) from None
+    finally:
+        transport.close()
+    return ReadOutcome(result, build_report(result, notes))
+
+
+def read_card(
+    *, reader_name: str | None, sim_profile: str | None, key: BACKeyInput, trust_dir: Path | None
+) -> ReadOutcome:
+    """Read from a PC/SC reader, or from a simulated card in-process (trusting its test CSCA)."""
+    from reader.pki.trust import CSCAStore
+
+    notes: list[str] = []
+    store = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
+    if trust_dir:
+        notes.append(f"trust store: {trust_dir}")
+    if sim_profile is not None:
+        from sims.personalize import card_image
+
+        from reader.transports import CallableTransport
+
+        image = card_image(sim_profile)
+        image.add_test_csca_to(store)
+        notes.append(f"simulated card '{sim_profile}': its test CSCA is trusted for this read")
+        transport: Transport = CallableTransport(image.new_card().execute, name=f"sim:{sim_profile}")
+    else:
+        assert reader_name is not None
+        try:
+            transport = open_transport(reader_name)
+        except NoReaderError as exc:
+            raise ChipReadError("no_reader", str(exc)) from None
+        except NoCardError:
+            raise ChipReadError("no_card") from None
+    return read_with_transport(transport, key, store, notes)
+
+
+def save_dump(raw: dict[str, bytes], directory: Path) -> None:
+    """One raw file per EF, named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``DG1`` … (mode 0600)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in raw.items():
+        path = directory / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+
+
+def write_photo(raw: dict[str, bytes], path: Path) -> bool:
+    from kiosk.chipreport import extract_photo
+
+    photo = extract_photo(raw)
+    if photo is None:
+        return False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(photo)
+    return True
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """A short human-readable report."""
+    doc = report.get("document", {})
+    personal = doc.get("personal") or {}
+    reasons = f"  ({', '.join(report['reasons'])})" if report["reasons"] else ""
+    lines = [
+        f"verdict:        {report['verdict']}{reasons}",
+        f"access:         {report['access']['method']}",
+        f"passive auth:   {report['checks']['passive_auth']['result']}",
+        f"ID number:      {doc.get('id_number') or '-'}",
+        f"name:           {personal.get('full_name') or '-'}",
+        f"birth date:     {personal.get('date_of_birth') or '-'}",
+    ]
+    photo = doc.get("photo")
+    if photo:
+        size = f"{photo['width']}×{photo['height']}"
+        lines.append(f"photo:          {photo['format']} {size}, {photo['bytes']} bytes")
+    s = report["stats"]
+    link = f"{s['apdus']} APDUs, {s['bytes_in']} B in, {s['bytes_out']} B out, {s['elapsed_ms']} ms"
+    lines.append(f"link:           {link}")
+    lines += [f"note:           {n}" for n in report.get("notes", [])]
+    return "\n".join(lines)

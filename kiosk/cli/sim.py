@@ -1,0 +1,84 @@
+"""``cccd sim profiles | show NAME | serve``: the simulated card."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    sim = sub.add_parser("sim", help="the simulated card")
+    simsub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+
+    p = simsub.add_parser("profiles", help="list the ready-made card profiles")
+    p.set_defaults(func=cmd_profiles)
+
+    p = simsub.add_parser("show", help="print what is printed on a profile's card")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = simsub.add_parser("serve", help="put a simulated card on the vpcd virtual reader until stopped")
+    p.add_argument("--profile", default="default")
+    p.add_argument("--slot", type=int, default=0, help="vpcd slot: 0 = 'Virtual PCD 00 00', 1 = '... 00 01'")
+    p.add_argument("--remove-after", type=int, metavar="N", help="remove the card after N APDUs")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from sims.profile import list_profiles, load_profile
+
+    for name in list_profiles():
+        print(f"{name}\t{load_profile(name).description}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sims.profile import load_profile
+
+    try:
+        printed = load_profile(args.name).printed_card()
+    except (KeyError, FileNotFoundError, ValueError) as exc:
+        print(f"error: unknown profile {args.name!r} ({exc})", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(printed, ensure_ascii=False, indent=2))
+    else:
+        for key, value in printed.items():
+            if isinstance(value, list):
+                print(f"{key}:")
+                for line in value:
+                    print(f"    {line}")
+            else:
+                print(f"{key}: {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sims.personalize import card_image
+
+    from sims.vpcd import VPCDBridge
+
+    card = card_image(args.profile).new_card()
+    bridge = VPCDBridge(card, slot=args.slot, remove_after=args.remove_after)
+
+    def _stop(signum: int, frame: Any) -> None:
+        bridge.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        bridge.connect()
+    except OSError as exc:
+        print(
+            f"error: cannot reach the vpcd driver on port {bridge.port} ({exc}); is pcscd running?",
+            file=sys.stderr,
+        )
+        return 4
+    print(f"card '{args.profile}' is on 'Virtual PCD 00 {args.slot:02d}'; Ctrl-C removes it", flush=True)
+    bridge.serve_forever()
+    print(f"card removed after {bridge.apdus} APDUs", flush=True)
+    return 0
