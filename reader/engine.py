@@ -233,9 +233,7 @@ class ChipReader:
 
         dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
         store = request.trust if request.trust is not None else CSCAStore()
-        return passive_authenticate(
-            raw.get(EF_SOD.name, b""), dgs, store, at=request.at or datetime.now(UTC)
-        )
+        return passive_authenticate(raw.get(EF_SOD.name, b""), dgs, store, at=request.at or datetime.now(UTC))
 
 
 def result_summary(result: ChipReadResult) -> dict[str, Any]:

@@ -70,9 +70,7 @@ def external_authenticate_data(
     return e_ifd + crypto.retail_mac(k_mac, e_ifd)
 
 
-def open_card_response(
-    k_enc: bytes, k_mac: bytes, response: bytes, rnd_icc: bytes, rnd_ifd: bytes
-) -> bytes:
+def open_card_response(k_enc: bytes, k_mac: bytes, response: bytes, rnd_icc: bytes, rnd_ifd: bytes) -> bytes:
     """Check the card's E_ICC ‖ M_ICC and return k_icc (ICAO 9303-11 §4.3.3.2).
 
     MAC first, in constant time; then the echoed challenges.  :class:`AccessDeniedError` on any mismatch.

@@ -35,14 +35,10 @@ _DG_TAGS = {
     9: 0x69, 10: 0x6A, 11: 0x6B, 12: 0x6C, 13: 0x6D, 14: 0x6E, 15: 0x6F, 16: 0x70,
 }  # fmt: skip
 
-DATA_GROUPS: dict[int, EFInfo] = {
-    n: EFInfo(f"DG{n}", 0x0100 + n, n, tag) for n, tag in _DG_TAGS.items()
-}
+DATA_GROUPS: dict[int, EFInfo] = {n: EFInfo(f"DG{n}", 0x0100 + n, n, tag) for n, tag in _DG_TAGS.items()}
 TAG_TO_DG: dict[int, int] = {tag: n for n, tag in _DG_TAGS.items()}
 
-BY_NAME: dict[str, EFInfo] = {
-    ef.name: ef for ef in (EF_CARD_ACCESS, EF_COM, EF_SOD, *DATA_GROUPS.values())
-}
+BY_NAME: dict[str, EFInfo] = {ef.name: ef for ef in (EF_CARD_ACCESS, EF_COM, EF_SOD, *DATA_GROUPS.values())}
 
 
 def dg(number: int) -> EFInfo:
