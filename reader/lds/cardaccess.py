@@ -11,7 +11,7 @@ and the decoders of PACE and Chip Authentication protocol OIDs.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from reader import tlv
@@ -245,7 +245,7 @@ class PACEInfo:
     protocol: str
     version: int
     parameter_id: int | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
     @property
     def pace(self) -> PACEProtocol:
@@ -261,9 +261,9 @@ class PACEDomainParameterInfo:
 
     protocol: str
     algorithm: str
-    domain_parameter: bytes
+    domain_parameter: bytes = field(repr=False)
     parameter_id: int | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +273,7 @@ class ChipAuthenticationInfo:
     protocol: str
     version: int
     key_id: int | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
     @property
     def ca(self) -> CAProtocol:
@@ -286,9 +286,9 @@ class ChipAuthenticationDomainParameterInfo:
 
     protocol: str
     algorithm: str
-    domain_parameter: bytes
+    domain_parameter: bytes = field(repr=False)
     key_id: int | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +297,9 @@ class ChipAuthenticationPublicKeyInfo:
     keyId INTEGER OPTIONAL }`` (§9.2.6).  The SubjectPublicKeyInfo is kept as raw DER."""
 
     protocol: str
-    subject_public_key_info: bytes
+    subject_public_key_info: bytes = field(repr=False)
     key_id: int | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
     @property
     def key_agreement(self) -> KeyAgreement:
@@ -313,7 +313,7 @@ class TerminalAuthenticationInfo:
     protocol: str
     version: int
     ef_cvca: bytes | None
-    raw: bytes
+    raw: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +323,7 @@ class ActiveAuthenticationInfo:
     protocol: str
     version: int
     signature_algorithm: str
-    raw: bytes
+    raw: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +331,7 @@ class UnknownSecurityInfo:
     """A SecurityInfo whose protocol this reader does not know, kept raw."""
 
     protocol: str
-    raw: bytes
+    raw: bytes = field(repr=False)
 
 
 SecurityInfo = (
@@ -346,7 +346,7 @@ class SecurityInfos:
     """A parsed ``SecurityInfos`` set, in card order, with typed views."""
 
     infos: tuple[SecurityInfo, ...]
-    raw: bytes
+    raw: bytes = field(repr=False)
 
     def __repr__(self) -> str:
         return f"SecurityInfos({', '.join(oid_name(i.protocol) for i in self.infos)})"
