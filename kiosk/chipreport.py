@@ -48,6 +48,9 @@ def _personal_section(raw: dict[str, bytes], reasons: list[str]) -> dict[str, An
     return personal
 
 
+_FORMAT_NAMES = {"JPEG": "jpeg", "JPEG2000": "jpeg2000", "JPEG2000_CODESTREAM": "jpeg2000"}
+
+
 def _photo_section(raw: dict[str, bytes], reasons: list[str]) -> dict[str, Any] | None:
     from reader.lds.dg2 import parse_dg2
 
@@ -62,7 +65,14 @@ def _photo_section(raw: dict[str, bytes], reasons: list[str]) -> dict[str, Any] 
         reasons.append("DG2_NO_IMAGE")
         return None
     img = images[0]
-    return {"format": img.format.value, "width": img.width, "height": img.height, "bytes": len(img.data)}
+    return {
+        "format": _FORMAT_NAMES.get(img.image_format.name, "unknown"),
+        "mime_type": img.image_format.mime_type,
+        "width": img.width,
+        "height": img.height,
+        "bytes": len(img.image),
+        "container": img.record_format,
+    }
 
 
 def extract_photo(raw: dict[str, bytes]) -> bytes | None:
@@ -75,7 +85,7 @@ def extract_photo(raw: dict[str, bytes]) -> bytes | None:
         images = parse_dg2(raw["DG2"]).images
     except ParseError:
         return None
-    return images[0].data if images else None
+    return images[0].image if images else None
 
 
 def build_report(result: ChipReadResult, notes: list[str]) -> dict[str, Any]:

@@ -71,6 +71,7 @@ class CardBehaviour:
     extended_length: bool = True
     max_response: int = 65536
     bac_enabled: bool = True
+    lds_application: bool = True  # False: some other contactless card (a bank card, a transit card)
 
 
 @dataclass
@@ -196,7 +197,7 @@ class CardOS:
     def _select(self, command: CommandAPDU) -> ResponseAPDU:
         p1 = command.p1
         if p1 == 0x04:  # by DF name
-            if command.data != LDS1_AID:
+            if command.data != LDS1_AID or not self.behaviour.lds_application:
                 raise StatusWord(0x6A82)
             self.state.df, self.state.ef = "LDS1", None
             return ResponseAPDU(b"", 0x9000)

@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -25,6 +26,12 @@ def register(sub: Any) -> None:
     p.add_argument("--profile", default="default")
     p.add_argument("--slot", type=int, default=0, help="vpcd slot: 0 = 'Virtual PCD 00 00', 1 = '... 00 01'")
     p.add_argument("--remove-after", type=int, metavar="N", help="remove the card after N APDUs")
+    p.add_argument(
+        "--export-trust",
+        type=Path,
+        metavar="DIR",
+        help="write the card's test CSCA there (for `read --trust`)",
+    )
     p.set_defaults(func=cmd_serve)
 
 
@@ -59,10 +66,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from sims.personalize import card_image
-
     from sims.vpcd import VPCDBridge
 
-    card = card_image(args.profile).new_card()
+    image = card_image(args.profile)
+    if args.export_trust:
+        image.pki.export_folder(args.export_trust, include_crl=False)
+    card = image.new_card()
     bridge = VPCDBridge(card, slot=args.slot, remove_after=args.remove_after)
 
     def _stop(signum: int, frame: Any) -> None:
