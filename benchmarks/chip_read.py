@@ -37,7 +37,7 @@ class _TimedCard:
 
 def _summary(label: str, rows: list[dict[str, Any]]) -> None:
     def med(key: str) -> float:
-        return statistics.median(r[key] for r in rows)
+        return float(statistics.median(float(r[key]) for r in rows))
 
     r0 = rows[0]
     print(

@@ -12,6 +12,7 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from reader import crypto
 from reader.apdu import CommandAPDU
@@ -89,12 +90,13 @@ def open_card_response(k_enc: bytes, k_mac: bytes, response: bytes, rnd_icc: byt
 GET_CHALLENGE = CommandAPDU(0x00, 0x84, 0x00, 0x00, ne=8)
 
 
-class _Sender:  # the slice of CardSession that BAC needs
-    def send(self, command: CommandAPDU, what: str) -> bytes:  # pragma: no cover - protocol only
-        raise NotImplementedError
+class Sender(Protocol):
+    """The slice of :class:`reader.session.CardSession` that BAC needs."""
+
+    def send(self, command: CommandAPDU, what: str) -> bytes: ...
 
 
-def perform_bac(session: _Sender, key: BACKeyInput, *, rng: Random = os.urandom) -> SecureMessaging:
+def perform_bac(session: Sender, key: BACKeyInput, *, rng: Random = os.urandom) -> SecureMessaging:
     """Run BAC over ``session`` (plain) and return the 3DES secure-messaging state.
 
     Raises :class:`AccessDeniedError` when the card refuses the key.
