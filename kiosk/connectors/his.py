@@ -1,0 +1,44 @@
+"""Hospital → a plain JSON webhook for HIS that do not speak FHIR.
+
+Field names follow the Ministry of Health data standard QĐ 130/QĐ-BYT (as amended by QĐ 4750/QĐ-BYT):
+``HO_TEN``, ``SO_CCCD``, ``NGAY_SINH`` (``yyyyMMdd0000``), ``GIOI_TINH`` (1 male, 2 female, 3 unknown),
+``DIA_CHI``, plus the nationality and ethnicity as names (the kiosk does not hold the code tables) and
+the arrival time ``THOI_GIAN_DEN`` (``yyyyMMddHHmm``, Vietnam time).  Only forwarded fields appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
+
+VIETNAM = timezone(timedelta(hours=7))
+
+
+def his_patient(subject: Mapping[str, Any], arrived: str, facility_code: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "full_name" in subject:
+        out["HO_TEN"] = subject["full_name"]
+    if "id_number" in subject:
+        out["SO_CCCD"] = subject["id_number"]
+    if "birth_date" in subject:
+        out["NGAY_SINH"] = subject["birth_date"].replace("-", "") + "0000"
+    if "sex" in subject:
+        out["GIOI_TINH"] = {"M": 1, "F": 2}.get(subject["sex"], 3)
+    for key, name in (("nationality", "QUOC_TICH"), ("ethnicity", "DAN_TOC"), ("address", "DIA_CHI")):
+        if key in subject:
+            out[name] = subject[key]
+    when = datetime.fromisoformat(arrived.replace("Z", "+00:00")).astimezone(VIETNAM)
+    out["THOI_GIAN_DEN"] = when.strftime("%Y%m%d%H%M")
+    if facility_code:
+        out["MA_CSKCB"] = facility_code
+    return out
+
+
+class HisWebhookConnector(HttpConnector):
+    def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
+        patient = his_patient(subject_fields(ctx.record), ctx.record["times"]["started"],
+                              self.profile.service.get("facility_code"))  # fmt: skip
+        return self.post_envelope(ctx, "cccd.hospital.registration", {"patient": patient})

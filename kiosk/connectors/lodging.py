@@ -1,0 +1,81 @@
+"""Lodging → the guest residence declaration (Law on Residence 2020 Art. 30; Circular 55/2021).
+
+Per guest: full name, personal ID number, reason for stay, period of stay, lodging address; due by 23:00
+on the arrival day, or 08:00 the next day for arrivals after 23:00.  No face data ever goes to a hotel.
+The stay details come from the kiosk's service step (``record["service"]``: ``arrival``, ``departure``,
+``reason``, ``room``); the establishment's name and address from the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
+from kiosk.connectors.his import VIETNAM
+from reader.lds.mrz import mask_id
+
+
+@dataclass(frozen=True, slots=True)
+class GuestDeclaration:
+    verification_id: str
+    full_name: str
+    id_number: str
+    birth_date: str | None
+    nationality: str | None
+    reason: str
+    arrival: str  # ISO 8601, Vietnam time
+    departure: str | None
+    room: str | None
+    establishment_name: str
+    establishment_address: str
+    declaration_due: str  # ISO 8601, Vietnam time
+
+    def __repr__(self) -> str:
+        return f"GuestDeclaration(id={mask_id(self.id_number)}, <personal data hidden>)"
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+COLUMNS = tuple(GuestDeclaration.__dataclass_fields__)
+
+
+def declaration_due(arrival: datetime) -> datetime:
+    """23:00 on the arrival day; 08:00 the next day when the guest arrives after 23:00 (Circular 55/2021)."""
+    local = arrival.astimezone(VIETNAM)
+    if local.time() >= time(23, 0):
+        return datetime.combine(local.date() + timedelta(days=1), time(8, 0), VIETNAM)
+    return datetime.combine(local.date(), time(23, 0), VIETNAM)
+
+
+def guest_declaration(record: Mapping[str, Any], service: Mapping[str, str]) -> GuestDeclaration | None:
+    """The declaration for a verified record (``None`` when the record carries no verified identity)."""
+    subject = subject_fields(record)
+    if record.get("status") != "verified" or "id_number" not in subject or "full_name" not in subject:
+        return None
+    stay: Mapping[str, Any] = record.get("service") or {}
+    when = str(stay.get("arrival") or record["times"]["completed"])
+    arrived = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if arrived.tzinfo is None:
+        arrived = arrived.replace(tzinfo=VIETNAM)
+    return GuestDeclaration(
+        verification_id=str(record["verification_id"]),
+        full_name=str(subject["full_name"]), id_number=str(subject["id_number"]),
+        birth_date=subject.get("birth_date"), nationality=subject.get("nationality"),
+        reason=str(stay.get("reason") or service.get("default_reason") or ""),
+        arrival=arrived.astimezone(VIETNAM).isoformat(timespec="minutes"),
+        departure=stay.get("departure"), room=stay.get("room"),
+        establishment_name=service.get("establishment_name", ""),
+        establishment_address=service.get("establishment_address", ""),
+        declaration_due=declaration_due(arrived).isoformat(timespec="minutes"),
+    )  # fmt: skip
+
+
+class LodgingWebhookConnector(HttpConnector):
+    def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
+        declaration = guest_declaration(ctx.record, self.profile.service)
+        data = {"guest_declaration": declaration.as_row() if declaration else None}
+        return self.post_envelope(ctx, "cccd.lodging.guest_declaration", data)
