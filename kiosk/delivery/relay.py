@@ -1,0 +1,173 @@
+"""The outbox relay: at-least-once delivery with backoff (integrations.md, "Delivering it").
+
+Each round reads the due rows, delivers them concurrently, and records every outcome in **one** durable
+commit: 2xx → ``sent`` (and the bank's biometric evidence deleted), 4xx other than 408/425/429 →
+``dead`` for a person (``cccd outbox list|retry``), anything else → retried after
+:class:`BackoffPolicy`.  A crash (``kill -9``, power loss) between a delivery and its commit only means
+that delivery is repeated; receivers deduplicate on the verification ID.  One relay per database:
+:class:`RelayLock` (``flock``, released by the kernel when the process dies).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.connectors import Connector, DeliveryContext, DeliveryResult, build_connector
+from kiosk.delivery.backoff import BackoffPolicy
+from kiosk.keys import RecordSigner
+from kiosk.profiles import Profile, ProfileError
+from kiosk.storage import KioskStore, OutboxItem, SealError
+
+Clock = Callable[[], float]
+
+
+class RelayBusyError(Exception):
+    """Another relay process holds this database's relay lock."""
+
+
+class RelayLock:
+    """An exclusive, non-blocking ``flock`` on ``<db>.relay.lock``."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(str(db_path) + ".relay.lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> RelayLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RelayBusyError(f"another relay is running on {self.path.name[:-11]}") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class ConnectorRegistry:
+    """Connectors built from the profiles on first use (one per profile and connector name)."""
+
+    def __init__(self, profiles: dict[str, Profile], signer: RecordSigner, deliver_to: str | None = None):
+        self.profiles, self.signer, self.deliver_to = profiles, signer, deliver_to
+        self._built: dict[tuple[str, str], Connector] = {}
+        self._lock = threading.Lock()
+
+    def get(self, profile: str, connector: str) -> Connector:
+        with self._lock:
+            key = (profile, connector)
+            if key not in self._built:
+                p = self.profiles.get(profile)
+                if p is None:
+                    raise ProfileError(f"profile {profile!r} is not loaded")
+                self._built[key] = build_connector(p.connector(connector), p, self.signer, self.deliver_to)
+            return self._built[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._built.values():
+                c.close()
+            self._built.clear()
+
+
+@dataclass(slots=True)
+class RelayStats:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    rounds: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: DeliveryResult) -> None:
+        if result.outcome == "sent":
+            self.sent += 1
+        elif result.outcome == "retry":
+            self.retried += 1
+        else:
+            self.dead += 1
+        if result.error and result.outcome != "sent":
+            self.errors[result.error] = self.errors.get(result.error, 0) + 1
+
+
+class Relay:
+    """Delivers the outbox.  ``clock`` and ``rng`` are parameters so tests control time and jitter."""
+
+    def __init__(self, store: KioskStore, connectors: ConnectorRegistry, *, clock: Clock = time.time,
+                 rng: random.Random | None = None, backoff: BackoffPolicy | None = None,
+                 batch: int = 64, workers: int = 8) -> None:  # fmt: skip
+        self.store, self.connectors, self.clock = store, connectors, clock
+        self.rng = rng or random.Random()  # jitter, not security
+        self.backoff = backoff or BackoffPolicy()
+        self.batch = batch
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="relay")
+        self.stats = RelayStats()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.connectors.close()
+
+    def _deliver(self, item: OutboxItem, ctx: DeliveryContext | DeliveryResult) -> DeliveryResult:
+        if isinstance(ctx, DeliveryResult):
+            return ctx
+        try:
+            return self.connectors.get(item.profile, item.connector).deliver(ctx)
+        except ProfileError as exc:
+            return DeliveryResult("dead", None, str(exc))
+        except Exception as exc:  # a connector bug must reach a person, not kill the relay
+            return DeliveryResult("dead", None, f"internal error in connector: {type(exc).__name__}")
+
+    def _context(self, item: OutboxItem, now: float) -> DeliveryContext | DeliveryResult:
+        try:
+            record = self.store.record(item.verification_id)
+            images = self.store.biometric_images(item.verification_id) if item.carries_biometrics else None
+        except (SealError, ValueError) as exc:
+            return DeliveryResult("dead", None, f"stored record unreadable: {type(exc).__name__}")
+        return DeliveryContext(item.verification_id, record, images, now)
+
+    def run_once(self) -> int:
+        """One round: deliver what is due now.  Returns the number of rows attempted."""
+        now = self.clock()
+        items = self.store.due(now, self.batch)
+        if not items:
+            return 0
+        contexts = [self._context(item, now) for item in items]
+        results = list(self._pool.map(self._deliver, items, contexts))
+        done = self.clock()
+        outcomes = []
+        for item, result in zip(items, results, strict=True):
+            next_at = done
+            if result.outcome == "retry":
+                next_at += self.backoff.delay(item.attempts + 1, self.rng)
+            outcomes.append((item, result.outcome, result.status, result.error, next_at))
+            self.stats.add(result)
+        self.store.record_outcomes(outcomes, done)
+        self.stats.rounds += 1
+        return len(items)
+
+    def run(self, stop: threading.Event, *, until_idle: bool = False, idle_wait: float = 0.5,
+            sleep: Callable[[float], object] | None = None) -> RelayStats:  # fmt: skip
+        """Loop until ``stop`` is set (or, with ``until_idle``, until nothing is pending at all)."""
+        while not stop.is_set():
+            if self.run_once():
+                continue
+            nxt = self.store.next_due_at()
+            if until_idle and nxt is None:
+                break
+            wait = idle_wait if nxt is None else min(idle_wait, max(0.0, nxt - self.clock()))
+            if sleep is not None:
+                sleep(wait)
+            else:
+                stop.wait(wait)
+        return self.stats
