@@ -176,7 +176,7 @@ class TestPKI:
         """A CSCA master list (ICAO 9303-12 §8) holding this CSCA (+ ``extra_cscas``), as DER."""
         certs = [ax509.Certificate.load(der) for der in (self.csca.cert, *extra_cscas)]
         content = CscaMasterList({"version": 0, "cert_list": certs}).dump()
-        return _content_info(ID_ICAO_CSCA_MASTER_LIST, content, self.ml_signer if signed else None)
+        return signed_content_info(ID_ICAO_CSCA_MASTER_LIST, content, self.ml_signer if signed else None)
 
     def export_master_list(self, path: str | Path, **options: Any) -> Path:
         target = Path(path)
@@ -429,14 +429,14 @@ def build_sod(
         lso["lds_version_info"] = {"lds_version": lds_version[0], "unicode_version": lds_version[1]}
     econtent = LDSSecurityObject(lso).dump()
     signer = replace(pki.ds, hash_name=signature_hash or hash_alg)
-    content_info = _content_info(
+    content_info = signed_content_info(
         ID_ICAO_LDS_SECURITY_OBJECT, econtent, signer, digest_name=hash_alg, use_ski=use_ski,
         signing_time=signing_time,
     )  # fmt: skip
     return encode(SOD_TAG, content_info)
 
 
-def _content_info(
+def signed_content_info(
     econtent_type: str,
     econtent: bytes,
     signer: Signer | None,

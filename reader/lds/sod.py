@@ -112,6 +112,8 @@ class SOD:
             info = lso["lds_version_info"]
             lds_version = info["lds_version"].native if info.native is not None else None
             unicode_version = info["unicode_version"].native if info.native is not None else None
+        except SODParseError:
+            raise
         except UnsupportedAlgorithmError as exc:
             raise SODParseError(f"EF.SOD hash algorithm: {exc}") from exc
         except ASN1_ERRORS as exc:

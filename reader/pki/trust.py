@@ -34,7 +34,10 @@ class LoadProblem:
 class CSCAStore:
     """Country Signing CA certificates (and CRLs) trusted for passive authentication."""
 
-    def __init__(self, certificates: Iterable[Certificate] = (), crls: Iterable[CRL] = ()) -> None:
+    def __init__(
+        self, certificates: Iterable[Certificate | bytes] = (), crls: Iterable[CRL | bytes] = ()
+    ) -> None:
+        """Trust ``certificates`` and keep ``crls`` (decoded, or as DER/PEM bytes)."""
         self._certs: dict[bytes, Certificate] = {}
         self._crls: dict[bytes, CRL] = {}
         self._master_lists: list[MasterList] = []
