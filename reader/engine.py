@@ -228,12 +228,33 @@ class ChipReader:
 
     @staticmethod
     def _passive_auth(request: ReadRequest, raw: Mapping[str, bytes]) -> PassiveAuthResult:
-        from reader.auth.passive import passive_authenticate
-        from reader.pki.trust import CSCAStore
+        return run_passive_auth(raw, request.trust, request.at)
 
-        dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
-        store = request.trust if request.trust is not None else CSCAStore()
-        return passive_authenticate(raw.get(EF_SOD.name, b""), dgs, store, at=request.at or datetime.now(UTC))
+
+def run_passive_auth(
+    raw: Mapping[str, bytes], trust: CSCAStore | None, at: datetime | None
+) -> PassiveAuthResult:
+    """Passive authentication over the files as read (keys ``EF.SOD``, ``DG1`` …)."""
+    from reader.auth.passive import passive_authenticate
+    from reader.pki.trust import CSCAStore
+
+    dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
+    store = trust if trust is not None else CSCAStore()
+    return passive_authenticate(raw.get(EF_SOD.name, b""), dgs, store, at=at or datetime.now(UTC))
+
+
+def verify_offline(
+    raw: Mapping[str, bytes], trust: CSCAStore | None = None, at: datetime | None = None
+) -> ChipReadResult:
+    """Re-run passive authentication on files saved earlier (``cccd verify-dump``), without a card."""
+    t_wall, t_cpu = time.perf_counter(), time.process_time()
+    pa = run_passive_auth(raw, trust, at)
+    verdict, reasons = compute_verdict(pa, [])
+    files = {name: FileResult(name, FileStatus.READ, len(data)) for name, data in raw.items()}
+    stats = ReadStats(0, 0, 0, (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000)
+    return ChipReadResult(
+        AccessInfo("none", protocol="offline dump"), dict(raw), files, pa, [], verdict, reasons, stats
+    )
 
 
 def result_summary(result: ChipReadResult) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.chip",  # readers, read, demo
     "kiosk.cli.sim",  # sim profiles|show|serve
+    "kiosk.cli.dump",  # verify-dump
 )
 
 

@@ -152,3 +152,30 @@ def test_read_without_card_and_with_unknown_reader(capsys: pytest.CaptureFixture
     assert main(["read", "--reader", "Virtual PCD 00 01", *_key_args()]) == 5
     assert "no card" in capsys.readouterr().err
     assert main(["read", "--reader", "Nope 42", *_key_args()]) == 4
+
+
+def test_verify_dump_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sims.personalize import card_image
+
+    dump, trust = tmp_path / "dump", tmp_path / "trust"
+    card_image("default").pki.export_folder(trust, include_crl=False)
+    assert main(["read", "--sim", "default", *_key_args(), "--save-dump", str(dump)]) == 0
+    capsys.readouterr()
+    assert main(["verify-dump", str(dump), "--trust", str(trust), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["checks"]["passive_auth"]["result"] == "passed"
+    assert report["access"]["method"] == "none"
+    assert report["document"]["personal"]["full_name"] == "Nguyễn Thị Mai Anh"
+    assert main(["verify-dump", str(dump), "--json"]) == 0  # no trust store: CSCA unknown
+    assert "CSCA_UNKNOWN" in json.loads(capsys.readouterr().out)["reasons"]
+    dg1 = dump / "DG1"
+    dg1.write_bytes(dg1.read_bytes().replace(b"NGUYEN", b"NGUYEM"))
+    assert main(["verify-dump", str(dump), "--trust", str(trust), "--json"]) == 0
+    tampered = json.loads(capsys.readouterr().out)
+    assert tampered["verdict"] == "not_authentic"
+    assert any("DG1" in r for r in tampered["reasons"])
+
+
+def test_verify_dump_of_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify-dump", str(tmp_path / "nothing")]) == 2
+    assert "not a directory" in capsys.readouterr().err

@@ -1,0 +1,57 @@
+"""``cccd verify-dump DIR [--trust DIR] [--json]``: passive authentication of a saved read, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reader.lds.files import BY_NAME
+
+MAX_FILE = 1 << 20  # no EF of an ID card is near 1 MiB
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("verify-dump", help="re-verify a dump written by `cccd read --save-dump`")
+    p.add_argument("directory", type=Path)
+    p.add_argument("--trust", type=Path, metavar="DIR", help="CSCA certificates and master lists")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify_dump)
+
+
+def load_dump(directory: Path) -> dict[str, bytes]:
+    """The raw files of a dump, by EF name; unknown names are ignored, oversized files refused."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory} is not a directory")
+    raw: dict[str, bytes] = {}
+    for path in sorted(directory.iterdir()):
+        if path.name in BY_NAME and path.is_file():
+            if path.stat().st_size > MAX_FILE:
+                raise ValueError(f"{path.name} is larger than any card file")
+            raw[path.name] = path.read_bytes()
+    return raw
+
+
+def cmd_verify_dump(args: argparse.Namespace) -> int:
+    from kiosk.chipread import render_text
+    from kiosk.chipreport import build_report
+    from reader.engine import verify_offline
+    from reader.pki.trust import CSCAStore
+
+    try:
+        raw = load_dump(args.directory)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if "EF.SOD" not in raw:
+        print("error: the dump has no EF.SOD; nothing can be verified", file=sys.stderr)
+        return 2
+    store = CSCAStore.from_folder(args.trust) if args.trust else CSCAStore()
+    notes = [f"offline verification of {args.directory}"] + (
+        [f"trust store: {args.trust}"] if args.trust else []
+    )
+    report = build_report(verify_offline(raw, store), notes)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render_text(report))
+    return 0
