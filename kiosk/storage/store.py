@@ -159,6 +159,13 @@ class KioskStore:
         data: dict[str, Any] = json.loads(self._sealer.open(row[0], b"results|" + verification_id.encode()))
         return data
 
+    def records(self, profile: str, status: str | None = None, since: float = 0.0) -> list[dict[str, Any]]:
+        """Stored records of one profile (optionally one status) created at or after ``since``."""
+        sql = ("SELECT verification_id, record FROM results WHERE profile = ? AND (? IS NULL OR status = ?) "
+               "AND created_at >= ? ORDER BY created_at")  # fmt: skip
+        rows = self.db.conn.execute(sql, (profile, status, status, since)).fetchall()
+        return [json.loads(self._sealer.open(r[1], b"results|" + str(r[0]).encode())) for r in rows]
+
     def biometric_images(self, verification_id: str) -> BiometricImages | None:
         row = self.db.conn.execute("SELECT sealed FROM biometric_evidence WHERE verification_id = ?",
                                    (verification_id,)).fetchone()  # fmt: skip

@@ -1,0 +1,118 @@
+"""``cccd outbox list|retry|run|purge``: the delivery queue, its dead letters, the relay, retention."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.delivery import ConnectorRegistry, Relay, RelayBusyError, RelayLock
+from kiosk.keys import KeyStore, KeyStoreError, RecordSigner
+from kiosk.profiles import PROFILE_DIR, ProfileError, load_profiles
+from kiosk.storage import KioskStore, OutboxError, StorageError
+from kiosk.storage.paths import default_db, default_keys
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("outbox", help="delivery queue: list, retry dead letters, run the relay")
+    sub = parser.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    ls = sub.add_parser("list", help="list outbox rows (dead letters by default)")
+    ls.add_argument("--state", choices=("pending", "sent", "dead", "all"), default="dead")
+    ls.add_argument("--json", action="store_true")
+    retry = sub.add_parser("retry", help="put dead-lettered rows back in the queue")
+    retry.add_argument("ids", nargs="*", type=int, help="outbox ids (default: every dead letter)")
+    run = sub.add_parser("run", help="run the relay")
+    run.add_argument("--profiles", type=Path, default=PROFILE_DIR, help="profile directory")
+    run.add_argument("--deliver-to", help="send every connector to this base URL (demo / tests)")
+    run.add_argument("--until-idle", action="store_true", help="exit when nothing is pending")
+    run.add_argument("--workers", type=int, default=8)
+    run.add_argument("--batch", type=int, default=64)
+    run.add_argument("--issuer", default=None, help="JWS iss (default urn:cccd:kiosk:<hostname>)")
+    purge = sub.add_parser("purge", help="apply the retention periods")
+    purge.add_argument("--audit-days", type=int, default=365)
+    for p in (ls, retry, run, purge):
+        p.add_argument("--db", type=Path, default=None, help="kiosk database")
+        p.add_argument("--keys", type=Path, default=None, help="key store directory")
+    ls.set_defaults(func=_list)
+    retry.set_defaults(func=_retry)
+    run.set_defaults(func=_run)
+    purge.set_defaults(func=_purge)
+
+
+def _open(args: argparse.Namespace) -> tuple[KeyStore, KioskStore]:
+    keys = KeyStore.open(args.keys or default_keys())
+    return keys, KioskStore(args.db or default_db(), keys)
+
+
+def _guard(fn: Any) -> Any:
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return int(fn(args))
+        except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError) as exc:
+            print(f"outbox: {exc}", file=sys.stderr)
+            return 2
+    return wrapped
+
+
+@_guard
+def _list(args: argparse.Namespace) -> int:
+    _, store = _open(args)
+    items = store.list_outbox(None if args.state == "all" else args.state, limit=1000)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(i) for i in items], indent=2))
+    else:
+        for i in items:
+            print(f"{i.id:>6} {i.state:<7} {i.profile}/{i.connector:<10} {i.verification_id} "
+                  f"attempts={i.attempts} status={i.last_status} {i.last_error or ''}")  # fmt: skip
+        counts = store.counts()
+        print(f"pending {counts['pending']}, sent {counts['sent']}, dead {counts['dead']}")
+    store.close()
+    return 0
+
+
+@_guard
+def _retry(args: argparse.Namespace) -> int:
+    _, store = _open(args)
+    n = store.retry_dead(args.ids or None, time.time())
+    store.close()
+    print(f"{n} dead letter(s) queued again")
+    return 0
+
+
+@_guard
+def _run(args: argparse.Namespace) -> int:
+    keys, store = _open(args)
+    db = args.db or default_db()
+    signer = RecordSigner(keys, args.issuer or f"urn:cccd:kiosk:{socket.gethostname()}")
+    registry = ConnectorRegistry(load_profiles(args.profiles), signer, args.deliver_to)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with RelayLock(db):
+        relay = Relay(store, registry, batch=args.batch, workers=args.workers)
+        print("relay running", flush=True)
+        try:
+            stats = relay.run(stop, until_idle=args.until_idle)
+        except KeyboardInterrupt:
+            stats = relay.stats
+        finally:
+            relay.close()
+            store.close()
+    print(f"relay stopped: sent {stats.sent}, retried {stats.retried}, dead {stats.dead}", flush=True)
+    return 0
+
+
+@_guard
+def _purge(args: argparse.Namespace) -> int:
+    _, store = _open(args)
+    report = store.purge(time.time(), args.audit_days)
+    store.close()
+    print(f"purged: results {report.results}, outbox {report.outbox}, consents {report.consents}, "
+          f"audit {report.audit}")  # fmt: skip
+    return 0
