@@ -15,7 +15,7 @@ import functools
 import io
 import random
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ class Profile:
     chip_authentication: bool = True
     aa_key_type: str = "RSA"  # "RSA" or "EC"
     data_groups: tuple[int, ...] = (1, 2, 3, 13, 14, 15)
-    extra_dg13: dict[int, str] = field(default_factory=dict)  # unknown DG13 fields, by number
+    extra_dg13: tuple[tuple[int, str], ...] = ()  # further DG13 fields (number, PrintableString text)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -142,7 +142,7 @@ class Profile:
             fields[15] = self.old_id_number
         if self.card_serial:
             fields[16] = self.card_serial
-        fields.update(self.extra_dg13)
+        fields.update(dict(self.extra_dg13))
         return fields
 
     def face_path(self) -> Path | None:
@@ -293,7 +293,7 @@ def profile_from_mapping(name: str, data: dict[str, Any]) -> Profile:
         elif key in ("access_protocols", "data_groups") and isinstance(value, list):
             kwargs[key] = tuple(value)
         elif key == "extra_dg13" and isinstance(value, dict):
-            kwargs[key] = {int(k): str(v) for k, v in value.items()}
+            kwargs[key] = tuple(sorted((int(k), str(v)) for k, v in value.items()))
         else:
             raise ProfileError(f"profile {name!r}: unknown key or wrong type: {key}")
     missing = _REQUIRED - kwargs.keys()
