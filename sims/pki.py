@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from asn1crypto import algos, cms, core, keys
+from asn1crypto import algos, cms, core, keys, pem
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -140,12 +139,12 @@ class TestPKI:
         the CRL.  ``revoke_ds`` implies ``with_crl``.  ``now`` (default: today 00:00 UTC) anchors the
         validity periods; with a ``seed`` the result is cached per process.
         """
-        args = dict(locals())
-        del args["cls"]
-        args["now"] = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        if seed is None:
-            return _build(**args)
-        return _build_cached(**args)
+        options = _Options(
+            csca_key, csca_hash, csca_pss, csca_explicit_params, ds_key, ds_hash, ds_pss, ds_explicit_params,
+            ds_validity, with_crl or revoke_ds, revoke_ds, country,
+            now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0), seed,
+        )  # fmt: skip
+        return _build(options) if seed is None else _build_cached(options)
 
     # --- exports -------------------------------------------------------------------------------
 
@@ -185,47 +184,62 @@ class TestPKI:
 
 
 def _pem(der: bytes, label: str) -> bytes:
-    from asn1crypto import pem
-
     return bytes(pem.armor(label, der))
 
 
 # --- generation ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    csca_key: str
+    csca_hash: str
+    csca_pss: bool
+    csca_explicit_params: bool
+    ds_key: str
+    ds_hash: str
+    ds_pss: bool
+    ds_explicit_params: bool
+    ds_validity: DSValidity
+    with_crl: bool
+    revoke_ds: bool
+    country: str
+    now: datetime
+    seed: bytes | None
+
+
 @functools.lru_cache(maxsize=64)
-def _build_cached(**args: Any) -> TestPKI:
-    return _build(**args)
+def _build_cached(o: _Options) -> TestPKI:
+    return _build(o)
 
 
-def _build(**a: Any) -> TestPKI:
-    now: datetime = a["now"]
-    seed: bytes | None = a["seed"]
-    det = seed is not None
-    csca_key = _private_key(a["csca_key"], seed, "csca")
-    csca_name = _name(a["country"], "CSCA Test")
+def _build(o: _Options) -> TestPKI:
+    det = o.seed is not None
+    csca_key = _private_key(o.csca_key, o.seed, "csca")
+    csca_name = _name(o.country, "CSCA Test")
     csca_cert = _certificate(
         subject=csca_name, subject_key=csca_key.public_key(), issuer=csca_name, issuer_key=csca_key,
-        not_before=now - timedelta(days=365), not_after=now + timedelta(days=15 * 365),
-        extensions=_ca_extensions(csca_key), hash_name=a["csca_hash"], pss=a["csca_pss"],
-        serial=_serial(seed, "csca"), explicit=a["csca_explicit_params"], deterministic=det,
-        issuer_public=csca_key.public_key(),
+        not_before=o.now - timedelta(days=365), not_after=o.now + timedelta(days=15 * 365),
+        extensions=_ca_extensions(csca_key), hash_name=o.csca_hash, pss=o.csca_pss,
+        serial=_serial(o.seed, "csca"), explicit=o.csca_explicit_params, deterministic=det,
     )  # fmt: skip
-    csca = Signer(csca_key, csca_cert, a["csca_hash"], a["csca_pss"], det)
-    ds = _issue(csca, csca_name, _name(a["country"], "Document Signer Test"), a, "ds", _ds_window(now, a))
-    mls_window = (now - timedelta(days=30), now + timedelta(days=5 * 365))
-    mls_args = {**a, "ds_key": "brainpoolP256r1", "ds_pss": False, "ds_explicit_params": False}
-    ml_signer = _issue(
-        csca, csca_name, _name(a["country"], "Master List Signer Test"), mls_args, "ml", mls_window
+    csca = Signer(csca_key, csca_cert, o.csca_hash, o.csca_pss, det)
+    ds_key = _private_key(o.ds_key, o.seed, "ds")
+    ds_cert = _issue(csca, csca_name, _name(o.country, "Document Signer Test"), ds_key, o.seed, "ds",
+                     _ds_window(o.now, o.ds_validity), o.ds_explicit_params)  # fmt: skip
+    ml_key = _private_key("brainpoolP256r1", o.seed, "ml")
+    ml_cert = _issue(csca, csca_name, _name(o.country, "Master List Signer Test"), ml_key, o.seed, "ml",
+                     (o.now - timedelta(days=30), o.now + timedelta(days=5 * 365)), False)  # fmt: skip
+    crl = _crl(csca, csca_name, ds_cert if o.revoke_ds else None, o.now) if o.with_crl else None
+    return TestPKI(
+        csca,
+        Signer(ds_key, ds_cert, o.ds_hash, o.ds_pss, det),
+        Signer(ml_key, ml_cert, "sha256", False, det),
+        crl,
     )
-    pki = TestPKI(csca, ds, replace(ml_signer, hash_name="sha256"))
-    if a["with_crl"] or a["revoke_ds"]:
-        pki = replace(pki, crl=_crl(csca, csca_name, ds.cert if a["revoke_ds"] else None, now))
-    return pki
 
 
-def _ds_window(now: datetime, a: Mapping[str, Any]) -> tuple[datetime, datetime]:
-    validity = a["ds_validity"]
+def _ds_window(now: datetime, validity: str) -> tuple[datetime, datetime]:
     if validity == "expired":
         return now - timedelta(days=3 * 365), now - timedelta(days=1)
     if validity == "not_yet_valid":
@@ -236,24 +250,21 @@ def _ds_window(now: datetime, a: Mapping[str, Any]) -> tuple[datetime, datetime]
 
 
 def _issue(
-    csca: Signer, csca_name: x509.Name, subject: x509.Name, a: Mapping[str, Any], role: str,
-    window: tuple[datetime, datetime],
-) -> Signer:  # fmt: skip
+    csca: Signer, csca_name: x509.Name, subject: x509.Name, key: PrivateKey, seed: bytes | None, role: str,
+    window: tuple[datetime, datetime], explicit: bool,
+) -> bytes:  # fmt: skip
     """A leaf certificate (DS or master-list signer) issued by the CSCA (ICAO 9303-12 §7.1.1)."""
-    key = _private_key(a["ds_key"], a["seed"], role)
     ski = x509.SubjectKeyIdentifier.from_public_key(csca.key.public_key())
     extensions: list[tuple[x509.ExtensionType, bool]] = [
         (x509.KeyUsage(True, False, False, False, False, False, False, False, False), True),
         (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
         (x509.AuthorityKeyIdentifier(ski.digest, None, None), False),
     ]
-    cert = _certificate(
+    return _certificate(
         subject=subject, subject_key=key.public_key(), issuer=csca_name, issuer_key=csca.key,
         not_before=window[0], not_after=window[1], extensions=extensions, hash_name=csca.hash_name,
-        pss=csca.pss, serial=_serial(a["seed"], role), explicit=a["ds_explicit_params"],
-        deterministic=csca.deterministic, issuer_public=csca.key.public_key(),
+        pss=csca.pss, serial=_serial(seed, role), explicit=explicit, deterministic=csca.deterministic,
     )  # fmt: skip
-    return Signer(key, cert, a["ds_hash"], a["ds_pss"], csca.deterministic)
 
 
 def _ca_extensions(key: PrivateKey) -> list[tuple[x509.ExtensionType, bool]]:
@@ -269,7 +280,7 @@ def _ca_extensions(key: PrivateKey) -> list[tuple[x509.ExtensionType, bool]]:
 def _certificate(
     *, subject: x509.Name, subject_key: Any, issuer: x509.Name, issuer_key: PrivateKey,
     not_before: datetime, not_after: datetime, extensions: list[tuple[x509.ExtensionType, bool]],
-    hash_name: str, pss: bool, serial: int, explicit: bool, deterministic: bool, issuer_public: Any,
+    hash_name: str, pss: bool, serial: int, explicit: bool, deterministic: bool,
 ) -> bytes:  # fmt: skip
     builder = (
         x509.CertificateBuilder()
@@ -495,8 +506,3 @@ def _signer_info(
             "signature": signer.sign(to_sign),
         }
     )
-
-
-def new_seed() -> bytes:
-    """A random seed, for tests that want a reproducible-within-run PKI distinct from others."""
-    return secrets.token_bytes(16)
