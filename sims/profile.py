@@ -60,6 +60,7 @@ class Profile:
     old_id_number: str | None = None
     card_serial: str | None = None  # DG13 field 16 (uncertain meaning)
     face: str | None = None  # path relative to shared/data/faces
+    face_crop: tuple[float, float, float, float] | None = None  # left, top, right, bottom (fractions)
     law_2023: bool = False
     expiry_override: date | None = None  # e.g. an expired card; None = the milestone rule
     # card behaviour (used by the simulated card OS)
@@ -154,7 +155,7 @@ class Profile:
 
     def face_jpeg(self) -> bytes:
         """The DG2 photo: a JPEG of ``FACE_WIDTH``×``FACE_HEIGHT``, about 15–20 KB."""
-        return face_jpeg(self.face_path(), seed=self.id_number)
+        return face_jpeg(self.face_path(), seed=self.id_number, crop=self.face_crop)
 
     def printed_card(self) -> dict[str, Any]:
         """What is printed on the card (front, back MRZ, QR) — for ``cccd sim show``."""
@@ -204,8 +205,12 @@ def faces_dir() -> Path | None:
 
 
 @functools.lru_cache(maxsize=16)
-def face_jpeg(path: Path | None, seed: str = "") -> bytes:
+def face_jpeg(
+    path: Path | None, seed: str = "", crop: tuple[float, float, float, float] | None = None
+) -> bytes:
     """A 360×480 JPEG of roughly 15–20 KB: the photo at ``path`` cropped to 3:4, or a drawn face.
+
+    ``crop`` first cuts a box (fractions of width and height) around head and shoulders, as on an ID photo.
 
     The JPEG quality is searched so that the file lands in the range (cccd-chip.md §3: 10–20 KB).
     """
@@ -213,7 +218,11 @@ def face_jpeg(path: Path | None, seed: str = "") -> bytes:
 
     if path is not None:
         with Image.open(path) as src:
-            img = _crop_3_4(src.convert("RGB"))
+            img = src.convert("RGB")
+        if crop is not None:
+            w, h = img.size
+            img = img.crop((round(crop[0] * w), round(crop[1] * h), round(crop[2] * w), round(crop[3] * h)))
+        img = _crop_3_4(img)
     else:
         img = _drawn_face(seed)
     img = img.resize((FACE_WIDTH, FACE_HEIGHT), Image.Resampling.LANCZOS)
@@ -292,6 +301,8 @@ def profile_from_mapping(name: str, data: dict[str, Any]) -> Profile:
             kwargs[key] = value
         elif key in ("access_protocols", "data_groups") and isinstance(value, list):
             kwargs[key] = tuple(value)
+        elif key == "face_crop" and isinstance(value, list) and len(value) == 4:
+            kwargs[key] = _crop_box(name, value)
         elif key == "extra_dg13" and isinstance(value, dict):
             kwargs[key] = tuple(sorted((int(k), str(v)) for k, v in value.items()))
         else:
@@ -300,6 +311,15 @@ def profile_from_mapping(name: str, data: dict[str, Any]) -> Profile:
     if missing:
         raise ProfileError(f"profile {name!r}: missing {sorted(missing)}")
     return Profile(**kwargs)
+
+
+def _crop_box(name: str, value: list[Any]) -> tuple[float, float, float, float]:
+    if not all(isinstance(v, int | float) for v in value):
+        raise ProfileError(f"profile {name!r}: face_crop holds 4 numbers")
+    left, top, right, bottom = (float(v) for v in value)
+    if not (0 <= left < right <= 1 and 0 <= top < bottom <= 1):
+        raise ProfileError(f"profile {name!r}: face_crop must be fractions with left < right, top < bottom")
+    return left, top, right, bottom
 
 
 def profile_from_toml(path: str | Path) -> Profile:

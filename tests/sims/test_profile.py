@@ -188,6 +188,21 @@ def test_toml_errors(tmp_path: Path) -> None:
         load_profile("nobody")
 
 
+def test_face_crop(tmp_path: Path) -> None:
+    base = 'description = "t"\nid_number = "001204003579"\nfull_name = "A B"\nsex = "M"\n'
+    base += "date_of_birth = 2004-11-23\ndate_of_issue = 2022-01-15\n"
+    path = tmp_path / "crop.toml"
+    path.write_text(base + "face_crop = [0.1, 0, 0.9, 0.5]\n", encoding="utf-8")
+    assert profile_from_toml(path).face_crop == (0.1, 0.0, 0.9, 0.5)
+    for bad in ("[0.5, 0, 0.4, 1]", "[0, 0, 1, 2]", '["a", 0, 1, 1]', "[0, 0, 1]"):
+        path.write_text(base + f"face_crop = {bad}\n", encoding="utf-8")
+        with pytest.raises(ProfileError):
+            profile_from_toml(path)
+    young = load_profile("young_man")
+    if young.face_path() is not None:
+        assert young.face_jpeg() != face_jpeg(young.face_path(), seed=young.id_number)
+
+
 def test_card_behaviour_defaults() -> None:
     p = load_profile("default")
     assert p.select_mf_quirk is False
