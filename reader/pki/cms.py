@@ -37,9 +37,9 @@ class SignerInfo:
     serial_number: int | None  # sid = issuerAndSerialNumber
     subject_key_identifier: bytes | None  # sid = subjectKeyIdentifier
     digest_algorithm_oid: str
-    signed_attrs_der: bytes | None  # re-tagged as SET OF (0x31), as the signature covers it
+    signed_attrs_der: bytes | None = field(repr=False)  # re-tagged SET OF (0x31): what is signed
     content_type: str | None
-    message_digest: bytes | None
+    message_digest: bytes | None = field(repr=False)
     signing_time: datetime | None
     signature_algorithm_der: bytes
     signature: bytes = field(repr=False)
