@@ -61,7 +61,7 @@ class Profile:
     card_serial: str | None = None  # DG13 field 16 (uncertain meaning)
     face: str | None = None  # path relative to shared/data/faces
     face_crop: tuple[float, float, float, float] | None = None  # left, top, right, bottom (fractions)
-    law_2023: bool = False
+    law_2023: bool | None = None  # None: from the issue date (2023 law for cards from 1 July 2024)
     expiry_override: date | None = None  # e.g. an expired card; None = the milestone rule
     # card behaviour (used by the simulated card OS)
     select_mf_quirk: bool = False

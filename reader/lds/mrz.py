@@ -116,12 +116,18 @@ def mrz_name_field(surname: str, given_names: str, width: int) -> str:
     return field[:width].ljust(width, "<")
 
 
-def cccd_expiry(date_of_birth: date, date_of_issue: date, *, law_2023: bool = False) -> date | None:
+LAW_2023_IN_FORCE = date(2024, 7, 1)  # the Law on Identification of 2023 applies to cards issued from here
+
+
+def cccd_expiry(
+    date_of_birth: date, date_of_issue: date, *, law_2023: bool | None = None
+) -> date | None:
     """The expiry of a CCCD from its holder's birth date and its issue date (cccd-chip.md §2).
 
     The card expires on the holder's birthday in the year they turn 25, 40 or 60 (and 14 for cards under
-    the 2023 law); a card issued within 2 years before a milestone runs to the next one; a card issued
-    at 58 or older never expires (``None``; the MRZ then carries ``991231``).  A 29 February birthday in a
+    the 2023 law, which ``law_2023=None`` infers from the issue date); a card issued within 2 years before
+    a milestone runs to the next one; a card issued at 58 or older never expires (``None``; the MRZ then
+    carries ``991231``).  A 29 February birthday in a
     non-leap milestone year falls on 28 February here (the real rule is uncertain: try 1 March too).
     """
     age = date_of_issue.year - date_of_birth.year - (
@@ -129,6 +135,8 @@ def cccd_expiry(date_of_birth: date, date_of_issue: date, *, law_2023: bool = Fa
     )
     if age < 0:
         raise ParseError("issue date before birth date")
+    if law_2023 is None:
+        law_2023 = date_of_issue >= LAW_2023_IN_FORCE
     milestones = (14, 25, 40, 60) if law_2023 else (25, 40, 60)
     for milestone in milestones:
         if age < milestone - 2:

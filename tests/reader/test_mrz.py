@@ -204,6 +204,9 @@ def test_cccd_expiry(born: date, issued: date, expiry: date | None) -> None:
 def test_cccd_expiry_2023_law_and_mrz_form() -> None:
     assert cccd_expiry(date(2015, 3, 1), date(2024, 8, 1), law_2023=True) == date(2029, 3, 1)  # 9 -> 14
     assert cccd_expiry(date(2011, 3, 1), date(2024, 8, 1), law_2023=True) == date(2036, 3, 1)  # 13 -> 25
+    assert cccd_expiry(date(2015, 3, 1), date(2024, 7, 1)) == date(2029, 3, 1)  # law inferred from issue
+    assert cccd_expiry(date(2015, 3, 1), date(2024, 6, 30)) == date(2040, 3, 1)  # 2014 law: 9 -> 25
+    assert cccd_expiry(date(2015, 3, 1), date(2024, 8, 1), law_2023=False) == date(2040, 3, 1)
     assert yymmdd(None) == "991231"
     assert yymmdd(date(2028, 6, 15)) == "280615"
 
@@ -227,3 +230,16 @@ def test_cccd_lines_always_parse_valid(
     assert mrz.valid
     assert mrz.personal_id == id_number
     assert mrz.document_number == id_number[3:]
+
+
+@given(born=st.dates(date(1930, 1, 1), date(2024, 6, 1)), days=st.integers(0, 365 * 95))
+def test_cccd_expiry_agrees_with_key_entry_milestones(born: date, days: int) -> None:
+    """The same rule lives in kiosk.keyentry.expiry (BAC candidates): both must agree."""
+    from datetime import timedelta
+
+    from kiosk.keyentry.expiry import birthday_in, milestone_for_issue
+
+    issued = born + timedelta(days=days)
+    milestone = milestone_for_issue(born, issued)
+    expected = None if milestone is None else birthday_in(born, born.year + milestone)[0]
+    assert cccd_expiry(born, issued) == expected
