@@ -97,7 +97,7 @@ class MRZ:
     @property
     def personal_id(self) -> str | None:
         """The CCCD 12-digit personal ID from optional data 1 (cccd-chip.md §1), or ``None``."""
-        if self.format is not MRZFormat.TD1:
+        if self.format is not MRZFormat.TD1 or self.issuing_state != "VNM":
             return None
         candidate = self.optional_data[:12]
         if len(candidate) == 12 and candidate.isdigit():
