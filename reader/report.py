@@ -69,6 +69,7 @@ class PassiveAuthLike(Protocol):
 
 PA_PASSED = "passed"
 PA_CSCA_UNKNOWN = "csca_unknown"
+PA_NOT_PERFORMED = "not_performed"
 
 
 def compute_verdict(
@@ -80,6 +81,8 @@ def compute_verdict(
     if passive_auth is None:
         return Verdict.INCONCLUSIVE, ["PA_NOT_PERFORMED"]
     pa = str(passive_auth.result.value).lower()
+    if pa == PA_NOT_PERFORMED:
+        return Verdict.INCONCLUSIVE, ["PA_NOT_PERFORMED"]
     failed_proofs = [p for p in proofs if p.result is ProofResult.FAILED]
     if pa not in (PA_PASSED, PA_CSCA_UNKNOWN):
         reasons += list(passive_auth.reasons) or ["PA_FAILED"]

@@ -14,6 +14,7 @@ class _PA(enum.Enum):
     PASSED = "passed"
     CSCA_UNKNOWN = "csca_unknown"
     FAILED = "failed"
+    NOT_PERFORMED = "not_performed"
 
 
 @dataclass
@@ -46,6 +47,7 @@ CA_UNCOVERED = ProofCheck(AntiCloneMethod.CA, ProofResult.PASSED, key_covered_by
             ["CA_KEY_NOT_COVERED_BY_SOD", "NO_ANTICLONE_PROOF"],
         ),
         (None, [CA_OK], Verdict.INCONCLUSIVE, ["PA_NOT_PERFORMED"]),
+        (_PAResult(_PA.NOT_PERFORMED), [CA_OK], Verdict.INCONCLUSIVE, ["PA_NOT_PERFORMED"]),
     ],
 )
 def test_verdict_table(
