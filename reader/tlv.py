@@ -69,6 +69,8 @@ def decode_tag(data: bytes, offset: int = 0) -> tuple[int, int]:
     offset += 1
     if first & 0x1F == 0x1F:  # high-tag-number form: subsequent bytes, b8 = more
         count = 1
+        if offset < len(data) and data[offset] == 0x80:
+            raise TLVError("tag number padded with a leading zero group")  # ISO/IEC 8825-1 §8.1.2.4.2 c
         while True:
             if offset >= len(data):
                 raise TLVError("truncated inside a multi-byte tag")
@@ -154,7 +156,14 @@ def encode_tag(tag: int) -> bytes:
     """Encode a tag held as an integer of its bytes."""
     if tag <= 0:
         raise TLVError("tag must be positive")
-    return tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    raw = tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    try:
+        decoded, end = decode_tag(raw)
+    except TLVError:
+        raise TLVError(f"0x{tag:X} is not a valid BER tag") from None
+    if end != len(raw) or decoded != tag:
+        raise TLVError(f"0x{tag:X} is not a valid BER tag")
+    return raw
 
 
 def encode_length(length: int) -> bytes:
