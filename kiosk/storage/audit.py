@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
-_LONG_DIGITS = re.compile(r"\d{9,}")
+_LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{9,}(?![0-9A-Za-z])")  # a bare ID; not inside a ULID
 
 
 class AuditError(ValueError):

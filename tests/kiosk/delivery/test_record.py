@@ -36,7 +36,11 @@ def test_verified_hospital_record(profiles: dict[str, Profile]) -> None:
     assert [c["check_method"] for c in evidence["check_details"]] == ["vcrypt", "bvp"]
     assert evidence["document_details"]["personal_number"] == TEST_ID
     claims = vc["claims"]
-    assert claims["name"] == TEST_NAME and claims["family_name"] == "Nguyễn" and claims["birthdate"] == "2003-06-15"
+    assert (
+        claims["name"] == TEST_NAME
+        and claims["family_name"] == "Nguyễn"
+        and claims["birthdate"] == "2003-06-15"
+    )
     assert claims["gender"] == "female" and claims["nationalities"] == ["VN"]
     assert "vn_religion" not in claims and "vn_old_id_number" not in claims  # not forwarded by hospital
     assert doc["document"]["passive_auth"]["result"] == "passed"
@@ -63,8 +67,9 @@ def test_minimisation_per_profile(profiles: dict[str, Profile]) -> None:
         ("lodging", {"flow_reasons": ("CARD_REMOVED",)}, "referred", "CARD_REMOVED"),
     ],
 )
-def test_status_policy(profiles: dict[str, Profile], profile: str, kw: dict[str, object], status: str,
-                       reason: str | None) -> None:  # fmt: skip
+def test_status_policy(
+    profiles: dict[str, Profile], profile: str, kw: dict[str, object], status: str, reason: str | None
+) -> None:
     r = make_record(profiles[profile], **kw)
     assert r.status == status
     assert (reason in r.reasons) if reason else r.reasons == ()
@@ -88,8 +93,12 @@ def test_reprs_hide_personal_data(profiles: dict[str, Profile]) -> None:
     with pytest.raises(ValueError, match="masked"):
         ChipEvidence(document_number_masked="303001234", access_method="BAC", verdict="authentic")
     with pytest.raises(ValueError, match="DG3"):
-        ChipEvidence(document_number_masked="303***234", access_method="BAC", verdict="authentic",
-                     data_groups_read=("DG1", "DG3"))  # fmt: skip
+        ChipEvidence(
+            document_number_masked="303***234",
+            access_method="BAC",
+            verdict="authentic",
+            data_groups_read=("DG1", "DG3"),
+        )
     assert SubjectClaims(full_name="X").minimised(frozenset({"id_number"})) == {}
 
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from kiosk.profiles import PROFILE_DIR, EvidencePolicy, ProfileError, load_profile, load_profiles, parse_profile
+from kiosk.profiles import (
+    PROFILE_DIR,
+    EvidencePolicy,
+    ProfileError,
+    load_profile,
+    load_profiles,
+    parse_profile,
+)
 
 
 def _data(name: str = "hospital") -> dict[str, Any]:
@@ -103,4 +110,6 @@ def test_https_with_mutual_tls_is_accepted() -> None:
     data = _mutate(("connectors", 0, "tls"), tls)
     data["connectors"][0]["url"] = "https://his.example.vn/fhir"
     profile = parse_profile(data, "hospital.toml")
-    assert profile.connectors[0].tls is not None and profile.connectors[0].tls.client_key == Path(tls["client_key"])
+    assert profile.connectors[0].tls is not None and profile.connectors[0].tls.client_key == Path(
+        tls["client_key"]
+    )
