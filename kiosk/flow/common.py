@@ -1,0 +1,85 @@
+"""Building blocks of the transition functions: entering a state, leaving to the fallback or the goodbye.
+
+All pure: they take the session and return the new session with the effect requests entering implies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from kiosk.flow.effects import (
+    Audit,
+    CancelOperation,
+    Effect,
+    PersistAndDeliver,
+    Speak,
+    StartTimer,
+    Wipe,
+)
+from kiosk.flow.model import MACHINE_WAIT_STATES, FlowConfig, Reason, Session, State
+
+Outcome = tuple[Session, tuple[Effect, ...]]
+
+
+def enter(s: Session, state: State, c: FlowConfig, *effects: Effect, **changes: Any) -> Outcome:
+    """Enter ``state``: a fresh timer token, its timeout, its spoken prompt, then ``effects``."""
+    changes.setdefault("hint", None)
+    token = s.timer + 1
+    new = replace(s, state=state, timer=token, **changes)
+    out: list[Effect] = []
+    seconds = c.timeouts.for_state(state)
+    if seconds is not None:
+        out.append(StartTimer(token, seconds))
+    if state is not State.ATTRACT:
+        out.append(Speak(f"{state.value}.prompt", new.language))
+    return new, (*out, *effects)
+
+
+def stay(s: Session, **changes: Any) -> Outcome:
+    """Same state, same timer (progress and guidance updates)."""
+    return replace(s, **changes), ()
+
+
+def persist_once(s: Session, now: datetime, reasons: tuple[str, ...]) -> tuple[Session, tuple[Effect, ...]]:
+    """Persist the transaction once, if the chip was read (a record needs chip evidence)."""
+    if s.chip is None or s.persist_requested or s.started_at is None:
+        return s, ()
+    op = s.op + 1
+    effect = PersistAndDeliver(
+        op=op, txn=s.txn, chip=s.chip, capture=s.capture, face=s.face, face_attempts=s.face_attempts,
+        service=s.service, flow_reasons=reasons, started_at=s.started_at, completed_at=now,
+    )  # fmt: skip
+    return replace(s, op=op, persist_requested=True), (effect,)
+
+
+def _cancel_running(s: Session) -> tuple[Effect, ...]:
+    return (CancelOperation(s.op),) if s.state in MACHINE_WAIT_STATES or s.state is State.PLACE_CARD else ()
+
+
+def to_fallback(s: Session, c: FlowConfig, reason: Reason, now: datetime,
+                detail: tuple[str, ...] = ()) -> Outcome:  # fmt: skip
+    """The fallback ("please go to the counter") with ``reason``; a read transaction is stored."""
+    cancel = _cancel_running(s)
+    s, persist = persist_once(s, now, (reason.value,))
+    audit: tuple[Effect, ...] = () if persist else (Audit("flow.fallback", reason.value),)
+    return enter(s, State.FALLBACK, c, *cancel, *persist, *audit, fallback=reason, detail=detail)
+
+
+def to_wipe(s: Session, c: FlowConfig, now: datetime, reason: Reason | None) -> Outcome:
+    """Goodbye: wipe everything; a read transaction left unfinished is stored with ``reason``."""
+    cancel = _cancel_running(s)
+    persist: tuple[Effect, ...] = ()
+    audit: tuple[Effect, ...] = ()
+    if reason is not None:
+        s, persist = persist_once(s, now, (reason.value,))
+        if not persist and s.state is not State.FALLBACK:
+            audit = (Audit("flow.abandoned", reason.value),)
+    return enter(s, State.WIPE, c, *cancel, *persist, *audit, Wipe(s.txn))
+
+
+def fresh(s: Session, c: FlowConfig) -> Outcome:
+    """Back to the attract loop with an empty session (the counters carry on so late results are stale)."""
+    new = Session(txn=s.txn + 1, timer=s.timer, op=s.op + 1)
+    return enter(new, State.ATTRACT, c)

@@ -1,0 +1,187 @@
+"""The composition root of the kiosk flow: a deployment profile and a configuration in, a running
+:class:`kiosk.flow.runner.FlowDriver` out — with a simulated card and camera, or a PC/SC reader.
+
+This module (with :mod:`kiosk.flow.headless`) is the only part of the flow that imports :mod:`sims`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
+from kiosk.flow.model import FlowConfig, Limits, Timeouts
+from kiosk.flow.runner import EffectRunner, FlowDriver, Services
+from kiosk.keys import KeyStore, RecordSigner
+from kiosk.profiles import Profile, load_profile
+from kiosk.record import KioskIdentity
+from kiosk.storage import KioskStore
+from reader.errors import NoCardError, NoReaderError, TransportError
+from reader.transports import CallableTransport
+from reader.transports.base import Transport
+from reader.transports.faults import FaultyTransport
+
+
+class ComposeError(Exception):
+    """The configuration cannot be built into a kiosk (missing engine, reader, secret …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KioskConfig:
+    data_dir: Path
+    device_id: str = "kiosk-dev-0001"
+    site_id: str = "site-dev"
+    software_version: str = "cccd-kiosk/0.1"
+    deliver_to: str | None = None  # every connector at one receiver (demos, tests)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
+
+
+class CountingTransport:
+    """Counts the APDUs a card receives (tests assert that a refused consent sends none)."""
+
+    def __init__(self, inner: Transport, counter: list[int]) -> None:
+        self.inner, self.counter = inner, counter
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def supports_extended_length(self) -> bool:
+        return self.inner.supports_extended_length
+
+    def transmit(self, command: bytes) -> bytes:
+        self.counter[0] += 1
+        return self.inner.transmit(command)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class SimulatedCardSlot:
+    """Simulated cards of one image, always present.  ``remove_after[i]``: read ``i`` loses the card after
+    that many APDUs (``None``: no fault)."""
+
+    def __init__(self, image: Any, remove_after: tuple[int | None, ...] = ()) -> None:
+        self.image, self.remove_after = image, remove_after
+        self.apdus = [0]
+        self.opened = 0
+
+    def wait_for_card(self, timeout: float) -> bool:
+        return True
+
+    def open(self) -> Transport:
+        index = self.opened
+        self.opened += 1
+        inner: Transport = CallableTransport(self.image.new_card().execute, name="sim")
+        fault = self.remove_after[index] if index < len(self.remove_after) else None
+        if fault is not None:
+            inner = FaultyTransport(inner, remove_after=fault)
+        return CountingTransport(inner, self.apdus)
+
+
+class PCSCCardSlot:
+    """A PC/SC reader: polls until a card answers (no personal data involved)."""
+
+    def __init__(self, reader_name: str, poll_seconds: float = 0.3) -> None:
+        self.reader_name, self.poll = reader_name, poll_seconds
+
+    def wait_for_card(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.open().close()
+                return True
+            except (NoCardError, TransportError):
+                time.sleep(self.poll)
+        return False
+
+    def open(self) -> Transport:
+        from kiosk.chipread import open_transport
+
+        try:
+            return open_transport(self.reader_name)
+        except NoReaderError as exc:
+            raise TransportError(str(exc)) from None
+
+
+@dataclass
+class Kiosk:
+    """A built kiosk: the driver (post intents, read views), its runner and its storage."""
+
+    driver: FlowDriver
+    runner: EffectRunner
+    store: KioskStore
+    profile: Profile
+    relay: Any | None
+
+    def close(self) -> None:
+        self.runner.close()
+        if self.relay is not None:
+            self.relay.close()
+        self.store.close()
+
+
+def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face: FaceStep, trust: Any,
+                reader_model: str = "sim", camera: str = "sim") -> Kiosk:  # fmt: skip
+    """Wire storage, keys, the relay, the effect runner and the driver for ``profile``."""
+    from kiosk.delivery.relay import ConnectorRegistry, Relay
+
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    keys = KeyStore.open(config.data_dir / "keys")
+    store = KioskStore(config.data_dir / "kiosk.db", keys)
+    signer = RecordSigner(keys, issuer=f"urn:cccd:kiosk:{config.device_id}")
+    relay = Relay(store, ConnectorRegistry({prof.name: prof}, signer, config.deliver_to), workers=4)
+    identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
+    flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
+    driver = FlowDriver(flow)
+    services = Services(prof, identity, store, slot, trust, face, relay_round=relay.run_once)
+    runner = EffectRunner(services, driver.post)
+    driver.attach(runner)
+    return Kiosk(driver, runner, store, prof, relay)
+
+
+def sim_trust(image: Any) -> Any:
+    from reader.pki.trust import CSCAStore
+
+    store = CSCAStore()
+    image.add_test_csca_to(store)
+    return store
+
+
+def build_sim_kiosk(
+    profile: Profile | str,
+    config: KioskConfig,
+    *,
+    image: Any,
+    scenes: tuple[SimulatedScene, ...],
+    remove_after: tuple[int | None, ...] = (),
+) -> Kiosk:
+    """A kiosk with a simulated card (trusting its test CSCA) and the ground-truth face step."""
+    slot = SimulatedCardSlot(image, remove_after)
+    return build_kiosk(profile, config, slot=slot, face=GroundTruthFaceStep(scenes), trust=sim_trust(image))
+
+
+def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
+                     trust_dir: Path | None) -> Kiosk:  # fmt: skip
+    """A kiosk on a PC/SC reader.  Needs the face engine of the biometrics package (not yet available)."""
+    raise ComposeError("no face engine is available yet in biometrics/; the PC/SC kiosk needs one "
+                       "(only --sim runs with the simulated camera's ground truth)")  # fmt: skip
+
+
+def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, int]:
+    """Relay rounds (on the storage thread) until nothing is due or the deadline passes."""
+    end = time.monotonic() + deadline_seconds
+    relay = kiosk.relay
+    if relay is None:
+        return kiosk.store.counts()
+
+    def rounds() -> None:
+        while time.monotonic() < end and relay.run_once():
+            pass
+
+    kiosk.runner.on_storage_thread(rounds)
+    return kiosk.store.counts()

@@ -1,0 +1,123 @@
+"""Effect requests: what the pure machine asks the outside world to do.
+
+The machine never performs them; :class:`kiosk.flow.runner.EffectRunner` does, on worker threads, and
+feeds the results back as events carrying the same ``op`` token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
+from reader.access.bac import BACKeyInput
+
+
+class Effect:
+    """Base class of every effect request."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer(Effect):
+    """Post ``TimerExpired(token)`` after ``seconds``; a newer timer makes older ones stale."""
+
+    token: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Speak(Effect):
+    """Read a text aloud (accessibility; the consent text is always read)."""
+
+    text_key: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveConsent(Effect):
+    """Store the consent record (given or refused) against the exact text shown."""
+
+    txn: int
+    language: str
+    choices: frozenset[str]
+    given: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitForCard(Effect):
+    """Post ``CardPresent(op)`` once a card is on the reader."""
+
+    op: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartChipRead(Effect):
+    """Read the chip with this BAC key (expiry candidate ``candidate`` of ``candidates``)."""
+
+    op: int
+    key: BACKeyInput
+    candidate: int
+    candidates: int
+
+    def __repr__(self) -> str:
+        return f"StartChipRead(op={self.op}, candidate={self.candidate + 1}/{self.candidates}, <key hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class StartFaceCapture(Effect):
+    op: int
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartFaceMatch(Effect):
+    op: int
+    capture: FaceCapture
+    chip_photo: bytes
+
+    def __repr__(self) -> str:
+        return f"StartFaceMatch(op={self.op}, <images hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOperation(Effect):
+    """Abandon the running read or capture (its late result is ignored anyway)."""
+
+    op: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersistAndDeliver(Effect):
+    """Build, sign and store the verification record with its outbox rows; wake the relay."""
+
+    op: int
+    txn: int
+    chip: ChipOutcome
+    capture: FaceCapture | None
+    face: FaceDecision | None
+    face_attempts: int
+    service: tuple[tuple[str, str], ...]
+    flow_reasons: tuple[str, ...]
+    started_at: datetime
+    completed_at: datetime
+
+    def __repr__(self) -> str:
+        return f"PersistAndDeliver(op={self.op}, txn={self.txn}, reasons={self.flow_reasons}, <data hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Audit(Effect):
+    """An audit entry for an outcome that stores nothing else (refusal, abandonment before a read)."""
+
+    event: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wipe(Effect):
+    """Forget everything of transaction ``txn``: key, chip data, images, consent handle."""
+
+    txn: int

@@ -1,0 +1,192 @@
+"""The transition functions of the main path, one per (state, event type) of the table.
+
+Each is pure: ``(session, event, config, now) -> (session, effects)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from kiosk.flow import events as ev
+from kiosk.flow.common import Outcome, enter, persist_once, stay, to_fallback
+from kiosk.flow.effects import (
+    SaveConsent,
+    StartChipRead,
+    StartFaceCapture,
+    StartFaceMatch,
+    WaitForCard,
+)
+from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
+from kiosk.flow.service import ServiceInputError, validate_service
+from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
+from reader.access.bac import BACKeyInput
+
+
+def on_touch_attract(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return enter(s, State.LANGUAGE, c, started_at=now)
+
+
+def on_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) -> Outcome:
+    if e.language not in c.languages:
+        return stay(s, hint="language.unsupported")
+    return enter(s, State.CONSENT, c, language=e.language, choices=frozenset())
+
+
+def on_toggle_purpose(s: Session, e: ev.TogglePurpose, c: FlowConfig, now: datetime) -> Outcome:
+    if e.purpose_id not in {p.id for p in c.purposes}:
+        return stay(s, hint="consent.unknown_purpose")
+    return stay(s, choices=s.choices ^ {e.purpose_id}, hint=None)
+
+
+def on_accept_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    if not c.required_purposes <= s.choices:
+        return stay(s, hint="consent.required_missing")
+    save = SaveConsent(s.txn, s.language, s.choices, True, now)
+    return enter(s, State.KEY_ENTRY, c, save)
+
+
+def on_refuse_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    save = SaveConsent(s.txn, s.language, frozenset(), False, now)
+    new, effects = to_fallback(s, c, Reason.CONSENT_REFUSED, now)
+    return new, (save, *effects)
+
+
+def _key_from(e: ev.Event, now: datetime) -> AccessKeyInput:
+    if isinstance(e, ev.ScanQR):
+        return from_qr(parse_qr(e.text), today=now.date())
+    if isinstance(e, ev.EnterMRZ):
+        return from_mrz(e.text)
+    if isinstance(e, ev.EnterIdAndBirth):
+        return from_id_and_birth(e.id_number, e.birth_date, today=now.date())
+    raise KeyEntryError("not a key-entry event")
+
+
+def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
+    """QR, MRZ or typed ID + birth date → the BAC inputs (cccd-chip.md §2), then "place your card"."""
+    try:
+        key = _key_from(e, now)
+        if not key.expiry_candidates:
+            raise KeyEntryError("no expiry candidate")
+    except KeyEntryError:
+        errors = s.key_errors + 1
+        if errors >= c.limits.key_entry_errors:
+            return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
+        return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
+    op = s.op + 1
+    return enter(s, State.PLACE_CARD, c, WaitForCard(op), op=op, key=key, expiry_index=0)
+
+
+def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Outcome:
+    assert s.key is not None
+    key = BACKeyInput(s.key.document_number, s.key.date_of_birth, s.key.expiry_candidates[index])
+    op = s.op + 1
+    start = StartChipRead(op, key, index, len(s.key.expiry_candidates))
+    return enter(s, State.READING, c, start, op=op, expiry_index=index, progress=ReadProgress("connect"),
+                 hint=hint)  # fmt: skip
+
+
+def on_card_present(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime) -> Outcome:
+    return _read(s, c, s.expiry_index)
+
+
+def on_progress(s: Session, e: ev.ReadProgressed, c: FlowConfig, now: datetime) -> Outcome:
+    return stay(s, progress=ReadProgress(e.phase, e.done, e.total))
+
+
+def _start_capture(s: Session, c: FlowConfig, attempt: int, hint: str | None) -> Outcome:
+    op = s.op + 1
+    return enter(s, State.FACE_CAPTURE, c, StartFaceCapture(op, attempt), op=op, face_attempts=attempt,
+                 capture=None, hint=hint)  # fmt: skip
+
+
+def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) -> Outcome:
+    """The chip verdict against the profile's policy, then the face step (or the result)."""
+    chip = e.outcome
+    s = replace(s, chip=chip, progress=ReadProgress("done"))
+    if chip.verdict == "not_authentic":
+        return to_fallback(s, c, Reason.CHIP_NOT_AUTHENTIC, now, chip.reasons)
+    if not c.chip.accepts(chip.verdict, chip.reasons, None):
+        return to_fallback(s, c, Reason.CHIP_NOT_ACCEPTED, now, chip.reasons)
+    if not c.face_required:
+        return enter(s, State.RESULT, c, verified=True)
+    if chip.photo is None:
+        return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("NO_CHIP_PHOTO",))
+    return _start_capture(s, c, 1, None)
+
+
+def on_read_failed(s: Session, e: ev.ReadFailed, c: FlowConfig, now: datetime) -> Outcome:
+    """Wrong key: next expiry candidate, then "check your entry"; card gone: "place it again"; bounded."""
+    assert s.key is not None
+    if e.kind == "access_denied":
+        nxt = s.expiry_index + 1
+        if nxt < len(s.key.expiry_candidates):
+            return _read(s, c, nxt, hint="reading.trying_next_key")
+        rounds = s.key_rounds + 1
+        if rounds >= c.limits.wrong_key_rounds:
+            return to_fallback(replace(s, key_rounds=rounds), c, Reason.ACCESS_DENIED, now)
+        return enter(s, State.KEY_ENTRY, c, key=None, key_rounds=rounds, hint="key_entry.check_key")
+    if e.kind in ("card_removed", "no_card", "transport"):
+        placements = s.placements + 1
+        if placements >= c.limits.card_placements:
+            return to_fallback(replace(s, placements=placements), c, Reason.CARD_REMOVED, now)
+        op = s.op + 1
+        return enter(s, State.PLACE_CARD, c, WaitForCard(op), op=op, placements=placements,
+                     hint="place_card.again")  # fmt: skip
+    if e.kind == "not_icao":
+        return to_fallback(s, c, Reason.NOT_A_CHIP_CARD, now)
+    return to_fallback(s, c, Reason.CHIP_UNREADABLE, now, (e.kind,))
+
+
+def on_face_guidance(s: Session, e: ev.FaceGuidance, c: FlowConfig, now: datetime) -> Outcome:
+    return stay(s, hint=f"face.{e.hint}")
+
+
+def _face_retry(s: Session, c: FlowConfig, reason: Reason, hint: str, now: datetime) -> Outcome:
+    if s.face_attempts >= c.face_max_attempts:
+        return to_fallback(s, c, reason, now)
+    return _start_capture(s, c, s.face_attempts + 1, hint)
+
+
+def on_face_captured(s: Session, e: ev.FaceCaptured, c: FlowConfig, now: datetime) -> Outcome:
+    s = replace(s, capture=e.capture)
+    if c.liveness_required and not e.capture.liveness_passed:
+        return _face_retry(s, c, Reason.LIVENESS_FAILED, "face.liveness_retry", now)
+    assert s.chip is not None and s.chip.photo is not None
+    op = s.op + 1
+    return enter(s, State.MATCHING, c, StartFaceMatch(op, e.capture, s.chip.photo), op=op)
+
+
+def on_face_failed(s: Session, e: ev.FaceFailed, c: FlowConfig, now: datetime) -> Outcome:
+    return _face_retry(s, c, Reason.FACE_UNAVAILABLE, f"face.{e.kind}", now)
+
+
+def on_face_matched(s: Session, e: ev.FaceMatched, c: FlowConfig, now: datetime) -> Outcome:
+    s = replace(s, face=e.decision)
+    if e.decision.decision != "match":
+        return _face_retry(s, c, Reason.FACE_MISMATCH, "face.retry", now)
+    return enter(s, State.RESULT, c, verified=True)
+
+
+def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    if c.service_fields:
+        return enter(s, State.SERVICE, c)
+    return to_receipt(s, c, now)
+
+
+def to_receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
+    s, persist = persist_once(s, now, ())
+    return enter(s, State.RECEIPT, c, *persist)
+
+
+def on_submit_service(s: Session, e: ev.SubmitService, c: FlowConfig, now: datetime) -> Outcome:
+    try:
+        values = validate_service(c.service_fields, e.values)
+    except ServiceInputError:
+        return stay(s, hint="service.invalid")
+    return to_receipt(replace(s, service=values), c, now)
+
+
+def on_persisted(s: Session, e: ev.Persisted, c: FlowConfig, now: datetime) -> Outcome:
+    return stay(s, reference=e.reference, record_status=e.status)

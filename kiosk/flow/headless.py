@@ -1,0 +1,170 @@
+"""Headless flows: the simulated card and camera, and a scripted user who answers every screen at once.
+
+Used by ``cccd kiosk --headless --sim``, the flow tests and ``benchmarks/kiosk_e2e.py``.  A scenario names
+the card, what the camera sees, what the user does and the outcome it must produce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.flow import events as ev
+from kiosk.flow.compose import Kiosk, KioskConfig, build_sim_kiosk
+from kiosk.flow.face import SimulatedScene
+from kiosk.flow.model import Session, State
+from kiosk.flow.views import ConsentView, ServiceView, View
+
+
+class HeadlessError(Exception):
+    """A headless flow did not finish (a bug, or a scenario that does not exist)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    expect: str  # "verified" or a fallback reason code
+    card: str = "default"
+    tamper: bool = False  # change one byte of DG13 after signing: passive authentication fails
+    presentation: str = "live"
+    other_person: str | None = None  # the camera sees this simulated citizen instead
+    remove_after: tuple[int | None, ...] = ()
+    refuse_consent: bool = False
+    wrong_birth_date: bool = False
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("happy", "the holder, a genuine card, a live face", "verified"),
+    Scenario("wrong_person", "someone else presents the holder's card", "FACE_MISMATCH",
+             other_person="young_man"),
+    Scenario("photo_attack", "a printed photo of the holder is held up to the camera", "LIVENESS_FAILED",
+             presentation="flat-photo"),
+    Scenario("clone_card", "a card whose DG13 was altered after signing (passive authentication fails)",
+             "CHIP_NOT_AUTHENTIC", tamper=True),
+    Scenario("card_removed", "the card leaves the reader mid-read every time", "CARD_REMOVED",
+             remove_after=(12, 12, 12, 12)),
+    Scenario("card_replaced", "the card leaves the reader once, is placed again and read", "verified",
+             remove_after=(12,)),
+    Scenario("no_consent", "the person refuses consent: nothing is read", "CONSENT_REFUSED",
+             refuse_consent=True),
+    Scenario("wrong_key", "a wrong birth date is typed twice", "ACCESS_DENIED", wrong_birth_date=True),
+)}  # fmt: skip
+
+
+def _tampered(image: Any) -> Any:
+    files = dict(image.lds_files)
+    dg13 = bytearray(files["DG13"])
+    dg13[-1] ^= 0x01
+    files["DG13"] = bytes(dg13)
+    return dataclasses.replace(image, lds_files=files)
+
+
+def _wrong_birth(birth: str) -> str:
+    day, month, year = int(birth[0:2]), birth[3:5], birth[6:10]
+    return f"{(day % 27) + 1:02d}/{month}/{year}"
+
+
+class ScriptedUser:
+    """Answers each view at once (no deliberate waits) as the scenario says."""
+
+    def __init__(self, scenario: Scenario, profile: Any) -> None:
+        self.scenario, self.card = scenario, profile
+
+    def respond(self, view: View, session: Session) -> ev.Event | None:
+        state = State(view.state)
+        if state is State.ATTRACT:
+            return ev.Touch()
+        if state is State.LANGUAGE:
+            return ev.ChooseLanguage("vi")
+        if state is State.CONSENT and isinstance(view, ConsentView):
+            if self.scenario.refuse_consent:
+                return ev.RefuseConsent()
+            unticked = [p.id for p in view.purposes if not p.checked]
+            return ev.TogglePurpose(unticked[0]) if unticked else ev.AcceptConsent()
+        if state is State.KEY_ENTRY:
+            return self._key()
+        if state is State.RESULT:
+            return ev.Continue()
+        if state is State.SERVICE and isinstance(view, ServiceView):
+            return ev.SubmitService(tuple((f.id, f.value) for f in view.fields))
+        if state in (State.RECEIPT, State.FALLBACK):
+            waiting = session.persist_requested and session.record_status is None
+            return None if waiting else ev.Done()
+        if state is State.STILL_THERE:
+            return ev.StillHere()
+        if state is State.WIPE:
+            waiting = session.persist_requested and session.record_status is None
+            return None if waiting else ev.Touch()
+        return None  # place_card, reading, face_capture, matching: the machines are working
+
+    def _key(self) -> ev.Event:
+        p = self.card
+        if self.scenario.wrong_birth_date:
+            return ev.EnterIdAndBirth(p.id_number, _wrong_birth(p.date_of_birth.strftime("%d/%m/%Y")))
+        return ev.ScanQR(p.qr_payload)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    """What one headless run produced (no personal data)."""
+
+    scenario: str
+    profile: str
+    outcome: str  # "verified" or the fallback reason code
+    detail: tuple[str, ...]
+    record_status: str | None
+    verification_id: str | None
+    path: tuple[str, ...]
+    apdus: int
+    elapsed_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def build_scenario_kiosk(scenario: Scenario, profile: str, config: KioskConfig) -> tuple[Kiosk, Any]:
+    from sims.personalize import card_image
+
+    image = card_image(scenario.card)
+    if scenario.tamper:
+        image = _tampered(image)
+    seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
+    scene = SimulatedScene(seen.face_jpeg(), scenario.presentation)
+    kiosk = build_sim_kiosk(profile, config, image=image, scenes=(scene,), remove_after=scenario.remove_after)
+    return kiosk, image.profile
+
+
+def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: str, *, deadline_seconds: float = 30.0,
+             on_state: Callable[[Session], None] | None = None) -> FlowResult:  # fmt: skip
+    """One whole transaction, from the attract loop back to it."""
+    d = kiosk.driver
+    if d.state is not State.ATTRACT:
+        raise HeadlessError("the kiosk is not idle")
+    slot = kiosk.runner.services.slot
+    apdus_before = slot.apdus[0] if hasattr(slot, "apdus") else 0
+    t0, end = time.perf_counter(), time.monotonic() + deadline_seconds
+    path: list[str] = [d.state.value]
+    last = d.session
+    while time.monotonic() < end:
+        intent = user.respond(d.view(), d.session)
+        if intent is not None:
+            d.post(intent)
+        d.process(0.0 if intent is not None else 0.05)
+        s = d.session
+        if s.state.value != path[-1]:
+            path.append(s.state.value)
+            if on_state is not None:
+                on_state(s)
+        if s.state is State.ATTRACT and len(path) > 1:
+            break
+        last = s
+    else:
+        raise HeadlessError(f"scenario {scenario} did not finish (stuck in {d.state.value})")
+    outcome = "verified" if last.verified and last.fallback is None else str(last.fallback)
+    apdus = (slot.apdus[0] if hasattr(slot, "apdus") else 0) - apdus_before
+    return FlowResult(scenario, kiosk.profile.name, outcome, last.detail, last.record_status, last.reference,
+                      tuple(path), apdus, round((time.perf_counter() - t0) * 1000, 1))  # fmt: skip

@@ -1,0 +1,196 @@
+"""States, reason codes, configuration and the immutable session of the kiosk flow."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
+from kiosk.keyentry import AccessKeyInput
+from kiosk.profiles import ChipPolicy, Profile
+
+
+class State(enum.Enum):
+    ATTRACT = "attract"
+    LANGUAGE = "language"
+    CONSENT = "consent"
+    KEY_ENTRY = "key_entry"
+    PLACE_CARD = "place_card"
+    READING = "reading"
+    FACE_CAPTURE = "face_capture"
+    MATCHING = "matching"
+    RESULT = "result"
+    SERVICE = "service"
+    RECEIPT = "receipt"
+    STILL_THERE = "still_there"
+    FALLBACK = "fallback"
+    WIPE = "wipe"
+
+
+class Reason(enum.StrEnum):
+    """Fallback reason codes ("please go to the counter", with this code on the screen and in the record)."""
+
+    CONSENT_REFUSED = "CONSENT_REFUSED"
+    KEY_ENTRY_FAILED = "KEY_ENTRY_FAILED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    CARD_REMOVED = "CARD_REMOVED"
+    NOT_A_CHIP_CARD = "NOT_A_CHIP_CARD"
+    CHIP_UNREADABLE = "CHIP_UNREADABLE"
+    CHIP_NOT_AUTHENTIC = "CHIP_NOT_AUTHENTIC"
+    CHIP_NOT_ACCEPTED = "CHIP_NOT_ACCEPTED"
+    FACE_MISMATCH = "FACE_MISMATCH"
+    LIVENESS_FAILED = "LIVENESS_FAILED"
+    FACE_UNAVAILABLE = "FACE_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+    USER_CANCELLED = "USER_CANCELLED"
+    USER_ASKED_FOR_HELP = "USER_ASKED_FOR_HELP"
+    STORAGE_FAILED = "STORAGE_FAILED"
+
+
+# States where the kiosk waits for the person: a timeout there asks "do you need more time?" first.
+USER_WAIT_STATES = frozenset({
+    State.LANGUAGE, State.CONSENT, State.KEY_ENTRY, State.PLACE_CARD, State.RESULT, State.SERVICE,
+})  # fmt: skip
+# States where the kiosk waits for a machine: a timeout there is a fallback (TIMEOUT).
+MACHINE_WAIT_STATES = frozenset({State.READING, State.FACE_CAPTURE, State.MATCHING})
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds per waiting state — generous: elderly people read slowly and place cards hesitantly."""
+
+    language: float = 90.0
+    consent: float = 240.0
+    key_entry: float = 240.0
+    place_card: float = 120.0
+    reading: float = 60.0
+    face_capture: float = 60.0
+    matching: float = 30.0
+    result: float = 90.0
+    service: float = 240.0
+    receipt: float = 45.0
+    still_there: float = 30.0
+    fallback: float = 90.0
+    wipe: float = 6.0
+
+    def for_state(self, state: State) -> float | None:
+        """The timeout of ``state``; ``None`` for the attract loop (it waits for nobody)."""
+        if state is State.ATTRACT:
+            return None
+        value: float = getattr(self, state.value)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounded retries."""
+
+    key_entry_errors: int = 3  # malformed QR/MRZ/typed entries before the counter
+    wrong_key_rounds: int = 2  # times every expiry candidate was refused before the counter
+    card_placements: int = 3  # card removed / not found, then placed again
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceField:
+    """One choice of the profile's service step (lodging: nights and reason; hospital: visit type)."""
+
+    id: str
+    choices: tuple[str, ...]
+    default: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeInfo:
+    id: str
+    required: bool
+    text_vi: str
+    text_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """What the machine needs of the deployment profile (pure data)."""
+
+    profile: str
+    kind: str
+    controller: str
+    purposes: tuple[PurposeInfo, ...]
+    chip: ChipPolicy
+    face_required: bool
+    liveness_required: bool
+    face_max_attempts: int
+    service_fields: tuple[ServiceField, ...]
+    retention_days: int
+    consent_documents: tuple[tuple[str, str], ...] = ()  # (language, exact text shown)
+    languages: tuple[str, ...] = ("vi", "en")
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, timeouts: Timeouts | None = None,
+                     limits: Limits | None = None) -> FlowConfig:  # fmt: skip
+        from kiosk.flow.service import service_fields
+
+        return cls(
+            profile=profile.name, kind=profile.kind, controller=profile.controller_name,
+            purposes=tuple(PurposeInfo(p.id, p.required, p.text_vi, p.text_en) for p in profile.purposes),
+            chip=profile.chip, face_required=profile.face.required,
+            liveness_required=profile.face.liveness_required, face_max_attempts=profile.face.max_attempts,
+            service_fields=service_fields(profile), retention_days=profile.retention.results_days,
+            consent_documents=tuple((lang, profile.consent_document(lang)) for lang in ("vi", "en")),
+            timeouts=timeouts or Timeouts(), limits=limits or Limits(),
+        )  # fmt: skip
+
+    def consent_document(self, language: str) -> str:
+        return dict(self.consent_documents).get(language, "")
+
+    @property
+    def required_purposes(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.purposes if p.required)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProgress:
+    phase: str
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Everything the flow knows about the current transaction.  Immutable; every step returns a new one."""
+
+    state: State = State.ATTRACT
+    txn: int = 0  # transaction counter (the runner maps it to its own handles)
+    timer: int = 0  # token of the current state's timer
+    op: int = 0  # token of the current long operation
+    language: str = "vi"
+    choices: frozenset[str] = frozenset()
+    key: AccessKeyInput | None = None
+    expiry_index: int = 0
+    key_errors: int = 0
+    key_rounds: int = 0
+    placements: int = 0
+    progress: ReadProgress | None = None
+    chip: ChipOutcome | None = None
+    face_attempts: int = 0
+    capture: FaceCapture | None = None
+    face: FaceDecision | None = None
+    verified: bool = False
+    service: tuple[tuple[str, str], ...] = ()
+    fallback: Reason | None = None
+    detail: tuple[str, ...] = ()  # e.g. the chip verdict's reasons behind CHIP_NOT_ACCEPTED
+    hint: str | None = None  # a message key for the current screen ("check the key", "place again")
+    resume: State | None = None  # where STILL_THERE returns to
+    persist_requested: bool = False
+    reference: str | None = None
+    record_status: str | None = None
+    started_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Session(state={self.state.value}, txn={self.txn}, op={self.op}, timer={self.timer}, "
+            f"fallback={self.fallback}, hint={self.hint}, chip={'read' if self.chip else None}, "
+            f"<personal data hidden>)"
+        )

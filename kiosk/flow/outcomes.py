@@ -1,0 +1,67 @@
+"""Values the effect runner hands back to the state machine: a chip read, a face capture, a face decision.
+
+They hold personal data (chip report, photos), so their ``repr`` shows none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reader.lds.mrz import mask_id
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayFields:
+    """What the result screen shows the person standing at the kiosk (their own data, nobody else's)."""
+
+    full_name: str | None
+    id_number: str | None
+    birth_date: str | None
+
+    @property
+    def id_masked(self) -> str | None:
+        return mask_id(self.id_number) if self.id_number else None
+
+    def __repr__(self) -> str:
+        return f"DisplayFields(id={self.id_masked}, <personal data hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class ChipOutcome:
+    """A finished chip read: the JSON report of :func:`kiosk.chipreport.build_report` and the DG2 photo."""
+
+    verdict: str  # reader.report.Verdict value: authentic | not_authentic | inconclusive
+    reasons: tuple[str, ...]
+    report: Mapping[str, Any]
+    photo: bytes | None
+    display: DisplayFields
+
+    def __repr__(self) -> str:
+        return f"ChipOutcome(verdict={self.verdict}, reasons={self.reasons}, <data hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCapture:
+    """One live capture with its liveness result.  ``live_jpeg`` stays in memory only."""
+
+    liveness_passed: bool
+    liveness_type: str
+    live_jpeg: bytes
+    failure: str | None = None  # e.g. "flat_photo", "static", "no_face"
+
+    def __repr__(self) -> str:
+        return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class FaceDecision:
+    """A 1:1 comparison of the live capture against the chip photo."""
+
+    decision: str  # "match" | "no_match"
+    score: float
+    threshold: float
+    engine: str
+    engine_version: str
+    target_fmr: float | None = None

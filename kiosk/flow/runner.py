@@ -1,0 +1,270 @@
+"""The effect runner and the flow driver: the only part of the flow with threads, I/O and a clock.
+
+:class:`FlowDriver` owns the session.  It takes events from a queue (intents from the UI or a scripted
+user, results from the effect runner, expired timers), applies :func:`kiosk.flow.table.step`, hands the
+effect requests to :class:`EffectRunner`, and publishes the new :class:`kiosk.flow.views.View`.
+
+:class:`EffectRunner` performs effects: chip reads, waits for a card, face captures and comparisons on a
+worker pool; consent, persistence, audit, wipes and relay rounds on one storage thread (one SQLite
+connection, FIFO order: a wipe never overtakes the persistence it follows).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kiosk.chipread import ChipReadError
+from kiosk.flow import effects as fx
+from kiosk.flow import events as ev
+from kiosk.flow.chip import CardSlot, read_chip
+from kiosk.flow.face import FaceStep, FaceStepError
+from kiosk.flow.model import FlowConfig, Session, State
+from kiosk.flow.persist import persist
+from kiosk.flow.table import initial, step
+from kiosk.flow.views import View, render
+from kiosk.profiles import Profile
+from kiosk.record import ConsentRecord, KioskIdentity
+from kiosk.storage import KioskStore
+from reader.engine import Progress
+
+log = logging.getLogger("kiosk.flow")
+Post = Callable[[ev.Event], None]
+
+
+@dataclass
+class Services:
+    """What the effect runner works with (built by :mod:`kiosk.flow.compose`)."""
+
+    profile: Profile
+    kiosk: KioskIdentity
+    store: KioskStore
+    slot: CardSlot
+    trust: Any  # reader.pki.trust.CSCAStore
+    face: FaceStep
+    relay_round: Callable[[], int] | None = None  # one outbox relay round (on the storage thread)
+    card_wait_seconds: float = 120.0
+
+
+class EffectRunner:
+    def __init__(self, services: Services, post: Post, *, wall: Callable[[], float] = time.time) -> None:
+        self.services, self.post, self.wall = services, post, wall
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flow-worker")
+        self._storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-storage")
+        self._consents: dict[int, ConsentRecord] = {}
+        self._cancel: dict[int, threading.Event] = {}
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=True)
+        self._storage.shutdown(wait=True)
+
+    def drain_storage(self) -> None:
+        """Wait until every storage job submitted so far has run."""
+        self._storage.submit(lambda: None).result()
+
+    def on_storage_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the storage thread (after what is queued) and return its result."""
+        return self._storage.submit(fn).result()
+
+    def perform(self, effect: fx.Effect) -> None:
+        log.debug("effect %r", effect)
+        if isinstance(effect, fx.Speak):
+            return  # text-to-speech belongs to the UI issue; the key is logged above
+        if isinstance(effect, fx.CancelOperation):
+            self._cancel.setdefault(effect.op, threading.Event()).set()
+            return
+        job = self._job(effect)
+        if job is None:
+            log.warning("no runner for effect %s", type(effect).__name__)
+            return
+        storage = isinstance(effect, fx.SaveConsent | fx.PersistAndDeliver | fx.Audit | fx.Wipe)
+        (self._storage if storage else self._workers).submit(self._guard, job, effect)
+
+    def _guard(self, job: Callable[[Any], None], effect: fx.Effect) -> None:
+        try:
+            job(effect)
+        except Exception:  # a bug in one effect must not stop the kiosk; the flow times out to a fallback
+            log.exception("effect %s failed", type(effect).__name__)
+
+    def _job(self, effect: fx.Effect) -> Callable[[Any], None] | None:
+        jobs: dict[type[fx.Effect], Callable[[Any], None]] = {
+            fx.SaveConsent: self._save_consent, fx.WaitForCard: self._wait_card, fx.StartChipRead: self._read,
+            fx.StartFaceCapture: self._capture, fx.StartFaceMatch: self._match,
+            fx.PersistAndDeliver: self._persist,
+            fx.Audit: self._audit, fx.Wipe: self._wipe,
+        }  # fmt: skip
+        return jobs.get(type(effect))
+
+    def _cancelled(self, op: int) -> threading.Event:
+        return self._cancel.setdefault(op, threading.Event())
+
+    # --- storage thread ---------------------------------------------------------------------------------
+
+    def _save_consent(self, e: fx.SaveConsent) -> None:
+        s = self.services
+        choices = {p.id: p.id in e.choices for p in s.profile.purposes}
+        consent = ConsentRecord.create(s.profile, e.language, choices, "touch", s.kiosk.device_id, e.at)
+        s.store.save_consent(consent, s.profile, self.wall())
+        self._consents[e.txn] = consent
+
+    def _persist(self, e: fx.PersistAndDeliver) -> None:
+        s = self.services
+        consent = self._consents.get(e.txn)
+        if consent is None:
+            self.post(ev.PersistFailed(e.op, "no consent record for this transaction"))
+            return
+        try:
+            record = persist(
+                e, profile=s.profile, consent=consent, kiosk=s.kiosk, store=s.store, now=self.wall()
+            )
+        except Exception as exc:
+            log.error("persisting the verification failed: %s", type(exc).__name__)
+            self.post(ev.PersistFailed(e.op, type(exc).__name__))
+            return
+        log.info("verification %s stored: %s %s", record.verification_id, record.status, list(record.reasons))
+        self.post(ev.Persisted(e.op, record.verification_id, record.status))
+        if s.relay_round is not None:
+            self._relay()
+
+    def _relay(self) -> None:
+        assert self.services.relay_round is not None
+        try:
+            self.services.relay_round()
+        except Exception:
+            log.exception("relay round failed (the outbox keeps the rows)")
+
+    def _audit(self, e: fx.Audit) -> None:
+        data = {"profile": self.services.profile.name, "reason": e.reason}
+        self.services.store.audit(e.event, data, self.wall())
+
+    def _wipe(self, e: fx.Wipe) -> None:
+        self._consents.pop(e.txn, None)
+        for op in [op for op, flag in self._cancel.items() if flag.is_set()]:
+            self._cancel.pop(op, None)
+
+    # --- worker threads ---------------------------------------------------------------------------------
+
+    def _wait_card(self, e: fx.WaitForCard) -> None:
+        if (
+            self.services.slot.wait_for_card(self.services.card_wait_seconds)
+            and not self._cancelled(e.op).is_set()
+        ):
+            self.post(ev.CardPresent(e.op))
+
+    def _read(self, e: fx.StartChipRead) -> None:
+        def progress(p: Progress) -> None:
+            self.post(ev.ReadProgressed(e.op, p.phase.value, p.done, p.total))
+
+        try:
+            outcome = read_chip(self.services.slot.open(), e.key, self.services.trust, progress)
+        except ChipReadError as exc:
+            log.info("chip read failed: %s", exc.kind)
+            self.post(ev.ReadFailed(e.op, exc.kind))
+            return
+        log.info("chip read: %s %s", outcome.verdict, list(outcome.reasons))
+        self.post(ev.ReadSucceeded(e.op, outcome))
+
+    def _capture(self, e: fx.StartFaceCapture) -> None:
+        try:
+            cap = self.services.face.capture(e.attempt, lambda hint: self.post(ev.FaceGuidance(e.op, hint)),
+                                             self._cancelled(e.op))  # fmt: skip
+        except FaceStepError as exc:
+            self.post(ev.FaceFailed(e.op, exc.kind))
+            return
+        log.info("face capture %d: liveness %s", e.attempt, "passed" if cap.liveness_passed else cap.failure)
+        self.post(ev.FaceCaptured(e.op, cap))
+
+    def _match(self, e: fx.StartFaceMatch) -> None:
+        try:
+            decision = self.services.face.match(e.capture, e.chip_photo)
+        except FaceStepError as exc:
+            self.post(ev.FaceFailed(e.op, exc.kind))
+            return
+        log.info("face comparison: %s (score %.3f, threshold %.3f)", decision.decision, decision.score,
+                 decision.threshold)  # fmt: skip
+        self.post(ev.FaceMatched(e.op, decision))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FlowDriver:
+    """Runs the machine: a queue of events in, views out.  ``clock`` and ``monotonic`` are injectable."""
+
+    def __init__(self, config: FlowConfig, *, clock: Callable[[], datetime] = utc_now,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.config, self.clock, self.monotonic = config, clock, monotonic
+        self.events: queue.Queue[ev.Event] = queue.Queue()
+        self.runner: EffectRunner | None = None
+        self.listeners: list[Callable[[View], None]] = []
+        self._timer: tuple[float, int] | None = None
+        first = initial(config)
+        self.session: Session = first.session
+        self._pending = first.effects
+
+    def attach(self, runner: EffectRunner) -> None:
+        self.runner = runner
+        self._apply(self._pending)
+
+    def post(self, event: ev.Event) -> None:
+        """Thread-safe: intents from the UI and results from the runner."""
+        self.events.put(event)
+
+    def view(self) -> View:
+        return render(self.session, self.config)
+
+    def _apply(self, effects: tuple[fx.Effect, ...]) -> None:
+        for effect in effects:
+            if isinstance(effect, fx.StartTimer):
+                self._timer = (self.monotonic() + effect.seconds, effect.token)
+            elif self.runner is not None:
+                self.runner.perform(effect)
+
+    def _next_event(self, wait: float) -> ev.Event | None:
+        if self._timer is not None:
+            due, token = self._timer
+            left = due - self.monotonic()
+            if left <= 0:
+                self._timer = None
+                return ev.TimerExpired(token)
+            wait = min(wait, left)
+        try:
+            return self.events.get(timeout=max(0.0, wait))
+        except queue.Empty:
+            return None
+
+    def process(self, wait: float = 0.1) -> bool:
+        """Handle at most one event (waiting up to ``wait`` seconds).  True when the state changed."""
+        event = self._next_event(wait)
+        if event is None:
+            return False
+        before = self.session.state
+        result = step(self.session, event, self.config, self.clock())
+        if not result.handled:
+            log.debug("ignored %s in %s: %s", type(event).__name__, before.value, result.note)
+            return False
+        self.session = result.session
+        if self.session.state is not before:
+            log.info("%s --%s--> %s", before.value, type(event).__name__, self.session.state.value)
+        self._apply(result.effects)
+        view = self.view()
+        for listener in self.listeners:
+            listener(view)
+        return self.session.state is not before
+
+    def run(self, stop: threading.Event) -> None:
+        """Process events until ``stop`` is set (the UI's driver thread)."""
+        while not stop.is_set():
+            self.process(0.2)
+
+    @property
+    def state(self) -> State:
+        return self.session.state

@@ -1,0 +1,176 @@
+"""The transition table: the single source of truth of the kiosk flow.
+
+``TABLE[(state, event type)]`` is a :class:`Rule`: a pure transition function and the states it may lead
+to (the diagram in docs/flow.md is generated from these; :func:`step` checks every transition against
+them).  A pair absent from the table is an event the state does not handle: :func:`step` ignores it
+explicitly (``Step.handled`` is ``False``), as it does results of an abandoned operation (stale ``op``) and
+timers of a state already left (stale ``token``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from kiosk.flow import events as ev
+from kiosk.flow import handlers as h
+from kiosk.flow.common import Outcome, enter, fresh, stay, to_fallback, to_wipe
+from kiosk.flow.effects import Effect, Speak, StartTimer
+from kiosk.flow.model import MACHINE_WAIT_STATES, USER_WAIT_STATES, FlowConfig, Reason, Session, State
+
+Handler = Callable[[Session, Any, FlowConfig, datetime], Outcome]
+
+
+class FlowError(Exception):
+    """A transition function broke the table's contract (a bug, never user input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    handler: Handler
+    targets: frozenset[State]
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    session: Session
+    effects: tuple[Effect, ...]
+    handled: bool
+    note: str = ""
+
+
+S = State
+TABLE: dict[tuple[State, type[ev.Event]], Rule] = {}
+
+
+def _add(state: State, event: type[ev.Event], handler: Handler, *targets: State, label: str = "") -> None:
+    TABLE[(state, event)] = Rule(handler, frozenset(targets), label or event.__name__)
+
+
+# --- global intents ----------------------------------------------------------------------------------------
+
+
+def _cancel(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return to_wipe(s, c, now, Reason.USER_CANCELLED)
+
+
+def _help(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return to_fallback(s, c, Reason.USER_ASKED_FOR_HELP, now)
+
+
+def _leave(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return to_wipe(s, c, now, None)
+
+
+def _fresh(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return fresh(s, c)
+
+
+# --- timeouts ---------------------------------------------------------------------------------------------
+
+
+def _ask_still_there(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return enter(s, S.STILL_THERE, c, resume=s.state)
+
+
+def _machine_timeout(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return to_fallback(s, c, Reason.TIMEOUT, now)
+
+
+def _gone(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    return to_wipe(s, c, now, Reason.TIMEOUT)
+
+
+def _resume(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
+    """Back where the person was, with a fresh timer but without repeating that state's requests."""
+    assert s.resume is not None
+    new, effects = enter(s, s.resume, c, resume=None)
+    return new, tuple(x for x in effects if isinstance(x, StartTimer | Speak))
+
+
+def _build() -> None:
+    _add(S.ATTRACT, ev.Touch, h.on_touch_attract, S.LANGUAGE)
+    _add(S.LANGUAGE, ev.ChooseLanguage, h.on_language, S.CONSENT, S.LANGUAGE)
+    _add(S.CONSENT, ev.TogglePurpose, h.on_toggle_purpose, S.CONSENT)
+    _add(S.CONSENT, ev.AcceptConsent, h.on_accept_consent, S.KEY_ENTRY, S.CONSENT)
+    _add(S.CONSENT, ev.RefuseConsent, h.on_refuse_consent, S.FALLBACK)
+    for key_event in (ev.ScanQR, ev.EnterMRZ, ev.EnterIdAndBirth):
+        _add(S.KEY_ENTRY, key_event, h.on_key, S.PLACE_CARD, S.KEY_ENTRY, S.FALLBACK)
+    _add(S.PLACE_CARD, ev.CardPresent, h.on_card_present, S.READING)
+    _add(S.READING, ev.ReadProgressed, h.on_progress, S.READING)
+    _add(S.READING, ev.ReadSucceeded, h.on_read_ok, S.FACE_CAPTURE, S.RESULT, S.FALLBACK)
+    _add(S.READING, ev.ReadFailed, h.on_read_failed, S.READING, S.KEY_ENTRY, S.PLACE_CARD, S.FALLBACK)
+    _add(S.FACE_CAPTURE, ev.FaceGuidance, h.on_face_guidance, S.FACE_CAPTURE)
+    _add(S.FACE_CAPTURE, ev.FaceCaptured, h.on_face_captured, S.MATCHING, S.FACE_CAPTURE, S.FALLBACK)
+    _add(S.FACE_CAPTURE, ev.FaceFailed, h.on_face_failed, S.FACE_CAPTURE, S.FALLBACK)
+    _add(S.MATCHING, ev.FaceMatched, h.on_face_matched, S.RESULT, S.FACE_CAPTURE, S.FALLBACK)
+    _add(S.MATCHING, ev.FaceFailed, h.on_face_failed, S.FACE_CAPTURE, S.FALLBACK)
+    _add(S.RESULT, ev.Continue, h.on_result_continue, S.SERVICE, S.RECEIPT)
+    _add(S.SERVICE, ev.SubmitService, h.on_submit_service, S.RECEIPT, S.SERVICE)
+    for state in (S.RECEIPT, S.FALLBACK, S.WIPE):
+        _add(state, ev.Persisted, h.on_persisted, state)
+    _add(S.RECEIPT, ev.PersistFailed, _persist_failed, S.FALLBACK)
+    _add(S.FALLBACK, ev.PersistFailed, _ignore_persist_failure, S.FALLBACK)
+    _add(S.WIPE, ev.PersistFailed, _ignore_persist_failure, S.WIPE)
+    for state in (S.RECEIPT, S.FALLBACK):
+        _add(state, ev.Done, _leave, S.WIPE)
+        _add(state, ev.Continue, _leave, S.WIPE)
+    _add(S.STILL_THERE, ev.StillHere, _resume, *USER_WAIT_STATES)
+    _add(S.STILL_THERE, ev.Touch, _resume, *USER_WAIT_STATES)
+    _add(S.WIPE, ev.Touch, _fresh, S.ATTRACT)
+    for state in State:
+        if state not in (S.ATTRACT, S.WIPE):
+            _add(state, ev.Cancel, _cancel, S.WIPE)
+        if state not in (S.ATTRACT, S.WIPE, S.FALLBACK):
+            _add(state, ev.AskForHelp, _help, S.FALLBACK)
+    for state in USER_WAIT_STATES:
+        _add(state, ev.TimerExpired, _ask_still_there, S.STILL_THERE, label="timeout")
+    for state in MACHINE_WAIT_STATES:
+        _add(state, ev.TimerExpired, _machine_timeout, S.FALLBACK, label="timeout")
+    _add(S.STILL_THERE, ev.TimerExpired, _gone, S.WIPE, label="timeout")
+    _add(S.RECEIPT, ev.TimerExpired, _leave, S.WIPE, label="timeout")
+    _add(S.FALLBACK, ev.TimerExpired, _leave, S.WIPE, label="timeout")
+    _add(S.WIPE, ev.TimerExpired, _fresh, S.ATTRACT, label="timeout")
+
+
+def _persist_failed(s: Session, e: ev.PersistFailed, c: FlowConfig, now: datetime) -> Outcome:
+    return to_fallback(s, c, Reason.STORAGE_FAILED, now)
+
+
+def _ignore_persist_failure(s: Session, e: ev.PersistFailed, c: FlowConfig, now: datetime) -> Outcome:
+    return stay(s, record_status="storage_failed")
+
+
+_build()
+
+
+def _stale(s: Session, e: ev.Event) -> str:
+    if isinstance(e, ev.TimerExpired) and e.token != s.timer:
+        return "stale timer"
+    op = getattr(e, "op", None)
+    if op is not None and op != s.op:
+        return "stale operation result"
+    return ""
+
+
+def step(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Step:
+    """Apply one event.  Pure: the same inputs always give the same outputs."""
+    stale = _stale(s, e)
+    if stale:
+        return Step(s, (), False, stale)
+    rule = TABLE.get((s.state, type(e)))
+    if rule is None:
+        return Step(s, (), False, f"{type(e).__name__} is not handled in {s.state.value}")
+    new, effects = rule.handler(s, e, c, now)
+    if new.state not in rule.targets:
+        raise FlowError(f"{s.state.value} --{type(e).__name__}--> {new.state.value} is not in the table")
+    return Step(new, effects, True)
+
+
+def initial(c: FlowConfig) -> Step:
+    """The session a kiosk starts with (the attract loop)."""
+    new, effects = enter(Session(), S.ATTRACT, c)
+    return Step(replace(new), effects, True)
