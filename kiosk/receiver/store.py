@@ -52,12 +52,21 @@ class ReceiverStore:
 
     def store_delivery(self, endpoint: str, webhook_id: str, verification_id: str, body: bytes,
                        now: float) -> bool:  # fmt: skip
-        """True when new, False when this (endpoint, webhook-id) was already stored."""
+        """True when new, False when this (endpoint, webhook-id) was already stored (one commit)."""
         with self._lock:
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
-                (endpoint, webhook_id, verification_id, now, body))  # fmt: skip
-            return cur.rowcount == 1
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
+                    (endpoint, webhook_id, verification_id, now, body))  # fmt: skip
+                new = cur.rowcount == 1
+                sql = "INSERT INTO attempts (endpoint, webhook_id, at, outcome) VALUES (?, ?, ?, ?)"
+                self.conn.execute(sql, (endpoint, webhook_id, now, "stored" if new else "duplicate"))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            return new
 
     def put_patient(self, system: str, value: str, resource: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """FHIR conditional update: (201, created) / (200, updated) / (412, {}) on multiple matches."""
