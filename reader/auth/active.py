@@ -16,19 +16,25 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from reader import tlv
-from reader.errors import ParseError
+from reader.apdu import EXT_MAX_NE, SHORT_MAX_NE, CommandAPDU
+from reader.errors import CardStatusError, ParseError
 from reader.lds.cardaccess import encode_oid
 from reader.pki.algorithms import SignatureAlgorithm, SignatureScheme, crypto_hash
 from reader.pki.errors import PKIError
 from reader.pki.keys import load_public_key
+from reader.sm import SecureMessaging
+
+Random = Callable[[int], bytes]
 
 RND_IFD_LENGTH = 8
 
@@ -55,6 +61,8 @@ class AAReason(enum.Enum):
     ECDSA_INVALID = "ecdsa_invalid"  # the ECDSA signature does not verify
     BAD_CHALLENGE = "bad_challenge"  # RND.IFD is not 8 bytes
     UNSUPPORTED_KEY = "unsupported_key"  # DG15 key type, curve or algorithm not supported
+    CARD_REFUSED = "card_refused"  # INTERNAL AUTHENTICATE answered with an error status word
+    NOT_PERFORMED = "not_performed"  # e.g. the reader cannot carry the extended-length answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +204,87 @@ def verify_active_authentication(
     if isinstance(key, rsa.RSAPublicKey):
         return verify_rsa(key, rnd_ifd, signature)
     return verify_ecdsa(key, rnd_ifd, signature, signature_algorithm)
+
+
+# --- the terminal's protocol step (§6.1.3) ----------------------------------------------------------------
+
+
+class AASender(Protocol):
+    """The slice of :class:`reader.session.CardSession` Active Authentication needs."""
+
+    @property
+    def secure_messaging(self) -> SecureMessaging | None: ...
+
+    @property
+    def supports_extended_length(self) -> bool: ...
+
+    def send(self, command: CommandAPDU, what: str) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AAOutcome:
+    """The challenge, the chip's answer and the verification — all re-checkable offline."""
+
+    rnd_ifd: bytes
+    signature: bytes
+    result: AAResult
+
+    @property
+    def valid(self) -> bool:
+        return self.result.valid
+
+    def evidence(self) -> dict[str, Any]:
+        """For ``evidence.json``: ``cccd verify-dump`` re-verifies this with DG15 from the dump."""
+        return {
+            "rnd_ifd": self.rnd_ifd.hex().upper(), "signature": self.signature.hex().upper(),
+            **self.result.to_dict(),
+        }  # fmt: skip
+
+
+def expected_signature_length(spki: bytes) -> int:
+    """Upper bound of the signature's length: the modulus length, or 2 · order length + 9 for DER ECDSA."""
+    key = load_public_key(spki)
+    if isinstance(key, rsa.RSAPublicKey):
+        return (key.key_size + 7) // 8
+    return 2 * ((key.curve.key_size + 7) // 8) + 9
+
+
+def _protected_length(sm: SecureMessaging | None, length: int) -> int:
+    """Length of the response data on the wire (DO'87' + DO'99' + DO'8E' under secure messaging)."""
+    if sm is None:
+        return length
+    block = sm.alg.block_size
+    cryptogram = 1 + (length // block + 1) * block
+    return len(tlv.encode(0x87, bytes(cryptogram))) + 4 + 10
+
+
+def internal_authenticate(rnd_ifd: bytes, spki: bytes, sm: SecureMessaging | None) -> CommandAPDU:
+    """INTERNAL AUTHENTICATE with RND.IFD; extended length when the answer cannot fit 256 bytes (§6.1.4)."""
+    if _protected_length(sm, expected_signature_length(spki)) > SHORT_MAX_NE:
+        return CommandAPDU(0x00, 0x88, 0x00, 0x00, rnd_ifd, ne=EXT_MAX_NE, extended=True)
+    return CommandAPDU(0x00, 0x88, 0x00, 0x00, rnd_ifd, ne=SHORT_MAX_NE)
+
+
+def perform_active_authentication(
+    session: AASender, spki: bytes, *, signature_algorithm: str | None = None, rng: Random = os.urandom
+) -> AAOutcome:
+    """Send a fresh 8-byte RND.IFD and verify the answer with the DG15 key; never raises on a bad answer.
+
+    ``signature_algorithm``: the ECDSA OID of DG14's ActiveAuthenticationInfo, if any.  A refusal by the
+    chip is ``AAReason.CARD_REFUSED``; a reader without extended length for a long key, ``NOT_PERFORMED``.
+    """
+    rnd_ifd = rng(RND_IFD_LENGTH)
+    try:
+        command = internal_authenticate(rnd_ifd, spki, session.secure_messaging)
+    except PKIError as exc:
+        return AAOutcome(rnd_ifd, b"", _fail(AAReason.UNSUPPORTED_KEY, "", str(exc)))
+    if command.is_extended and not session.supports_extended_length:
+        return AAOutcome(
+            rnd_ifd, b"", _fail(AAReason.NOT_PERFORMED, "", "the key needs extended-length APDUs")
+        )
+    try:
+        signature = session.send(command, "INTERNAL AUTHENTICATE")
+    except CardStatusError as exc:
+        return AAOutcome(rnd_ifd, b"", _fail(AAReason.CARD_REFUSED, "", f"the chip answered {exc.sw:04X}"))
+    result = verify_active_authentication(spki, rnd_ifd, signature, signature_algorithm=signature_algorithm)
+    return AAOutcome(rnd_ifd, signature, result)

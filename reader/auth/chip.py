@@ -8,12 +8,14 @@ its private key implicitly: only it can answer under the new keys.
 Here: the chip key from its SubjectPublicKeyInfo (named curve, explicit parameters matching a
 standardized curve, BSI ``standardizedDomainParameters``, or ``dhpublicnumber``), the choice of the
 protocol from DG14, the key agreement for both roles, and the data objects of the APDUs (§6.2.4).
-The protocol step that sends them lives in :mod:`reader.auth.chip_protocol`.
+:func:`perform_chip_authentication` is the terminal's protocol step over a card session.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from reader import tlv
 from reader.access.pace import SessionKeys, session_keys
@@ -28,7 +30,8 @@ from reader.access.params import (
     ec_group_by_parameters,
     standardized,
 )
-from reader.errors import ParseError, TLVError
+from reader.apdu import SHORT_MAX_NC, SHORT_MAX_NE, CommandAPDU
+from reader.errors import CardStatusError, ParseError, ProtocolError, SecureMessagingError, TLVError
 from reader.lds.cardaccess import (
     ID_CA,
     CAProtocol,
@@ -39,6 +42,7 @@ from reader.lds.cardaccess import (
     decode_oid,
     encode_oid,
 )
+from reader.sm import SecureMessaging
 
 EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 DH_PUBLIC_NUMBER = "1.2.840.10046.2.1"
@@ -234,3 +238,83 @@ def mse_set_at_data(oid: str, key_id: int | None) -> bytes:
 def general_authenticate_data(ephemeral_public_key: bytes) -> bytes:
     """GENERAL AUTHENTICATE: ``7C { 80 ephemeral public key }``; the answer is an empty ``7C``."""
     return tlv.encode(0x7C, tlv.encode(0x80, ephemeral_public_key))
+
+
+# --- the terminal's protocol step (§6.2.4) ----------------------------------------------------------------
+
+# Protected READ BINARY of the first byte of EF.COM by its SFI: answered with a MAC under the new keys only
+# by a chip that derived them, i.e. that holds SK_IC (implicit authentication, §6.2).
+CONFIRMATION_COMMAND = CommandAPDU(0x00, 0xB0, 0x80 | 0x1E, 0x00, ne=1)
+
+
+class CASender(Protocol):
+    """The slice of :class:`reader.session.CardSession` Chip Authentication needs."""
+
+    @property
+    def secure_messaging(self) -> SecureMessaging | None: ...
+
+    def send(self, command: CommandAPDU, what: str) -> bytes: ...
+
+    def start_secure_messaging(self, sm: SecureMessaging) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChipAuthOutcome:
+    """Result of the CA step.  ``session_intact``: the channel still works (old or new keys)."""
+
+    passed: bool
+    reason: str | None
+    protocol: str
+    key_id: int | None
+    ephemeral_public_key: bytes
+    session_intact: bool
+
+    def evidence(self) -> dict[str, Any]:
+        """For ``evidence.json``: CA is interactive, not re-checkable offline; this records what ran."""
+        return {
+            "protocol": self.protocol, "key_id": self.key_id, "passed": self.passed, "reason": self.reason,
+            "terminal_ephemeral_public_key": self.ephemeral_public_key.hex().upper(),
+        }  # fmt: skip
+
+
+def perform_chip_authentication(
+    session: CASender, choice: ChipAuthChoice, *, rng: Random = os.urandom
+) -> ChipAuthOutcome:
+    """Run CA inside the current secure channel, switch to the new keys and confirm them (§6.2).
+
+    The outcome is a value: a refused command or a chip that cannot answer under the new keys is
+    ``passed=False`` with a reason (``CA_REFUSED_6A80``, ``NO_SECURE_MESSAGING_UNDER_NEW_KEYS`` …).
+    """
+    if session.secure_messaging is None:
+        raise ProtocolError("Chip Authentication needs an established secure channel (BAC or PACE)")
+    agreement = terminal_key_agreement(choice, rng)
+    key_id = choice.key.key_id
+
+    def outcome(passed: bool, reason: str | None, intact: bool) -> ChipAuthOutcome:
+        return ChipAuthOutcome(
+            passed, reason, choice.protocol.oid, key_id, agreement.ephemeral_public_key, intact
+        )
+
+    try:
+        if choice.uses_mse_set_kat:
+            data = mse_set_kat_data(agreement.ephemeral_public_key, key_id)
+            session.send(CommandAPDU(0x00, 0x22, 0x41, 0xA6, data), "MSE:Set KAT")
+        else:
+            mse = CommandAPDU(0x00, 0x22, 0x41, 0xA4, mse_set_at_data(choice.protocol.oid, key_id))
+            session.send(mse, "MSE:Set AT")
+            ga = general_authenticate_data(agreement.ephemeral_public_key)
+            extended = len(ga) > SHORT_MAX_NC
+            answer = session.send(CommandAPDU(0x00, 0x86, 0, 0, ga, ne=SHORT_MAX_NE, extended=extended), "GA")
+            if tlv.decode(answer, expected_tag=0x7C).value:
+                return outcome(False, "UNEXPECTED_RESPONSE_DATA", True)
+    except CardStatusError as exc:
+        return outcome(False, f"CA_REFUSED_{exc.sw:04X}", True)  # the old keys remain valid (§6.2.4.1)
+    except (SecureMessagingError, ParseError):
+        return outcome(False, "MALFORMED_RESPONSE", False)
+    session.start_secure_messaging(agreement.keys.secure_messaging())
+    try:
+        if session.send(CONFIRMATION_COMMAND, "READ BINARY (CA confirmation)") == b"":
+            return outcome(False, "NO_SECURE_MESSAGING_UNDER_NEW_KEYS", False)
+    except (SecureMessagingError, CardStatusError):
+        return outcome(False, "NO_SECURE_MESSAGING_UNDER_NEW_KEYS", False)
+    return outcome(True, None, True)
