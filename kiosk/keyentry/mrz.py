@@ -1,8 +1,8 @@
 """A tolerant normaliser for TD1 MRZ text typed by a person or read by OCR (ICAO 9303-5 §4.2).
 
 It fixes what people and OCR get wrong — spaces, lower case, ``«`` for ``<``, O/0 and I/1 confusion in
-positions whose character class is known — then checks the check digits (ICAO 9303-3 §4.9) of the three
-BAC fields and the composite.  It yields only the BAC inputs; full DG1 parsing is :mod:`reader.lds.dg1`.
+positions whose character class is known — then parses with :func:`reader.lds.dg1.parse_mrz` and requires
+every check digit (ICAO 9303-3 §4.9) to hold.  It yields only the BAC inputs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from kiosk.keyentry.errors import MRZFormatError
 from reader.errors import ParseError
-from reader.lds.mrz import check_digit, mask_id
+from reader.lds.dg1 import parse_mrz
+from reader.lds.mrz import mask_id
 
 _TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"})
 _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"})
@@ -75,31 +76,22 @@ def normalise_td1(text: str) -> tuple[str, str, str]:
     return l1, l2, l3
 
 
-def _check(field: str, digit: str, what: str) -> None:
-    try:
-        ok = check_digit(field) == digit
-    except ParseError:
-        ok = False
-    if not ok:
-        raise MRZFormatError(f"the {what} check digit does not match; please check the entry")
-
-
 def bac_fields_from_mrz(text: str) -> MRZBacFields:
-    """Normalise MRZ text and return the BAC inputs, verifying all TD1 check digits."""
-    l1, l2, _ = normalise_td1(text)
-    _check(l1[5:14], l1[14], "document number")
-    _check(l2[0:6], l2[6], "date of birth")
-    _check(l2[8:14], l2[14], "date of expiry")
-    composite = l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29]
-    _check(composite, l2[29], "composite")
-    for value in (l2[0:6], l2[8:14]):
-        if not value.isdigit():
-            raise MRZFormatError("MRZ dates must be digits")
-    personal = l1[15:27] if l1[2:5] == "VNM" and l1[15:27].isdigit() else None
+    """Normalise MRZ text, parse it with :func:`reader.lds.dg1.parse_mrz`; every check digit must hold."""
+    lines = normalise_td1(text)
+    try:
+        mrz = parse_mrz("".join(lines))
+    except ParseError:
+        raise MRZFormatError("the MRZ cannot be read; please check the entry") from None
+    if mrz.failed_checks:
+        what = ", ".join(c.value.replace("_", " ") for c in mrz.failed_checks)
+        raise MRZFormatError(f"check digit mismatch ({what}); please check the entry")
+    if not (mrz.date_of_birth.isdigit() and mrz.date_of_expiry.isdigit()):
+        raise MRZFormatError("MRZ dates must be digits")
     return MRZBacFields(
-        document_number=l1[5:14].rstrip("<"),
-        date_of_birth=l2[0:6],
-        date_of_expiry=l2[8:14],
-        issuing_state=l1[2:5],
-        personal_id=personal,
+        document_number=mrz.document_number,
+        date_of_birth=mrz.date_of_birth,
+        date_of_expiry=mrz.date_of_expiry,
+        issuing_state=mrz.issuing_state,
+        personal_id=mrz.personal_id,
     )
