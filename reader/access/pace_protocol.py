@@ -249,3 +249,20 @@ def _exchange(
         except ParseError:
             raise PACEError("MALFORMED_RESPONSE", "malformed encrypted Chip Authentication Data") from None
     return PACEResult(suite, kind, keys, pk_ifd, pk_ic, pk_map_ic, ca_ic)
+
+
+def verify_cam_evidence(evidence: dict[str, Any], pk_ic_static: bytes) -> bool:
+    """Re-check saved PACE-CAM values (``evidence.json``) against the chip's static key.
+
+    Only a consistency check: anyone can pick CA_IC and derive a matching PK_Map,IC offline, so a dump's
+    CAM triple proves nothing on its own — the live protocol (the chip completing the mapping with that
+    key) is the proof.  Reports must not count an offline re-check as an anti-clone proof.
+    """
+    try:
+        suite = PACESuite.create(str(evidence["protocol"]), int(evidence["parameter_id"]))
+        cam = evidence["cam"]
+        ca_ic, pk_map_ic = bytes.fromhex(cam["ca_ic"]), bytes.fromhex(cam["pk_map_ic"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    group = suite.group
+    return isinstance(group, ECGroup) and cam_verify(group, ca_ic, pk_ic_static, pk_map_ic)

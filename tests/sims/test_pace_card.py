@@ -178,3 +178,16 @@ def test_card_refuses_unoffered_variants_and_broken_chains() -> None:
     assert card.execute(bytes.fromhex("10860000027C0000"))[-2:] == b"\x69\x85"  # no MSE before GA
     assert card.execute(bytes.fromhex("0022C1A40F800A04007F00070202040202830102"))[-2:] == b"\x90\x00"
     assert card.execute(bytes.fromhex("00860000027C0000"))[-2:] == b"\x68\x83"  # step 1 must be chained
+
+
+def test_cam_evidence_round_trip() -> None:
+    from reader.access.pace_protocol import verify_cam_evidence
+
+    suite = PACESuite.create(_oid("ECDH", "CAM", 2), 13)
+    cam_key = suite.group.random_private(os.urandom)
+    result = perform_pace(_session(_card(suite, cam_key=cam_key)), suite, CAN)
+    evidence = result.evidence()
+    assert evidence["protocol_name"] == "id-PACE-ECDH-CAM-AES-CBC-CMAC-128" and evidence["password"] == "CAN"
+    assert verify_cam_evidence(evidence, suite.group.encoded_public_key(cam_key))
+    assert not verify_cam_evidence(evidence, suite.group.encoded_public_key(cam_key + 1))
+    assert not verify_cam_evidence({"protocol": "1.2.3"}, b"")
