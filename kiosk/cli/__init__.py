@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.chip",  # readers, read, demo
     "kiosk.cli.sim",  # sim profiles|show|serve
+    "kiosk.cli.face",
     "kiosk.cli.receiver",  # receiver (reference receiving server)
     "kiosk.cli.outbox",  # outbox list|retry|run|purge
     "kiosk.cli.audit",  # audit verify
