@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.audit",  # audit verify
     "kiosk.cli.keys",  # keys show|rotate
     "kiosk.cli.dump",  # verify-dump
+    "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
 )
 
 

@@ -70,6 +70,10 @@ class SimulatedCardSlot:
         self.apdus = [0]
         self.opened = 0
 
+    def reset(self) -> None:
+        """A new transaction: the faults apply again from the first read, the APDU count restarts."""
+        self.opened, self.apdus[0] = 0, 0
+
     def wait_for_card(self, timeout: float) -> bool:
         return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kiosk.flow.model import State
 from kiosk.flow.table import TABLE
 
@@ -32,3 +34,23 @@ def mermaid() -> str:
 def docs_block() -> str:
     """The block of docs/flow.md between the markers."""
     return f"{BEGIN}\n```mermaid\n{mermaid()}```\n{END}"
+
+
+def write_docs(path: Path) -> bool:
+    """Replace the generated block of ``path``; True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    new = text[:start] + docs_block() + text[end:]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m kiosk.flow.diagram [--write]
+    import sys
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
+    if "--write" in sys.argv:
+        print("updated" if write_docs(docs) else "up to date")
+    else:
+        print(mermaid(), end="")

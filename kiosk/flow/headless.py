@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.flow import events as ev
-from kiosk.flow.compose import Kiosk, KioskConfig, build_sim_kiosk
+from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
 from kiosk.flow.face import SimulatedScene
 from kiosk.flow.model import Session, State
 from kiosk.flow.views import ConsentView, ServiceView, View
+from kiosk.profiles import ChipPolicy
 
 
 class HeadlessError(Exception):
@@ -118,12 +119,29 @@ class FlowResult:
     detail: tuple[str, ...]
     record_status: str | None
     verification_id: str | None
+    chip_verdict: str | None
+    chip_reasons: tuple[str, ...]
+    expected: str
     path: tuple[str, ...]
     apdus: int
     elapsed_ms: float
 
+    @property
+    def as_expected(self) -> bool:
+        return self.outcome == self.expected
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dataclasses.asdict(self) | {"as_expected": self.as_expected}
+
+
+def expected_outcome(
+    scenario: Scenario, policy: ChipPolicy, verdict: str | None, reasons: tuple[str, ...]
+) -> str:
+    """The scenario's outcome under this profile: a genuine chip whose verdict the profile does not accept
+    (today's simulated reads: ``inconclusive``/``NO_ANTICLONE_PROOF``) ends at the counter first."""
+    if verdict is not None and verdict != "not_authentic" and not policy.accepts(verdict, reasons, None):
+        return "CHIP_NOT_ACCEPTED"
+    return scenario.expect
 
 
 def build_scenario_kiosk(scenario: Scenario, profile: str, config: KioskConfig) -> tuple[Kiosk, Any]:
@@ -138,14 +156,16 @@ def build_scenario_kiosk(scenario: Scenario, profile: str, config: KioskConfig) 
     return kiosk, image.profile
 
 
-def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: str, *, deadline_seconds: float = 30.0,
+def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_seconds: float = 30.0,
              on_state: Callable[[Session], None] | None = None) -> FlowResult:  # fmt: skip
     """One whole transaction, from the attract loop back to it."""
     d = kiosk.driver
     if d.state is not State.ATTRACT:
         raise HeadlessError("the kiosk is not idle")
     slot = kiosk.runner.services.slot
-    apdus_before = slot.apdus[0] if hasattr(slot, "apdus") else 0
+    if isinstance(slot, SimulatedCardSlot):
+        slot.reset()
+    chip_seen = None
     t0, end = time.perf_counter(), time.monotonic() + deadline_seconds
     path: list[str] = [d.state.value]
     last = d.session
@@ -162,9 +182,13 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: str, *, deadline_second
         if s.state is State.ATTRACT and len(path) > 1:
             break
         last = s
+        chip_seen = s.chip or chip_seen
     else:
-        raise HeadlessError(f"scenario {scenario} did not finish (stuck in {d.state.value})")
+        raise HeadlessError(f"scenario {scenario.name} did not finish (stuck in {d.state.value})")
     outcome = "verified" if last.verified and last.fallback is None else str(last.fallback)
-    apdus = (slot.apdus[0] if hasattr(slot, "apdus") else 0) - apdus_before
-    return FlowResult(scenario, kiosk.profile.name, outcome, last.detail, last.record_status, last.reference,
-                      tuple(path), apdus, round((time.perf_counter() - t0) * 1000, 1))  # fmt: skip
+    apdus = slot.apdus[0] if isinstance(slot, SimulatedCardSlot) else 0
+    verdict, reasons = (chip_seen.verdict, chip_seen.reasons) if chip_seen else (None, ())
+    expected = expected_outcome(scenario, kiosk.profile.chip, verdict, reasons)
+    return FlowResult(scenario.name, kiosk.profile.name, outcome, last.detail, last.record_status,
+                      last.reference, verdict, reasons, expected, tuple(path), apdus,
+                      round((time.perf_counter() - t0) * 1000, 1))  # fmt: skip

@@ -247,6 +247,7 @@ class FlowDriver:
         if event is None:
             return False
         before = self.session.state
+        log.debug("event %r in %s", event, before.value)
         result = step(self.session, event, self.config, self.clock())
         if not result.handled:
             log.debug("ignored %s in %s: %s", type(event).__name__, before.value, result.note)
