@@ -1,0 +1,58 @@
+"""Biometrics fixtures: the shared face photos and engines loaded once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
+
+
+@pytest.fixture(scope="session")
+def faces() -> Path:
+    if not (FACES / "obama" / "obama.jpg").is_file():
+        pytest.skip(f"shared face photos not found at {FACES}")
+    return FACES
+
+
+@pytest.fixture(scope="session")
+def photo(faces: Path):  # type: ignore[no-untyped-def]
+    """``photo("obama/obama.jpg")`` → the file's bytes."""
+
+    def read(rel: str) -> bytes:
+        return (faces / rel).read_bytes()
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def sface():  # type: ignore[no-untyped-def]
+    from biometrics.engines import get_engine
+
+    return get_engine("sface")
+
+
+@pytest.fixture(scope="session")
+def dlib_engine():  # type: ignore[no-untyped-def]
+    from biometrics.engines import get_engine
+    from biometrics.errors import BiometricsError
+
+    try:
+        return get_engine("dlib")
+    except BiometricsError as exc:
+        pytest.skip(f"dlib engine unavailable: {exc}")
+
+
+@pytest.fixture(scope="session", params=["sface", "dlib"])
+def engine(request, sface, faces):  # type: ignore[no-untyped-def]
+    if request.param == "sface":
+        return sface
+    return request.getfixturevalue("dlib_engine")
+
+
+@pytest.fixture(scope="session")
+def landmarker():  # type: ignore[no-untyped-def]
+    from biometrics.landmarks import shared_landmarker
+
+    return shared_landmarker()
