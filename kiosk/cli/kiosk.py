@@ -16,13 +16,16 @@ PROFILES = ("hospital", "bank", "lodging", "public_service")
 
 
 def register(subparsers: Any) -> None:
-    from kiosk.flow.headless import SCENARIOS
+    from kiosk.flow.headless import FACE_STEPS, SCENARIOS
 
     p = subparsers.add_parser("kiosk", help="run the kiosk flow (headless with --sim)")
     p.add_argument("--headless", action="store_true", help="no UI: a scripted user answers every screen")
     p.add_argument("--sim", action="store_true", help="simulated card and camera (ground truth)")
     p.add_argument("--profile", default="hospital", choices=(*PROFILES, "all"), help="deployment profile")
     p.add_argument("--scenario", default="happy", choices=(*SCENARIOS, "all"), help="scripted scenario")
+    p.add_argument("--face", default="engine", choices=FACE_STEPS,
+                   help="engine: the biometrics verifier watching a simulated person (default); "
+                   "ground-truth: the simulated camera's ground truth, no face analysis (fast)")  # fmt: skip
     p.add_argument("--runs", type=int, default=1, help="transactions per profile and scenario")
     p.add_argument("--deliver-to", metavar="URL", help="point every connector at this receiver")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
@@ -68,8 +71,8 @@ def _run(args: argparse.Namespace) -> int:
     for profile in profiles:
         for scenario in scenarios:
             try:
-                kiosk, card = build_scenario_kiosk(scenario, profile, config)
-            except ComposeError as exc:
+                kiosk, card = build_scenario_kiosk(scenario, profile, config, face=args.face)
+            except (ComposeError, HeadlessError) as exc:
                 print(f"kiosk: {exc}", file=sys.stderr)
                 return 2
             try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
+from kiosk.flow.face import FaceStep, GroundTruthFaceStep
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
 from kiosk.flow.runner import EffectRunner, FlowDriver, Services
 from kiosk.keys import KeyStore, RecordSigner
@@ -161,19 +161,28 @@ def build_sim_kiosk(
     config: KioskConfig,
     *,
     image: Any,
-    scenes: tuple[SimulatedScene, ...],
+    face: FaceStep,
     remove_after: tuple[int | None, ...] = (),
 ) -> Kiosk:
-    """A kiosk with a simulated card (trusting its test CSCA) and the ground-truth face step."""
+    """A kiosk with a simulated card (trusting its test CSCA) and a face step on a simulated camera."""
     slot = SimulatedCardSlot(image, remove_after)
-    return build_kiosk(profile, config, slot=slot, face=GroundTruthFaceStep(scenes), trust=sim_trust(image))
+    camera = "sim-ground-truth" if isinstance(face, GroundTruthFaceStep) else "sim-camera"
+    return build_kiosk(profile, config, slot=slot, face=face, trust=sim_trust(image), camera=camera)
 
 
 def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
-                     trust_dir: Path | None) -> Kiosk:  # fmt: skip
-    """A kiosk on a PC/SC reader.  Needs the face engine of the biometrics package (not yet available)."""
-    raise ComposeError("no face engine is available yet in biometrics/; the PC/SC kiosk needs one "
-                       "(only --sim runs with the simulated camera's ground truth)")  # fmt: skip
+                     trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
+    """A kiosk on a PC/SC reader and the webcam, with the biometrics package's face verifier."""
+    from kiosk.flow.face_engine import EngineFaceStep, webcam
+    from reader.pki.trust import CSCAStore
+
+    try:
+        face = EngineFaceStep(webcam(camera_device))
+    except Exception as exc:  # models missing or corrupted, camera stack absent
+        raise ComposeError(f"the face engine cannot start: {type(exc).__name__}: {exc}") from None
+    trust = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
+    return build_kiosk(profile, config, slot=PCSCCardSlot(reader_name), face=face, trust=trust,
+                       reader_model=reader_name, camera=f"webcam:{camera_device}")  # fmt: skip
 
 
 def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, int]:

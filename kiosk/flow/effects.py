@@ -70,6 +70,10 @@ class StartChipRead(Effect):
 class StartFaceCapture(Effect):
     op: int
     attempt: int
+    chip_photo: bytes
+
+    def __repr__(self) -> str:
+        return f"StartFaceCapture(op={self.op}, attempt={self.attempt}, <photo hidden>)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,10 @@ class FaceStep(Protocol):
     engine: str
     engine_version: str
 
-    def capture(self, attempt: int, guidance: GuidanceSink, cancel: threading.Event) -> FaceCapture:
-        """One live capture with its liveness challenge; raise :class:`FaceStepError`."""
+    def capture(self, attempt: int, chip_photo: bytes, guidance: GuidanceSink,
+                cancel: threading.Event) -> FaceCapture:  # fmt: skip
+        """One live capture with its liveness challenge (engines that compare while capturing put their
+        decision in the capture); raise :class:`FaceStepError`."""
         ...
 
     def match(self, capture: FaceCapture, chip_photo: bytes) -> FaceDecision:
@@ -79,7 +81,8 @@ class GroundTruthFaceStep:
             raise ValueError("at least one scene")
         self.scenes = scenes
 
-    def capture(self, attempt: int, guidance: GuidanceSink, cancel: threading.Event) -> FaceCapture:
+    def capture(self, attempt: int, chip_photo: bytes, guidance: GuidanceSink,
+                cancel: threading.Event) -> FaceCapture:  # fmt: skip
         scene = self.scenes[min(attempt, len(self.scenes)) - 1]
         guidance("look_at_camera")
         if cancel.is_set():

@@ -96,8 +96,10 @@ def on_progress(s: Session, e: ev.ReadProgressed, c: FlowConfig, now: datetime) 
 
 
 def _start_capture(s: Session, c: FlowConfig, attempt: int, hint: str | None) -> Outcome:
+    assert s.chip is not None and s.chip.photo is not None
     op = s.op + 1
-    return enter(s, State.FACE_CAPTURE, c, StartFaceCapture(op, attempt), op=op, face_attempts=attempt,
+    start = StartFaceCapture(op, attempt, s.chip.photo)
+    return enter(s, State.FACE_CAPTURE, c, start, op=op, face_attempts=attempt,
                  capture=None, hint=hint)  # fmt: skip
 
 

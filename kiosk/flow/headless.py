@@ -10,14 +10,15 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from kiosk.flow import events as ev
 from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
-from kiosk.flow.face import SimulatedScene
+from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from kiosk.flow.model import Session, State
 from kiosk.flow.views import ConsentView, ServiceView, View
-from kiosk.profiles import ChipPolicy
+from kiosk.profiles import ChipPolicy, Profile
 
 
 class HeadlessError(Exception):
@@ -41,7 +42,7 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("happy", "the holder, a genuine card, a live face", "verified"),
     Scenario("wrong_person", "someone else presents the holder's card", "FACE_MISMATCH",
-             other_person="young_man"),
+             other_person="elderly"),
     Scenario("photo_attack", "a printed photo of the holder is held up to the camera", "LIVENESS_FAILED",
              presentation="flat-photo"),
     Scenario("clone_card", "a card whose DG13 was altered after signing (passive authentication fails)",
@@ -144,15 +145,40 @@ def expected_outcome(
     return scenario.expect
 
 
-def build_scenario_kiosk(scenario: Scenario, profile: str, config: KioskConfig) -> tuple[Kiosk, Any]:
+FACE_STEPS = ("ground-truth", "engine")
+
+
+@lru_cache(maxsize=1)
+def shared_verifier() -> Any:
+    """One face verifier per process (its models take about a second to load)."""
+    from biometrics.capture import FaceConfig
+    from biometrics.verifier import FaceVerifier
+
+    return FaceVerifier(FaceConfig(max_attempts=1))
+
+
+def scenario_face_step(scenario: Scenario, face_jpeg: bytes, face: str) -> FaceStep:
+    """``ground-truth``: :class:`GroundTruthFaceStep`; ``engine``: the biometrics verifier watching the
+    biometrics package's simulated person (3-D head, flat print or still)."""
+    if face == "engine":
+        from kiosk.flow.face_engine import EngineFaceStep, simulated_camera
+
+        return EngineFaceStep(simulated_camera(face_jpeg, scenario.presentation), shared_verifier())
+    if face != "ground-truth":
+        raise HeadlessError(f"face step must be one of {FACE_STEPS}")
+    return GroundTruthFaceStep((SimulatedScene(face_jpeg, scenario.presentation),))
+
+
+def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: KioskConfig, *,
+                         face: str = "ground-truth") -> tuple[Kiosk, Any]:  # fmt: skip
     from sims.personalize import card_image
 
     image = card_image(scenario.card)
     if scenario.tamper:
         image = _tampered(image)
     seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
-    scene = SimulatedScene(seen.face_jpeg(), scenario.presentation)
-    kiosk = build_sim_kiosk(profile, config, image=image, scenes=(scene,), remove_after=scenario.remove_after)
+    step = scenario_face_step(scenario, seen.face_jpeg(), face)
+    kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after)
     return kiosk, image.profile
 
 

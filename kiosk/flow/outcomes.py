@@ -43,19 +43,6 @@ class ChipOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class FaceCapture:
-    """One live capture with its liveness result.  ``live_jpeg`` stays in memory only."""
-
-    liveness_passed: bool
-    liveness_type: str
-    live_jpeg: bytes
-    failure: str | None = None  # e.g. "flat_photo", "static", "no_face"
-
-    def __repr__(self) -> str:
-        return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"
-
-
-@dataclass(frozen=True, slots=True)
 class FaceDecision:
     """A 1:1 comparison of the live capture against the chip photo."""
 
@@ -65,3 +52,17 @@ class FaceDecision:
     engine: str
     engine_version: str
     target_fmr: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCapture:
+    """One live capture with its liveness result.  ``live_jpeg`` stays in memory only."""
+
+    liveness_passed: bool
+    liveness_type: str
+    live_jpeg: bytes
+    failure: str | None = None  # e.g. "flat_photo", "static", "no_face"
+    decision: FaceDecision | None = None  # engines that compare during the capture decide here
+
+    def __repr__(self) -> str:
+        return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"

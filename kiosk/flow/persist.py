@@ -93,7 +93,7 @@ def persist(req: PersistAndDeliver, *, profile: Profile, consent: ConsentRecord,
     """Build the record and store it with its outbox rows (and, for the bank, the images) atomically."""
     images: BiometricImages | None = None
     if (profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE and req.capture is not None
-            and req.chip.photo is not None and req.face is not None):  # fmt: skip
+            and req.capture.live_jpeg and req.chip.photo is not None and req.face is not None):  # fmt: skip
         images = BiometricImages(req.capture.live_jpeg, req.chip.photo)
     service = {k: v for k, v in profile.service.items()} | dict(req.service)
     inp = VerificationInput(

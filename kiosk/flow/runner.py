@@ -173,7 +173,8 @@ class EffectRunner:
 
     def _capture(self, e: fx.StartFaceCapture) -> None:
         try:
-            cap = self.services.face.capture(e.attempt, lambda hint: self.post(ev.FaceGuidance(e.op, hint)),
+            cap = self.services.face.capture(e.attempt, e.chip_photo,
+                                             lambda hint: self.post(ev.FaceGuidance(e.op, hint)),
                                              self._cancelled(e.op))  # fmt: skip
         except FaceStepError as exc:
             self.post(ev.FaceFailed(e.op, exc.kind))

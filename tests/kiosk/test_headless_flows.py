@@ -29,7 +29,7 @@ def _run(
     tmp_path: Path, built: list[Kiosk], scenario: str, profile: str | Profile
 ) -> tuple[Kiosk, FlowResult]:
     sc = SCENARIOS[scenario]
-    kiosk, card = build_scenario_kiosk(sc, profile, KioskConfig(tmp_path / "data"))  # type: ignore[arg-type]
+    kiosk, card = build_scenario_kiosk(sc, profile, KioskConfig(tmp_path / "data"))
     built.append(kiosk)
     result = run_flow(kiosk, ScriptedUser(sc, card), sc)
     kiosk.runner.drain_storage()
@@ -115,3 +115,20 @@ def test_many_transactions_on_one_kiosk(tmp_path: Path, built: list[Kiosk]) -> N
     results = [run_flow(kiosk, ScriptedUser(sc, card), sc) for _ in range(3)]
     assert [r.outcome for r in results] == ["verified"] * 3
     assert len({r.verification_id for r in results}) == 3
+
+
+@pytest.mark.parametrize(("scenario", "outcome"), [("happy", "verified"), ("wrong_person", "FACE_MISMATCH")])
+def test_flow_with_the_real_face_engine(
+    tmp_path: Path, built: list[Kiosk], scenario: str, outcome: str
+) -> None:
+    """The biometrics package's verifier (YuNet/SFace, active liveness) watching its simulated person."""
+    pytest.importorskip("cv2", reason="the face engine needs OpenCV (requirements-face.txt)")
+    sc = SCENARIOS[scenario]
+    kiosk, card = build_scenario_kiosk(sc, "lodging", KioskConfig(tmp_path / "data"), face="engine")
+    built.append(kiosk)
+    r = run_flow(kiosk, ScriptedUser(sc, card), sc, deadline_seconds=60)
+    assert r.outcome == outcome, r
+    assert r.verification_id is not None
+    bio = kiosk.store.record(r.verification_id)["biometric"]
+    assert bio["engine"].startswith("sface@") and bio["liveness"]["result"] == "passed"
+    assert (bio["score"] >= bio["threshold"]) == (outcome == "verified")

@@ -41,7 +41,8 @@ def test_every_profile_delivers_to_a_receiver_process(tmp_path: Path, env: dict[
         line = receiver.stdout.readline()
         assert "listening on" in line, receiver.stderr.read() if receiver.stderr else line
         url = line.split()[-1]
-        args = ["--profile", "all", "--scenario", "happy", "--runs", "2", "--deliver-to", url, "--json"]
+        args = ["--profile", "all", "--scenario", "happy", "--runs", "2", "--deliver-to", url, "--json",
+                "--face", "ground-truth"]  # fmt: skip
         kiosk = _cccd("kiosk", "--headless", "--sim", *args, env=env)
         out, err = kiosk.communicate(timeout=120)
         assert kiosk.returncode == 0, err

@@ -1,0 +1,100 @@
+"""The adapter from :class:`kiosk.flow.face.FaceStep` to the biometrics package's
+:class:`biometrics.verifier.FaceVerifier` (docs/face.md): guided capture, active liveness and a 1:1
+comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
+
+The verifier compares while it captures, so :meth:`EngineFaceStep.capture` already carries the decision and
+:meth:`EngineFaceStep.match` returns it.  The verifier keeps no live image (it wipes frames once it has
+decided), so captures from this adapter carry none: a profile that must deliver the live image (bank) gets
+the chip photo and the decision evidence only — see the report of issue 5.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.flow.face import FaceStepError, GuidanceSink
+from kiosk.flow.outcomes import FaceCapture, FaceDecision
+
+CameraFactory = Callable[[int], Any]  # attempt → a biometrics.camera.CameraSource
+
+
+class EngineFaceStep:
+    """One :class:`FaceVerifier` (built once: loading the models takes about a second) and a camera."""
+
+    def __init__(self, camera: CameraFactory, verifier: Any | None = None, target_fmr: float | None = None):
+        from biometrics.capture import FaceConfig
+        from biometrics.verifier import FaceVerifier
+
+        self.verifier = verifier or FaceVerifier(FaceConfig(max_attempts=1))
+        if self.verifier.config.max_attempts != 1:
+            v = self.verifier
+            config = dataclasses.replace(v.config, max_attempts=1)
+            self.verifier = FaceVerifier(config, engine=v.engine, landmarker=v.landmarker)
+        self.camera = camera
+        self.engine = str(self.verifier.engine.name)
+        self.engine_version = str(self.verifier.engine.version)
+        self.target_fmr = target_fmr
+
+    def capture(self, attempt: int, chip_photo: bytes, guidance: GuidanceSink,
+                cancel: threading.Event) -> FaceCapture:  # fmt: skip
+        from biometrics.decision import Outcome
+        from biometrics.errors import BiometricsError, CameraError, NoFaceError
+
+        last: list[str] = []
+
+        def on_guidance(g: Any) -> None:
+            hint = g.primary.value.lower() if g.primary is not None else None
+            if hint and (not last or last[-1] != hint):
+                last.append(hint)
+                guidance(hint)
+
+        try:
+            camera = self.camera(attempt)
+        except CameraError:
+            raise FaceStepError("camera_unavailable") from None
+        try:
+            d = self.verifier.verify(chip_photo, camera, on_guidance=on_guidance)
+        except NoFaceError:
+            raise FaceStepError("no_chip_face") from None
+        except CameraError:
+            raise FaceStepError("camera_unavailable") from None
+        except BiometricsError:
+            raise FaceStepError("engine_error") from None
+        finally:
+            camera.close()
+        if d.outcome is Outcome.NO_USABLE_CAPTURE:
+            raise FaceStepError("no_face")
+        live = d.outcome is not Outcome.NOT_LIVE
+        failure = (
+            None if live else ",".join(str(r).lower() for r in (d.liveness.reasons if d.liveness else ()))
+        )
+        decision = None
+        if live:
+            verdict = "match" if d.outcome is Outcome.MATCH else "no_match"
+            decision = FaceDecision(verdict, float(d.score or 0.0), float(d.threshold), self.engine,
+                                    self.engine_version, self.target_fmr)  # fmt: skip
+        return FaceCapture(live, "active-challenge", b"", failure or None, decision)
+
+    def match(self, capture: FaceCapture, chip_photo: bytes) -> FaceDecision:
+        if capture.decision is None:
+            raise FaceStepError("engine_error")
+        return capture.decision
+
+
+def simulated_camera(face_jpeg: bytes, presentation: str) -> CameraFactory:
+    """The biometrics package's simulated person (a 3-D head, a flat print, a still) as a camera factory."""
+    from biometrics.sim.camera import SimulatedCamera
+
+    modes = {"live": SimulatedCamera.live, "wrong-person": SimulatedCamera.live,
+             "flat-photo": SimulatedCamera.flat_photo, "static": SimulatedCamera.static}  # fmt: skip
+    make = modes[presentation]
+    return lambda attempt: make(face_jpeg, seed=attempt)
+
+
+def webcam(device: int = 0) -> CameraFactory:
+    from biometrics.camera import OpenCVCamera
+
+    return lambda attempt: OpenCVCamera(device)
