@@ -76,8 +76,14 @@ class _Seen:
 
 
 class Capture:
-    def __init__(self, engine: FaceEngine, landmarker: Landmarker, config: FaceConfig, challenge: Challenge,
-                 callbacks: list[GuidanceCallback]) -> None:
+    def __init__(
+        self,
+        engine: FaceEngine,
+        landmarker: Landmarker,
+        config: FaceConfig,
+        challenge: Challenge,
+        callbacks: list[GuidanceCallback],
+    ) -> None:
         self.engine, self.landmarker, self.cfg = engine, landmarker, config
         self.challenge = challenge
         self.callbacks = callbacks
@@ -213,7 +219,9 @@ class Capture:
                 if still_image(self.observations, self.cfg.liveness):
                     reasons.append(Reason.NO_MOTION)
                 probes = templates[: len(self.candidates)]
-                score = float(np.mean([self.engine.compare(reference, p) for p in probes])) if probes else None
+                score = (
+                    float(np.mean([self.engine.compare(reference, p) for p in probes])) if probes else None
+                )
                 self.compute += time.perf_counter() - t0
                 uniq = tuple(dict.fromkeys(reasons))
                 liveness = LivenessResult(not uniq, self.challenge.steps, self.steps, uniq, self.parallax)
@@ -227,8 +235,17 @@ class Capture:
             self.candidates.clear()
             self.observations.clear()
         span = self.last_t - (self.first_t or 0.0)
-        return CaptureResult(liveness, score, probe_count, best, self.last_hints, self.frames, span,
-                             self.compute, self.camera_ended)
+        return CaptureResult(
+            liveness,
+            score,
+            probe_count,
+            best,
+            self.last_hints,
+            self.frames,
+            span,
+            self.compute,
+            self.camera_ended,
+        )
 
 
 def _jump(a: Observation, b: Observation) -> float:

@@ -65,7 +65,9 @@ class FaceDecision:
             "quality": {
                 "chip_inter_eye": self.quality.chip_inter_eye,
                 "probe_frames": self.quality.probe_frames,
-                "best": None if best is None else {k: v if v is None else round(v, 3) for k, v in asdict(best).items()},
+                "best": None
+                if best is None
+                else {k: v if v is None else round(v, 3) for k, v in asdict(best).items()},
                 "last_hints": [h.value for h in self.quality.last_hints],
             },
             "liveness": None if self.liveness is None else self.liveness.to_dict(),

@@ -98,7 +98,7 @@ def fmr_upper_bound(errors: int, trials: int, confidence: float = 0.95) -> float
         return 1.0
     alpha = 1.0 - confidence
     if errors == 0:
-        return 1.0 - alpha ** (1.0 / trials)
+        return float(1.0 - alpha ** (1.0 / trials))
     lo, hi = errors / trials, 1.0
     for _ in range(60):  # bisection on P(X ≤ errors | trials, p) = alpha
         mid = (lo + hi) / 2
@@ -110,8 +110,14 @@ def fmr_upper_bound(errors: int, trials: int, confidence: float = 0.95) -> float
 
 
 def _binom_cdf(k: int, n: int, p: float) -> float:
-    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p)
-            + (n - i) * math.log1p(-p) for i in range(k + 1)]
+    logs = [
+        math.lgamma(n + 1)
+        - math.lgamma(i + 1)
+        - math.lgamma(n - i + 1)
+        + i * math.log(p)
+        + (n - i) * math.log1p(-p)
+        for i in range(k + 1)
+    ]
     return float(sum(math.exp(v) for v in logs))
 
 
@@ -151,5 +157,5 @@ def evaluate(engine: FaceEngine, folder: Path, threshold: float | None = None) -
         for t in templates.values():
             t.wipe()
     n_images = sum(len(v) for v in people.values())
-    t = engine.threshold if threshold is None else threshold
-    return EvalResult(engine.name, engine.version, t, len(people), n_images, tuple(failed), tuple(pairs))
+    at = engine.threshold if threshold is None else threshold
+    return EvalResult(engine.name, engine.version, at, len(people), n_images, tuple(failed), tuple(pairs))

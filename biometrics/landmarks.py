@@ -36,7 +36,7 @@ class Landmarker:
     """dlib's 68-point shape predictor, loaded once (SHA-256 verified) and shared; thread-safe."""
 
     def __init__(self, model_path: Path | None = None) -> None:
-        import dlib
+        import dlib  # type: ignore[import-untyped]
 
         self._predictor = dlib.shape_predictor(str(verified_path(DLIB_SHAPE_68, model_path)))
         self._lock = threading.Lock()

@@ -92,7 +92,13 @@ class Observation:
 
     @classmethod
     def of(cls, timestamp: float, landmarks: Points) -> Observation:
-        return cls(timestamp, landmarks, yaw_index(landmarks), eye_aspect_ratio(landmarks), inter_eye_distance(landmarks))
+        return cls(
+            timestamp,
+            landmarks,
+            yaw_index(landmarks),
+            eye_aspect_ratio(landmarks),
+            inter_eye_distance(landmarks),
+        )
 
     def __repr__(self) -> str:
         return f"Observation(t={self.timestamp:.3f}, yaw={self.yaw:+.3f}, ear={self.ear:.3f})"
@@ -121,7 +127,12 @@ class LivenessResult:
             "passed": self.passed,
             "challenge": [a.value for a in self.challenge],
             "steps": [
-                {"action": s.action.value, "passed": s.passed, "seconds": round(s.seconds, 3), "detail": s.detail}
+                {
+                    "action": s.action.value,
+                    "passed": s.passed,
+                    "seconds": round(s.seconds, 3),
+                    "detail": s.detail,
+                }
                 for s in self.steps
             ],
             "reasons": [r.value for r in self.reasons],
@@ -243,7 +254,9 @@ class ChallengeTracker:
             parallax = st.parallax
             if not passed:
                 if st.best_turn < self.cfg.turn_min:
-                    reasons.append(Reason.WRONG_DIRECTION if st.wrong_turn >= self.cfg.turn_min else Reason.TURN_NOT_SEEN)
+                    reasons.append(
+                        Reason.WRONG_DIRECTION if st.wrong_turn >= self.cfg.turn_min else Reason.TURN_NOT_SEEN
+                    )
                 if st.best_turn >= 0.5 * self.cfg.turn_min and st.parallax < self.cfg.parallax_min:
                     reasons.append(Reason.FLAT_MOTION)
         self.results.append(StepResult(st.action, passed, now - st.start, detail, tuple(reasons), parallax))

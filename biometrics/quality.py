@@ -87,7 +87,7 @@ def pose_angles(face: Detection) -> tuple[float, float]:
 
 
 def measure(image: Image, face: Detection, ear: float | None = None) -> QualityMeasures:
-    x, y, w, h = (int(round(v)) for v in face.box)
+    x, y, w, h = (round(v) for v in face.box)
     ih, iw = image.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, iw), min(y + h, ih)
     gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY) if x1 > x0 and y1 > y0 else None
@@ -123,7 +123,9 @@ def assess(
     return QualityReport(len(faces), _hints(image, face, m, cfg, ear_baseline), m)
 
 
-def _hints(image: Image, face: Detection, m: QualityMeasures, cfg: QualityConfig, base: float | None) -> tuple[Hint, ...]:
+def _hints(
+    image: Image, face: Detection, m: QualityMeasures, cfg: QualityConfig, base: float | None
+) -> tuple[Hint, ...]:
     hints: list[Hint] = []
     ih, iw = image.shape[:2]
     x, y, w, h = face.box

@@ -19,7 +19,7 @@ from biometrics.engines import FaceEngine, Template, get_engine
 from biometrics.engines.base import Detection
 from biometrics.errors import BiometricsError, NoFaceError
 from biometrics.hints import GuidanceCallback
-from biometrics.imaging import Image, decode_image
+from biometrics.imaging import Image, as_bgr, decode_image
 from biometrics.landmarks import Landmarker, shared_landmarker
 from biometrics.liveness import Challenge
 
@@ -33,7 +33,7 @@ def portrait_template(engine: FaceEngine, image: Image) -> tuple[Template, Detec
     if faces:
         return engine.embed(image, faces[0]), faces[0]
     pad = max(image.shape[:2]) // 4
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    padded = as_bgr(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
     try:
         faces = engine.detect(padded)
         if not faces:
@@ -47,14 +47,19 @@ class FaceVerifier:
     """Chip photo vs live capture, with quality guidance and active liveness."""
 
     def __init__(
-        self, config: FaceConfig | None = None, engine: FaceEngine | None = None, landmarker: Landmarker | None = None
+        self,
+        config: FaceConfig | None = None,
+        engine: FaceEngine | None = None,
+        landmarker: Landmarker | None = None,
     ) -> None:
         self.config = config or FaceConfig()
         self.engine = engine or get_engine(self.config.engine)
         self.landmarker = landmarker or shared_landmarker()
         t = self.config.threshold
         if t is not None and t < self.engine.threshold:
-            raise BiometricsError(f"threshold {t} is below the {self.engine.name} engine's calibrated {self.engine.threshold}")
+            raise BiometricsError(
+                f"threshold {t} is below the {self.engine.name} engine's calibrated {self.engine.threshold}"
+            )
         self.threshold = self.engine.threshold if t is None else t
 
     def verify(
@@ -100,11 +105,22 @@ class FaceVerifier:
             return Outcome.NOT_LIVE
         return Outcome.MATCH if r.score is not None and r.score >= self.threshold else Outcome.NO_MATCH
 
-    def _decide(self, r: CaptureResult, chip: Detection, attempts: int, frames: int, compute: float) -> FaceDecision:
+    def _decide(
+        self, r: CaptureResult, chip: Detection, attempts: int, frames: int, compute: float
+    ) -> FaceDecision:
         quality = QualitySummary(round(chip.inter_eye_distance, 1), r.probe_count, r.best, r.last_hints)
         decision = FaceDecision(
-            self._outcome(r), r.score, self.threshold, self.engine.name, self.engine.version, quality,
-            r.liveness, attempts, frames, r.capture_seconds, compute,
+            self._outcome(r),
+            r.score,
+            self.threshold,
+            self.engine.name,
+            self.engine.version,
+            quality,
+            r.liveness,
+            attempts,
+            frames,
+            r.capture_seconds,
+            compute,
         )
         log.info("face decision: %s", decision.summary())
         return decision

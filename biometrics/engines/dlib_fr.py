@@ -21,9 +21,10 @@ from biometrics.errors import EngineUnavailableError
 from biometrics.imaging import Image
 from biometrics.models import DLIB_MMOD, DLIB_RESNET, DLIB_SHAPE_5, DLIB_SHAPE_68, verified_path
 
-# Calibrated on the evaluation set of docs/face-verification.md ("Calibration", `cccd face-eval build/face-eval
-# --engine dlib`): the scores overlap (impostor max 0.560, genuine min 0.480); 0.565 (distance 0.435) is the
-# lowest point with no false match in 579 impostor pairs, at FNMR 3/16.  Never face_recognition's 0.6 distance.
+# Calibrated on the evaluation set of docs/face-verification.md ("Calibration",
+# `cccd face-eval build/face-eval --engine dlib`): the scores overlap (impostor max 0.560, genuine min 0.480);
+# 0.565 (distance 0.435) is the lowest point with no false match in 579 impostor pairs, at FNMR 3/16.
+# Never face_recognition's 0.6 distance.
 DLIB_THRESHOLD = 0.565
 SMALL_SIDE = 400  # images whose shorter side is below this are upsampled once for HOG detection
 
@@ -32,10 +33,11 @@ def _import_face_recognition() -> ModuleType:
     for model in (DLIB_RESNET, DLIB_SHAPE_68, DLIB_SHAPE_5, DLIB_MMOD):
         verified_path(model)
     try:
-        import face_recognition
+        import face_recognition  # type: ignore[import-untyped]
     except ImportError as exc:
         raise EngineUnavailableError(f"dlib engine: {exc}; run scripts/install-face-extra.sh") from None
-    return face_recognition
+    module: ModuleType = face_recognition
+    return module
 
 
 class DlibEngine(FaceEngine):
@@ -49,7 +51,7 @@ class DlibEngine(FaceEngine):
 
     @property
     def version(self) -> str:
-        import dlib
+        import dlib  # type: ignore[import-untyped]
 
         fr = importlib.metadata.version("face_recognition")
         return f"dlib ResNet v1 + HOG (dlib {dlib.__version__}, face_recognition {fr})"
@@ -84,6 +86,8 @@ def _detection(loc: tuple[int, int, int, int], marks: dict[str, list[tuple[int, 
     lip = marks["top_lip"]
     corners = (float(lip[0][0]), float(lip[0][1])), (float(lip[6][0]), float(lip[6][1]))
     tip = marks["nose_bridge"][-1]  # iBUG point 30, the nose tip
-    eyes, nose, mouth = five_points((centre("left_eye"), centre("right_eye")), (float(tip[0]), float(tip[1])), corners)
+    eyes, nose, mouth = five_points(
+        (centre("left_eye"), centre("right_eye")), (float(tip[0]), float(tip[1])), corners
+    )
     box = (float(left), float(top), float(right - left), float(bottom - top))
     return Detection(box, eyes, nose, mouth, 1.0, (top, right, bottom, left))

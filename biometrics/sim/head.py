@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from biometrics.imaging import Image
+from biometrics.imaging import Image, as_bgr
 from biometrics.landmarks import Points, eye_centres
 
 # Depth of each of the 68 iBUG points in inter-eye distances, positive towards the camera, eye plane ≈ 0.
@@ -92,7 +92,9 @@ class HeadModel:
         p = np.column_stack([xy[:n] - c, z[:n] - _PIVOT_Z * self.unit])
         yaw, pitch, roll = (math.radians(v) for v in (pose.yaw, pose.pitch, pose.roll))
         ry = np.array([[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0], [-math.sin(yaw), 0, math.cos(yaw)]])
-        rx = np.array([[1, 0, 0], [0, math.cos(pitch), -math.sin(pitch)], [0, math.sin(pitch), math.cos(pitch)]])
+        rx = np.array(
+            [[1, 0, 0], [0, math.cos(pitch), -math.sin(pitch)], [0, math.sin(pitch), math.cos(pitch)]]
+        )
         rz = np.array([[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0], [0, 0, 1]])
         q = p @ (rz @ rx @ ry).T
         xy[:n] = c + pose.scale * q[:, :2] + (pose.dx, pose.dy)
@@ -120,8 +122,7 @@ class HeadModel:
         outside = index < 0
         map_x[outside] = self._xs[outside]
         map_y[outside] = self._ys[outside]
-        out: Image = cv2.remap(self.canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return out
+        return as_bgr(cv2.remap(self.canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
 
 
 def _border_points(w: int, h: int) -> Points:

@@ -27,7 +27,7 @@ def test_image_folder(tmp_path: Path) -> None:
 
 def test_video_file(tmp_path: Path) -> None:
     path = tmp_path / "clip.avi"
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
     for k in range(5):
         out.write(np.full((48, 64, 3), 30 * k, np.uint8))
     out.release()

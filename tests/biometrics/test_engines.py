@@ -6,13 +6,23 @@ import itertools
 
 import pytest
 
-from biometrics.imaging import decode_image, encode_jpeg2000
+from biometrics.imaging import as_bgr, decode_image, encode_jpeg2000
 from biometrics.verifier import portrait_template
 
-SAME = [("obama/obama.jpg", "obama/obama2.jpg"), ("obama/obama1.jpg", "obama/obama3.jpg"),
-        ("kit_harington/john1.jpg", "kit_harington/john2.jpg"), ("rose_leslie/img1.jpg", "rose_leslie/img2.jpg")]
-PEOPLE = ["obama/obama.jpg", "biden/biden2.jpg", "alex_lacamoire/img1.jpg", "rose_leslie/img2.jpg",
-          "lin_manuel_miranda/lin-manuel-miranda.jpg", "kit_harington/john2.jpg"]
+SAME = [
+    ("obama/obama.jpg", "obama/obama2.jpg"),
+    ("obama/obama1.jpg", "obama/obama3.jpg"),
+    ("kit_harington/john1.jpg", "kit_harington/john2.jpg"),
+    ("rose_leslie/img1.jpg", "rose_leslie/img2.jpg"),
+]
+PEOPLE = [
+    "obama/obama.jpg",
+    "biden/biden2.jpg",
+    "alex_lacamoire/img1.jpg",
+    "rose_leslie/img2.jpg",
+    "lin_manuel_miranda/lin-manuel-miranda.jpg",
+    "kit_harington/john2.jpg",
+]
 
 
 def _score(engine, photo, a: str, b: str) -> float:  # type: ignore[no-untyped-def]
@@ -36,7 +46,7 @@ def test_jpeg2000_chip_photo_matches(engine, photo) -> None:  # type: ignore[no-
     import cv2
 
     img = decode_image(photo("obama/obama.jpg"))
-    small = cv2.resize(img, (256, 320), interpolation=cv2.INTER_AREA)
+    small = as_bgr(cv2.resize(img, (256, 320), interpolation=cv2.INTER_AREA))
     jp2 = encode_jpeg2000(small, 40)
     assert len(jp2) < 12_000
     chip, _ = portrait_template(engine, decode_image(jp2))

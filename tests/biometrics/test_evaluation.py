@@ -42,7 +42,15 @@ def test_cli_face_eval(faces: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 
     assert main(["face-eval", str(faces), "--json", "--out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("engine", "threshold", "genuine_pairs", "impostor_pairs", "fnmr", "fmr", "fmr_upper_bound_95"):
+    for key in (
+        "engine",
+        "threshold",
+        "genuine_pairs",
+        "impostor_pairs",
+        "fnmr",
+        "fmr",
+        "fmr_upper_bound_95",
+    ):
         assert key in out
     assert out["engine"] == "sface"
     assert (tmp_path / "det.png").stat().st_size > 1000

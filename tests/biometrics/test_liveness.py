@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ def live_cam(photo):  # type: ignore[no-untyped-def]
     return SimulatedCamera(photo("obama/obama.jpg"), SimMode.LIVE, noise=0)
 
 
-def _landmarks(sface, landmarker, img):  # type: ignore[no-untyped-def]
+def _landmarks(sface: Any, landmarker: Any, img: Any) -> Any:
     return landmarker.landmarks(img, sface.detect(img)[0].box)
 
 
@@ -35,7 +36,7 @@ def test_head_turn_has_parallax_flat_photo_does_not(sface, landmarker, live_cam,
     ref = _landmarks(sface, landmarker, head.render(HeadPose()))
     turned = _landmarks(sface, landmarker, head.render(HeadPose(yaw=25)))
     flat_cam = SimulatedCamera(photo("obama/obama.jpg"), SimMode.FLAT_PHOTO, noise=0)
-    tilted = _landmarks(sface, landmarker, flat_cam._photo_in_hand(0.0, 10, 5, 3, 40.0))
+    tilted = _landmarks(sface, landmarker, flat_cam._photo_in_hand(10, 5, 3, 40.0))
     cfg = LivenessConfig()
     assert planar_residual(ref, turned) > cfg.parallax_min
     assert planar_residual(ref, tilted) < cfg.parallax_min
@@ -51,7 +52,7 @@ def test_random_challenge_has_a_turn_and_a_blink() -> None:
     assert len(Challenge.random().steps) == 2  # system randomness by default
 
 
-def _obs(t: float, yaw: float, ear: float, lm: np.ndarray) -> Observation:
+def _obs(t: float, yaw: float, ear: float, lm: Any) -> Observation:
     return Observation(t, lm, yaw, ear, 100.0)
 
 
@@ -68,7 +69,9 @@ def test_tracker_blink_needs_close_then_open() -> None:
 
 def test_tracker_times_out_with_reasons() -> None:
     lm = np.zeros((68, 2))
-    tr = ChallengeTracker(Challenge((Action.TURN_LEFT,)), Baseline(0.3, 0.0, lm), LivenessConfig(step_timeout=1.0))
+    tr = ChallengeTracker(
+        Challenge((Action.TURN_LEFT,)), Baseline(0.3, 0.0, lm), LivenessConfig(step_timeout=1.0)
+    )
     for k in range(20):  # turns the wrong way
         tr.feed(_obs(k * 0.1, -0.2, 0.3, lm))
     assert tr.finished and not tr.results[0].passed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -22,7 +24,7 @@ def head(photo):  # type: ignore[no-untyped-def]
     return HeadModel(canvas, lm)
 
 
-def _hints(engine, img):  # type: ignore[no-untyped-def]
+def _hints(engine: Any, img: Any) -> Any:
     return assess(img, engine.detect(img), CFG)
 
 

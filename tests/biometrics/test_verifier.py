@@ -9,7 +9,7 @@ import pytest
 
 from biometrics.decision import Outcome
 from biometrics.hints import Guidance, Hint, Phase
-from biometrics.imaging import decode_image, encode_jpeg2000
+from biometrics.imaging import as_bgr, decode_image, encode_jpeg2000
 from biometrics.liveness import Action, Challenge, LivenessConfig, Reason
 from biometrics.sim import SimMode, SimulatedCamera
 from biometrics.verifier import FaceConfig, FaceVerifier
@@ -26,7 +26,7 @@ def verifier(sface, landmarker):  # type: ignore[no-untyped-def]
 def chip(photo) -> bytes:  # type: ignore[no-untyped-def]
     """Rose Leslie's *other* photo as a small JPEG 2000 chip portrait."""
     img = decode_image(photo("rose_leslie/img1.jpg"))
-    return encode_jpeg2000(cv2.resize(img, (480, 300), interpolation=cv2.INTER_AREA), 80)
+    return encode_jpeg2000(as_bgr(cv2.resize(img, (480, 300), interpolation=cv2.INTER_AREA)), 80)
 
 
 @pytest.mark.parametrize("steps", [(Action.TURN_LEFT, Action.BLINK), (Action.BLINK, Action.TURN_RIGHT)])
@@ -56,14 +56,18 @@ def test_wrong_person_does_not_match(verifier, chip, photo) -> None:  # type: ig
 def test_flat_photo_attack_is_rejected(verifier, photo) -> None:  # type: ignore[no-untyped-def]
     """The holder's own photo, printed and moved/tilted: the face matches, liveness does not."""
     chip = photo("obama/obama.jpg")
-    d = verifier.verify(chip, SimulatedCamera(chip, SimMode.FLAT_PHOTO), Challenge((Action.TURN_RIGHT, Action.BLINK)))
+    d = verifier.verify(
+        chip, SimulatedCamera(chip, SimMode.FLAT_PHOTO), Challenge((Action.TURN_RIGHT, Action.BLINK))
+    )
     assert d.outcome is Outcome.NOT_LIVE and not d.accepted
     assert d.liveness is not None and Reason.TURN_NOT_SEEN in d.liveness.reasons
 
 
 def test_static_image_attack_is_rejected(verifier, photo) -> None:  # type: ignore[no-untyped-def]
     chip = photo("obama/obama.jpg")
-    d = verifier.verify(chip, SimulatedCamera(chip, SimMode.STATIC), Challenge((Action.BLINK, Action.TURN_LEFT)))
+    d = verifier.verify(
+        chip, SimulatedCamera(chip, SimMode.STATIC), Challenge((Action.BLINK, Action.TURN_LEFT))
+    )
     assert d.outcome is Outcome.NOT_LIVE
     assert d.liveness is not None and {Reason.NO_BLINK, Reason.NO_MOTION} <= set(d.liveness.reasons)
 
