@@ -13,4 +13,5 @@ fi
 if [ -f scripts/install-face-extra.sh ]; then
   bash scripts/install-face-extra.sh "$VENV"
 fi
+if [ -f requirements-ui.txt ]; then "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-ui.txt; fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.keys",  # keys show|rotate
     "kiosk.cli.dump",  # verify-dump
     "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
+    "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
 )
 
 

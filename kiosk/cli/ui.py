@@ -1,0 +1,31 @@
+"""``cccd ui``: the touch-screen kiosk (PySide6).  Qt is imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+PROFILES = ("hospital", "bank", "lodging", "public_service")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("ui", help="open the touch-screen kiosk UI")
+    p.add_argument("--sim", action="store_true", help="simulated card and camera")
+    p.add_argument("--profile", default="hospital", choices=PROFILES, help="deployment profile")
+    p.add_argument("--demo", action="store_true", help="a scripted user walks one whole flow, then exit")
+    p.add_argument("--screenshots", type=Path, metavar="DIR", help="save every screen as PNG into DIR")
+    p.add_argument("--kiosk", action="store_true",
+                   help="full-screen kiosk mode (leave with the operator gesture and $CCCD_OPERATOR_PIN)")
+    p.add_argument("--mute", action="store_true", help="no voice guidance")
+    p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
+    p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ui.app import UIOptions, run
+
+    return run(UIOptions(sim=args.sim, profile=args.profile, demo=args.demo, screenshots=args.screenshots,
+                         kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
+                         step_ms=max(50, args.step_ms)))  # fmt: skip

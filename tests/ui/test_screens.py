@@ -1,0 +1,158 @@
+"""Every screen fed with kiosk views (kiosk.flow.views.render): text, sizes, intents, screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk.flow import events as ev
+from ui.flowbridge import BridgeError, from_event, to_event
+from ui.i18n import Catalog
+from ui.samples import sample_views
+from ui.screens_input import ConsentScreen, KeyEntryScreen, ServiceScreen
+from ui.shots import save_screenshots
+from ui.theme import BODY_PT, TOUCH_MM, touch_px
+from ui.viewmodel import Intent
+from ui.window import KioskWindow
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = [(lang, s) for lang in ("vi", "en") for s in sample_views(lang)]
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> KioskWindow:
+    w = KioskWindow(Catalog.load())
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+def _visible(w: KioskWindow, kind: type[W]) -> list[W]:
+    found: list[W] = w.findChildren(kind)
+    return [x for x in found if x.isVisibleTo(w)]
+
+
+@pytest.mark.parametrize(("language", "sample"), SAMPLES, ids=[f"{s.name}-{lang}" for lang, s in SAMPLES])
+def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: object) -> None:
+    window.show_view(sample.view, speak=False)  # type: ignore[attr-defined]
+    if sample.method and isinstance(window.screen_body, KeyEntryScreen):  # type: ignore[attr-defined]
+        window.screen_body.show_method(sample.method)  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    assert window.catalog.missing == set()
+    assert len(_visible(window, QPushButton)) >= 2  # the checks below are not vacuous
+    mm15 = TOUCH_MM / 25.4 * window.screen().physicalDotsPerInch()
+    for b in _visible(window, QPushButton):
+        assert b.height() >= touch_px() >= mm15 and b.width() >= touch_px(), b.text()
+        assert b.font().pointSizeF() >= BODY_PT or b.font().pixelSize() >= BODY_PT, b.text()
+    for lab in _visible(window, QLabel):
+        if lab.text():
+            assert lab.font().pointSizeF() >= BODY_PT, lab.text()
+            if not lab.wordWrap():  # unwrapped text must fit its label
+                assert lab.fontMetrics().horizontalAdvance(lab.text()) <= lab.contentsRect().width() + 1
+    rect = window.rect()
+    for ab in _visible(window, QAbstractButton):  # nothing outside the screen, no overlapping buttons
+        r = ab.rect().translated(ab.mapTo(window, ab.rect().topLeft()))
+        assert rect.contains(r), ab.text()
+    buttons = [(b, b.rect().translated(b.mapTo(window, b.rect().topLeft())))
+               for b in _visible(window, QPushButton)]  # fmt: skip
+    for i, (a, ra) in enumerate(buttons):
+        for b, rb in buttons[i + 1 :]:
+            assert not ra.intersects(rb), (a.text(), b.text())
+
+
+def test_screenshots_of_every_screen(qtbot: QtBot, tmp_path: Path) -> None:
+    saved = save_screenshots(tmp_path)
+    names = sorted(p.name for p in saved)
+    assert len(names) == len(SAMPLES) + 1
+    checked_in = sorted(p.name for p in (REPO / "docs" / "screens").glob("*.png"))
+    assert names == checked_in, "regenerate docs/screens with: cccd ui --screenshots docs/screens"
+
+
+def _show(window: KioskWindow, view: object) -> None:
+    window.show_view(view, speak=False)
+    QApplication.processEvents()  # layouts show their new widgets on the next event loop pass
+
+
+def _collect(window: KioskWindow) -> list[Intent]:
+    got: list[Intent] = []
+    window.intent.connect(got.append)
+    return got
+
+
+def _sample(lang: str, name: str) -> object:
+    return next(s.view for s in sample_views(lang) if s.name.split("-", 1)[1] == name)
+
+
+def test_language_and_touch_intents(window: KioskWindow, qtbot: QtBot) -> None:
+    got = _collect(window)
+    _show(window, _sample("vi", "language"))
+    window.press("ChooseLanguage", "en")
+    assert to_event(got[-1]) == ev.ChooseLanguage("en")
+    _show(window, _sample("vi", "attract"))
+    qtbot.mouseClick(window, Qt.MouseButton.LeftButton, pos=window.rect().center())  # type: ignore[no-untyped-call]
+    assert to_event(got[-1]) == ev.Touch()
+
+
+def test_consent_tick_and_equal_answers(window: KioskWindow, qtbot: QtBot) -> None:
+    got = _collect(window)
+    view = _sample("vi", "consent")
+    _show(window, view)
+    body = window.screen_body
+    assert isinstance(body, ConsentScreen)
+    body.checks[0].click()
+    assert to_event(got[-1]) == ev.TogglePurpose(view.purposes[0].id)  # type: ignore[attr-defined]
+    answers = [b for b in window.buttons if b.property("button").intent in ("AcceptConsent", "RefuseConsent")]
+    assert len(answers) == 2 and answers[0].size() == answers[1].size()
+    assert {b.property("prominent") for b in answers} == {"true"}
+    assert _visible(window, QCheckBox)[0].width() >= touch_px() - 12
+
+
+def test_typed_key_entry(window: KioskWindow, qtbot: QtBot) -> None:
+    got = _collect(window)
+    _show(window, _sample("vi", "key_entry-typed"))
+    body = window.screen_body
+    assert isinstance(body, KeyEntryScreen)
+    body.show_method("typed")
+    for d in "0012345678901":  # the 13th digit is refused
+        body.keypad.press(d)
+    body.keypad.delete()
+    body.birth.day.set_value(14)
+    body.birth.month.set_value(3)
+    body.birth.year.set_value(1952)
+    body.submit()
+    assert to_event(got[-1]) == ev.EnterIdAndBirth("00123456789", "14/03/1952")
+    assert "0012" not in repr(got[-1])
+
+
+def test_service_values(window: KioskWindow) -> None:
+    got = _collect(window)
+    _show(window, _sample("en", "service"))
+    body = window.screen_body
+    assert isinstance(body, ServiceScreen)
+    follow = next(b for b in _visible(window, QPushButton) if b.text() == "Follow-up visit")
+    follow.click()
+    window.press("SubmitService")
+    assert to_event(got[-1]) == ev.SubmitService((("visit_type", "follow_up"),))
+
+
+def test_every_intent_converts_both_ways() -> None:
+    samples = [ev.Touch(), ev.ChooseLanguage("vi"), ev.TogglePurpose("p"), ev.AcceptConsent(),
+               ev.RefuseConsent(), ev.ScanQR("x|y"), ev.EnterMRZ("m"), ev.EnterIdAndBirth("1", "2"),
+               ev.Continue(),
+               ev.SubmitService((("a", "b"),)), ev.StillHere(), ev.Cancel(), ev.AskForHelp(),
+               ev.Done()]  # fmt: skip
+    assert {type(e) for e in samples} == set(ev.INTENTS)
+    for e in samples:
+        assert to_event(from_event(e)) == e
+    with pytest.raises(BridgeError):
+        to_event(Intent("ReadSucceeded"))
+    with pytest.raises(BridgeError):
+        to_event(Intent("ChooseLanguage", (("nope", "x"),)))

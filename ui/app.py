@@ -1,0 +1,127 @@
+"""The ``cccd ui`` application: composition of a kiosk flow, the window, the bridge, a scripted demo user.
+
+The kiosk itself (reader, camera, storage) is built by kiosk.flow.compose; this module only wires the
+window to its driver.  ``--demo`` lets the flow's scripted user (kiosk.flow.headless.ScriptedUser) walk
+one whole transaction through the window, one screen every ``DEMO_STEP_MS``; ``--screenshots DIR`` saves
+every screen (the sample set, plus each screen the demo passes through).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from ui.flowbridge import FlowBridge, from_event
+from ui.operator import OperatorStatus
+from ui.shots import grab, save_screenshots
+from ui.theme import BODY_PT, font_family
+from ui.voice import Voice
+from ui.window import KioskWindow
+
+DEMO_STEP_MS = 1200
+DEMO_DEADLINE_MS = 120_000
+
+
+@dataclass(frozen=True, slots=True)
+class UIOptions:
+    sim: bool = True
+    profile: str = "hospital"
+    demo: bool = False
+    screenshots: Path | None = None
+    kiosk_mode: bool = False
+    muted: bool = False
+    data_dir: Path | None = None
+    step_ms: int = DEMO_STEP_MS
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setFont(QFont(font_family(), BODY_PT))
+    return app
+
+
+class DemoUser(QObject):
+    """Answers the window's current screen as the flow's scripted user would, through the window."""
+
+    def __init__(self, bridge: FlowBridge, user: Any, step_ms: int, shots: Path | None) -> None:
+        super().__init__(bridge)
+        self.bridge, self.user, self.shots = bridge, user, shots
+        self.path: list[str] = []
+        self.finished = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.step)
+        self.timer.start(step_ms)
+
+    def step(self) -> None:
+        d = self.bridge.driver
+        state = d.view().state
+        if not self.path or self.path[-1] != state:
+            self.path.append(state)
+            if self.shots is not None:
+                grab(self.bridge.window, self.shots / f"demo-{len(self.path):02d}-{state}.png")
+        if state == "attract" and len(self.path) > 1:
+            self.finished = True
+            self.timer.stop()
+            return
+        event = self.user.respond(d.view(), d.session)
+        if event is not None:
+            self.bridge.window.send(from_event(event))
+
+
+def _status(kiosk: Any) -> OperatorStatus:
+    try:
+        counts = kiosk.store.counts()
+        backlog = int(sum(v for k, v in counts.items() if k in ("pending", "due", "retry")))
+    except Exception:  # the status screen must never crash the kiosk
+        backlog = None
+    return OperatorStatus(reader="simulated card", camera="simulated camera", outbox_backlog=backlog)
+
+
+def run(options: UIOptions) -> int:
+    """Open the kiosk UI; returns the process exit code."""
+    app = application()
+    if options.screenshots is not None:
+        saved = save_screenshots(options.screenshots, profile=options.profile)
+        print(f"ui: {len(saved)} screenshots in {options.screenshots}", flush=True)
+        if not options.demo:
+            return 0
+    if not options.sim:
+        print("ui: only --sim is available: the PC/SC kiosk needs the face engine (kiosk.flow.compose)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from kiosk.flow.compose import KioskConfig
+    from kiosk.flow.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
+    from kiosk.storage.paths import data_dir
+
+    scenario = SCENARIOS["happy"]
+    kiosk, card = build_scenario_kiosk(scenario, options.profile, KioskConfig(options.data_dir or data_dir()))
+    try:
+        window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
+                             operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
+                             status=lambda: _status(kiosk))  # fmt: skip
+        bridge = FlowBridge(window, kiosk.driver)
+        window.restart_requested.connect(app.quit)
+        bridge.start()
+        window.start()
+        demo = None
+        if options.demo:
+            demo = DemoUser(bridge, ScriptedUser(scenario, card), options.step_ms, options.screenshots)
+            demo.timer.timeout.connect(lambda: app.quit() if demo is not None and demo.finished else None)
+            QTimer.singleShot(DEMO_DEADLINE_MS, app.quit)
+        app.exec()
+        window.voice.stop()
+        if demo is not None:
+            print("ui: demo path " + " → ".join(demo.path), flush=True)
+            return 0 if demo.finished else 1
+        return 0
+    finally:
+        kiosk.close()

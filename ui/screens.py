@@ -1,0 +1,243 @@
+"""One screen body per kiosk state, built from a view.  The window adds the title, hint and buttons.
+
+Each body is a :class:`Screen`; ``fields_for(intent)`` gives the fields an intent needs from what the
+user did on the screen (the typed ID, the chosen service values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ui.i18n import Catalog
+from ui.theme import touch_px
+from ui.viewmodel import Intent
+from ui.widgets import CameraPreview, big_button, card_picture, label, photo_pixmap, qr_pixmap
+
+Send = Callable[[Intent], None]
+
+
+@dataclass(slots=True)
+class Context:
+    """What every screen needs besides its view."""
+
+    catalog: Catalog
+    language: str
+    send: Send
+    counter: str = "1"  # the staffed counter's number shown by the fallback screen
+    can_print: bool = False
+    photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
+
+    def t(self, key: str, **values: object) -> str:
+        return self.catalog.text(key, self.language, **values)
+
+
+class Screen(QWidget):
+    """The body of one state's screen."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__()
+        self.view = view
+        self.ctx = ctx
+        self.box = QVBoxLayout(self)
+        self.box.setSpacing(14)
+
+    def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def add_text(self, text: str, name: str = "", *, center: bool = False) -> QLabel:
+        lab = label(text, name, center=center)
+        self.box.addWidget(lab)
+        return lab
+
+
+def _sender(ctx: Context, intent: Intent) -> Callable[[], None]:
+    def send() -> None:
+        ctx.send(intent)
+
+    return send
+
+
+class AttractScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        self.add_text(ctx.t("attract.subtitle"), "title", center=True)
+        self.add_text(ctx.t("language.vi") + " · " + ctx.t("language.en"), "small", center=True)
+        self.box.addStretch(1)
+
+
+class LanguageScreen(Screen):
+    """The languages as tall buttons in the middle of the screen (the window keeps only "stop" below)."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        for b in view.buttons:
+            if b.intent == "ChooseLanguage":
+                w = big_button(ctx.t(b.label_key), prominent=b.value == view.language,
+                               on_click=_sender(ctx, Intent("ChooseLanguage", (("language", str(b.value)),))))
+                w.setStyleSheet(f"min-height: {2 * touch_px() - 18}px;")
+                w.setProperty("button", b)
+                self.box.addWidget(w)
+        self.box.addStretch(1)
+
+
+class PlaceCardScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.add_text(ctx.t("place_card.instruction"))
+        pic = QLabel()
+        pic.setPixmap(card_picture(ctx.t("place_card.reader"), ctx.t("place_card.card")))
+        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.box.addWidget(pic, 1)
+        left = getattr(view, "placements_left", None)
+        if left is not None:
+            self.add_text(ctx.t("place_card.placements_left", n=left), "small")
+
+
+class ReadingScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        self.add_text(ctx.t(f"reading.phase.{view.phase}"), center=True)
+        bar = QProgressBar()
+        bar.setRange(0, 100)
+        bar.setValue(round(100 * max(0.0, min(1.0, float(view.fraction)))))
+        self.progress = bar
+        self.box.addWidget(bar)
+        if view.key_candidates > 1:
+            self.add_text(ctx.t("reading.key_candidate", i=view.key_candidate, n=view.key_candidates),
+                          "small", center=True)  # fmt: skip
+        self.add_text(ctx.t("reading.keep_card"), center=True)
+        self.box.addStretch(1)
+
+
+_ARROWS = {"face.turn_left": "left", "face.turn_right": "right"}
+
+
+class FaceScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        row = QHBoxLayout()
+        self.preview = CameraPreview("oval")
+        hint = (view.hint_key or "").lower()
+        self.preview.arrow = _ARROWS.get(hint)
+        row.addWidget(self.preview)
+        side = QVBoxLayout()
+        matching = view.state == "matching"
+        side.addWidget(label(ctx.t("matching.instruction" if matching else "face_capture.instruction")))
+        if view.max_attempts > 1 and view.attempt > 0:
+            side.addWidget(label(ctx.t("face.attempt", i=view.attempt, n=view.max_attempts), "small"))
+        side.addStretch(1)
+        row.addLayout(side, 1)
+        self.box.addLayout(row, 1)
+
+
+class ResultScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        ok = bool(view.verified)
+        self.add_text(ctx.t("result.verified" if ok else "result.not_verified"), "ok" if ok else "fail")
+        row = QHBoxLayout()
+        for key, data in zip(("result.chip_photo", "result.live_photo"), ctx.photos, strict=True):
+            col = QVBoxLayout()
+            pic = QLabel()
+            pm = photo_pixmap(data, 240)
+            if pm is None:
+                pic.setText(ctx.t("result.no_photo"))
+            else:
+                pic.setPixmap(pm)
+            pic.setFixedSize(250, 300)
+            pic.setWordWrap(True)
+            pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            pic.setStyleSheet("border: 2px solid #333333;")
+            col.addWidget(pic)
+            col.addWidget(label(ctx.t(key), "small", center=True))
+            row.addLayout(col)
+        facts = QVBoxLayout()
+        for key, value in (("result.name", view.full_name), ("result.birth_date", view.birth_date),
+                           ("result.id", view.id_masked)):  # fmt: skip
+            if value:
+                facts.addWidget(label(ctx.t(key), "small"))
+                facts.addWidget(label(str(value)))
+        facts.addStretch(1)
+        row.addLayout(facts, 1)
+        self.box.addLayout(row, 1)
+        self.add_text(ctx.t("result.next_verified" if ok else "result.next_not_verified"))
+
+
+class ReceiptScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        row = QHBoxLayout()
+        if view.reference:
+            code = QLabel()
+            code.setPixmap(qr_pixmap(view.reference, 300))
+            row.addWidget(code)
+            col = QVBoxLayout()
+            col.addWidget(label(ctx.t("receipt.reference", reference=view.reference)))
+            if view.record_status:
+                col.addWidget(label(ctx.t(f"receipt.status.{view.record_status}"), "title"))
+            col.addWidget(label(ctx.t("receipt.scan")))
+            col.addStretch(1)
+            row.addLayout(col, 1)
+        else:
+            row.addWidget(label(ctx.t("receipt.pending")))
+        self.box.addLayout(row, 1)
+
+
+class StillThereScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        self.add_text(ctx.t("still_there.question"), "title", center=True)
+        self.box.addStretch(1)
+
+
+class FallbackScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        msg = view.message_key if ctx.catalog.has(view.message_key, ctx.language) else "fallback.unknown"
+        self.add_text(ctx.t(msg))
+        self.box.addStretch(1)
+        self.add_text(ctx.t("fallback.reason_code", reason=view.reason), "small")
+        if view.reference:
+            self.add_text(ctx.t("fallback.reference", reference=view.reference), "small")
+
+
+class WipeScreen(Screen):
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        self.add_text(ctx.t("wipe.message"), center=True)
+        self.box.addStretch(1)
+
+
+def title_text(view: Any, ctx: Context) -> str:
+    if view.state == "fallback":
+        return ctx.t("fallback.title", counter=ctx.counter)
+    return ctx.t(view.title_key)
+
+
+def build_screen(view: Any, ctx: Context) -> Screen:
+    """The body for ``view`` (dispatch on its state name)."""
+    from ui.screens_input import ConsentScreen, KeyEntryScreen, ServiceScreen
+
+    table: dict[str, type[Screen]] = {
+        "attract": AttractScreen, "language": LanguageScreen, "consent": ConsentScreen,
+        "key_entry": KeyEntryScreen, "place_card": PlaceCardScreen, "reading": ReadingScreen,
+        "face_capture": FaceScreen, "matching": FaceScreen, "result": ResultScreen,
+        "service": ServiceScreen, "receipt": ReceiptScreen, "still_there": StillThereScreen,
+        "fallback": FallbackScreen, "wipe": WipeScreen,
+    }  # fmt: skip
+    return table.get(view.state, Screen)(view, ctx)
+
+
+STATES: tuple[str, ...] = ("attract", "language", "consent", "key_entry", "place_card", "reading",
+                           "face_capture", "matching", "result", "service", "receipt", "still_there",
+                           "fallback", "wipe")  # fmt: skip

@@ -1,0 +1,140 @@
+"""The screens where the person enters something: consent, key entry (QR, MRZ, typed), service step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.screens import Context, Screen, _sender
+from ui.viewmodel import Intent
+from ui.widgets import CameraPreview, DatePicker, Keypad, big_button, label
+
+
+class ConsentScreen(Screen):
+    """The exact consent document (scrollable, read aloud), the purposes to tick, controller, retention."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        inner = QWidget()
+        col = QVBoxLayout(inner)
+        col.addWidget(label(view.document))
+        col.addWidget(label(ctx.t("consent.controller", controller=view.controller), "small"))
+        col.addWidget(label(ctx.t("consent.retention", days=view.retention_days), "small"))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        self.box.addWidget(scroll, 1)
+        self.checks: list[QCheckBox] = []
+        for p in view.purposes:
+            text = p.text + (" " + ctx.t("consent.required") if p.required else "")
+            row = QHBoxLayout()
+            box = QCheckBox()
+            box.setChecked(bool(p.checked))
+            box.clicked.connect(_sender(ctx, Intent("TogglePurpose", (("purpose_id", p.id),))))
+            self.checks.append(box)
+            row.addWidget(box)
+            row.addWidget(label(text), 1)
+            self.box.addLayout(row)
+
+
+class KeyEntryScreen(Screen):
+    """QR scan or MRZ scan with a live preview and framing guide, or typed ID + birth date."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        tabs = QHBoxLayout()
+        self.stack = QStackedWidget()
+        group = QButtonGroup(self)
+        self.method_buttons: dict[str, Any] = {}
+        for i, method in enumerate(view.methods):
+            b = big_button(ctx.t(f"key_entry.{method}"))
+            b.setCheckable(True)
+            group.addButton(b, i)
+            tabs.addWidget(b)
+            self.method_buttons[method] = b
+            self.stack.addWidget(self._typed() if method == "typed" else self._scan(method))
+        group.idClicked.connect(self.stack.setCurrentIndex)
+        self.box.addLayout(tabs)
+        self.box.addWidget(self.stack, 1)
+        if view.methods:
+            self.show_method(view.methods[0])
+
+    def show_method(self, method: str) -> None:
+        b = self.method_buttons[method]
+        b.setChecked(True)
+        self.stack.setCurrentIndex(list(self.method_buttons).index(method))
+
+    def _scan(self, method: str) -> QWidget:
+        w = QWidget()
+        row = QHBoxLayout(w)
+        self.preview = CameraPreview("rect", QSize(480, 320))
+        row.addWidget(self.preview)
+        row.addWidget(label(self.ctx.t(f"key_entry.{method}_hint")), 1)
+        return w
+
+    def _typed(self) -> QWidget:
+        ctx = self.ctx
+        w = QWidget()
+        row = QHBoxLayout(w)
+        left = QVBoxLayout()
+        left.setSpacing(6)
+        left.addWidget(label(ctx.t("key_entry.id_label"), "small"))
+        self.id_shown = label("", "title", wrap=False)
+        self.id_shown.setFixedHeight(64)
+        self.id_shown.setStyleSheet("border: 3px solid #000000; padding: 2px; letter-spacing: 4px;")
+        left.addWidget(self.id_shown)
+        self.keypad = Keypad(12, ctx.t("keypad.clear"), ctx.t("keypad.delete"))
+        self.keypad.changed.connect(self.id_shown.setText)
+        left.addWidget(self.keypad)
+        self.keypad.setMinimumWidth(400)
+        row.addLayout(left, 0)
+        right = QVBoxLayout()
+        right.addWidget(label(ctx.t("key_entry.birth_label"), "small"))
+        self.birth = DatePicker((ctx.t("key_entry.day"), ctx.t("key_entry.month"), ctx.t("key_entry.year")))
+        right.addWidget(self.birth)
+        right.addStretch(1)
+        right.addWidget(big_button(ctx.t("key_entry.submit"), prominent=True, on_click=self.submit))
+        row.addLayout(right, 1)
+        return w
+
+    def submit(self) -> None:
+        fields = (("id_number", self.keypad.digits), ("birth_date", self.birth.text()))
+        self.ctx.send(Intent("EnterIdAndBirth", fields))
+
+
+class ServiceScreen(Screen):
+    """The profile's service step: one row of big exclusive choices per field (none for a bank)."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.values: dict[str, str] = {}
+        if not view.fields:
+            self.add_text(ctx.t("service.none"))
+        for f in view.fields:
+            self.values[f.id] = f.value
+            self.add_text(ctx.t(f"service.field.{f.id}"), "small")
+            row = QHBoxLayout()
+            group = QButtonGroup(self)
+            for choice in f.choices:
+                key = f"service.choice.{choice}"
+                b = big_button(ctx.t(key) if ctx.catalog.has(key, ctx.language) else choice)
+                b.setCheckable(True)
+                b.setChecked(choice == f.value)
+                b.clicked.connect(lambda _=False, fid=f.id, c=choice: self.values.__setitem__(fid, c))
+                group.addButton(b)
+                row.addWidget(b)
+            self.box.addLayout(row)
+        self.box.addStretch(1)
+
+    def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
+        return tuple(self.values.items()) if intent == "SubmitService" else ()

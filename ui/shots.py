@@ -1,0 +1,41 @@
+"""Every screen saved as a PNG (``cccd ui --screenshots DIR``; works with QT_QPA_PLATFORM=offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from ui.samples import sample_views
+from ui.screens_input import KeyEntryScreen
+from ui.window import KioskWindow
+
+
+def grab(window: KioskWindow, path: Path) -> Path:
+    QApplication.processEvents()
+    if not window.grab().save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
+    return path
+
+
+def save_screenshots(directory: Path, *, profile: str = "hospital",
+                     languages: tuple[str, ...] = ("vi", "en")) -> list[Path]:  # fmt: skip
+    """Render every sample screen in every language into ``directory`` as ``<nn>-<state>-<lang>.png``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    window = KioskWindow()
+    window.show()
+    saved: list[Path] = []
+    try:
+        for lang in languages:
+            for sample in sample_views(lang, profile):
+                window.show_view(sample.view, speak=False)
+                body = window.screen_body
+                if sample.method is not None and isinstance(body, KeyEntryScreen):
+                    body.show_method(sample.method)
+                saved.append(grab(window, directory / f"{sample.name}-{lang}.png"))
+        window.open_pin()
+        saved.append(grab(window, directory / "90-operator-pin.png"))
+    finally:
+        window.close()
+        window.deleteLater()
+    return saved

@@ -1,0 +1,63 @@
+"""Accessibility constants: body text ≥ 24 pt, high contrast, touch targets ≥ 15 mm."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QWidget
+
+BODY_PT = 24  # issue 6: body text at least 24 pt
+TITLE_PT = 34
+SMALL_PT = 24  # even the staff's reason code stays readable
+TOUCH_MM = 15.0  # minimum touch target edge
+SCREEN_SIZE = (1280, 800)  # the reference kiosk panel (landscape); layouts also fit portrait 800×1280
+
+INK = "#000000"
+PAPER = "#FFFFFF"
+PRIMARY = "#003C8F"  # white on this: contrast 10.6:1
+SUCCESS = "#0B5D1E"
+DANGER = "#9B0000"
+MUTED = "#333333"
+
+_FAMILIES = ("Noto Sans", "DejaVu Sans")
+
+
+def font_family() -> str:
+    """A family with Vietnamese glyphs (Noto Sans from fonts-noto-core, else DejaVu Sans)."""
+    available = set(QFontDatabase.families())
+    return next((f for f in _FAMILIES if f in available), QFont().defaultFamily())
+
+
+def mm_to_px(widget: QWidget | None, mm: float) -> int:
+    screen = widget.screen() if widget is not None else QApplication.primaryScreen()
+    dpi = screen.physicalDotsPerInch() if screen is not None else 96.0
+    return round(mm / 25.4 * max(dpi, 96.0))
+
+
+def touch_px() -> int:
+    """The minimum touch-target edge in pixels (15 mm at the screen's physical DPI, never under 72 px)."""
+    return max(mm_to_px(None, TOUCH_MM), 72)
+
+
+def stylesheet() -> str:
+    """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`."""
+    t = touch_px()
+    return f"""
+    QWidget {{ background: {PAPER}; color: {INK}; font-size: {BODY_PT}pt; }}
+    QLabel#title {{ font-size: {TITLE_PT}pt; font-weight: bold; color: {PRIMARY}; }}
+    QLabel#hint {{ color: {DANGER}; font-weight: bold; }}
+    QLabel#small {{ color: {MUTED}; font-size: {SMALL_PT}pt; }}
+    QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {TITLE_PT}pt; }}
+    QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {TITLE_PT}pt; }}
+    QPushButton {{ min-height: {t - 18}px; min-width: {t - 42}px; padding: 6px 18px;
+                   border: 3px solid {PRIMARY}; border-radius: 12px; background: {PAPER}; color: {PRIMARY};
+                   font-weight: bold; }}
+    QPushButton[prominent="true"] {{ background: {PRIMARY}; color: {PAPER}; }}
+    QPushButton:disabled {{ border-color: #767676; color: #595959; background: #E6E6E6; }}
+    QPushButton:checked {{ background: {PRIMARY}; color: {PAPER}; }}
+    QCheckBox::indicator {{ width: {t - 12}px; height: {t - 12}px; }}
+    QCheckBox {{ min-height: {t}px; }}
+    QProgressBar {{ min-height: {t // 2}px; border: 3px solid {PRIMARY}; border-radius: 8px;
+                    text-align: center; }}
+    QProgressBar::chunk {{ background: {PRIMARY}; }}
+    QScrollBar:vertical {{ width: {t // 2}px; }}
+    """

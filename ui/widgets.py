@@ -1,0 +1,245 @@
+"""Reusable kiosk widgets: big buttons, numeric keypad, elderly-friendly date picker, camera preview with a
+framing guide, QR code image."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import segno
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QPolygonF
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ui.theme import PRIMARY, touch_px
+
+
+def big_button(text: str, *, prominent: bool = False, enabled: bool = True,
+               on_click: Callable[[], None] | None = None) -> QPushButton:  # fmt: skip
+    b = QPushButton(text)
+    b.setProperty("prominent", "true" if prominent else "false")
+    b.setEnabled(enabled)
+    b.setMinimumSize(touch_px(), touch_px())
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if on_click is not None:
+        b.clicked.connect(on_click)
+    return b
+
+
+def label(text: str, name: str = "", *, wrap: bool = True, center: bool = False) -> QLabel:
+    lab = QLabel(text)
+    if name:
+        lab.setObjectName(name)
+    lab.setWordWrap(wrap)
+    lab.setTextFormat(Qt.TextFormat.PlainText)
+    if center:
+        lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return lab
+
+
+class Keypad(QWidget):
+    """A large 3×4 numeric keypad writing into a display label (max ``length`` digits)."""
+
+    changed = Signal(str)
+
+    def __init__(self, length: int, clear_text: str, delete_text: str) -> None:
+        super().__init__()
+        self._length = length
+        self._digits = ""
+        grid = QGridLayout(self)
+        grid.setSpacing(8)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, d in enumerate("123456789"):
+            grid.addWidget(big_button(d, on_click=self._presser(d)), i // 3, i % 3)
+        grid.addWidget(big_button(clear_text, on_click=self.clear), 3, 0)
+        grid.addWidget(big_button("0", on_click=self._presser("0")), 3, 1)
+        grid.addWidget(big_button(delete_text, on_click=self.delete), 3, 2)
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
+
+    def _presser(self, digit: str) -> Callable[[], None]:
+        def press() -> None:
+            self.press(digit)
+
+        return press
+
+    @property
+    def digits(self) -> str:
+        return self._digits
+
+    def press(self, digit: str) -> None:
+        if digit.isdigit() and len(self._digits) < self._length:
+            self._digits += digit
+            self.changed.emit(self._digits)
+
+    def delete(self) -> None:
+        self._digits = self._digits[:-1]
+        self.changed.emit(self._digits)
+
+    def clear(self) -> None:
+        self._digits = ""
+        self.changed.emit(self._digits)
+
+
+class Stepper(QWidget):
+    """A value with big − and + buttons (no tiny spin arrows, no scrolling wheel)."""
+
+    changed = Signal(int)
+
+    def __init__(self, caption: str, low: int, high: int, value: int) -> None:
+        super().__init__()
+        self._low, self._high, self._value = low, high, value
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(label(caption, "small", center=True))
+        row = QHBoxLayout()
+        row.addWidget(big_button("−", on_click=lambda: self.set_value(self._value - 1)))
+        self._shown = label(f"{value:02d}", "title", wrap=False, center=True)
+        self._shown.setMinimumWidth(96)
+        row.addWidget(self._shown)
+        row.addWidget(big_button("+", on_click=lambda: self.set_value(self._value + 1)))
+        box.addLayout(row)
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    def set_value(self, value: int) -> None:
+        self._value = min(self._high, max(self._low, value))
+        self._shown.setText(f"{self._value:02d}")
+        self.changed.emit(self._value)
+
+
+class DatePicker(QWidget):
+    """Day, month and year as three big steppers; the result is dd/mm/yyyy (kiosk.keyentry.dates)."""
+
+    def __init__(self, captions: tuple[str, str, str], year: int = 1960) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.day = Stepper(captions[0], 1, 31, 1)
+        self.month = Stepper(captions[1], 1, 12, 1)
+        self.year = Stepper(captions[2], 1900, 2100, year)
+        for w in (self.day, self.month, self.year):
+            row.addWidget(w)
+
+    def text(self) -> str:
+        return f"{self.day.value:02d}/{self.month.value:02d}/{self.year.value:04d}"
+
+
+class CameraPreview(QWidget):
+    """The live camera picture with a framing guide: ``"rect"`` for a QR code / MRZ, ``"oval"`` for a face.
+
+    Frames arrive as QImages (:meth:`show_frame`); without one the guide is drawn on a dark panel.
+    ``arrow`` (``"left"``/``"right"``) draws a big challenge arrow beside the guide.
+    """
+
+    def __init__(self, guide: str, size: QSize | None = None) -> None:
+        super().__init__()
+        self._guide = guide
+        self._frame: QImage | None = None
+        self.arrow: str | None = None
+        self.setFixedSize(size or QSize(560, 420))
+
+    def show_frame(self, image: QImage | None) -> None:
+        self._frame = image
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect())
+        p.fillRect(r, QColor("#202020"))
+        if self._frame is not None and not self._frame.isNull():
+            p.drawImage(r, self._frame.mirrored(True, False) if self._guide == "oval" else self._frame)
+        pen = QPen(QColor("#FFD400"), 8)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        if self._guide == "oval":
+            p.drawEllipse(r.center(), r.width() * 0.22, r.height() * 0.38)
+        else:
+            p.drawRoundedRect(r.adjusted(r.width() * 0.2, r.height() * 0.15, -r.width() * 0.2,
+                                         -r.height() * 0.15), 16, 16)  # fmt: skip
+        if self.arrow in ("left", "right"):
+            self._draw_arrow(p, r, self.arrow)
+        p.end()
+
+    @staticmethod
+    def _draw_arrow(p: QPainter, r: QRectF, side: str) -> None:
+        # The preview is mirrored: the user's own left is on the screen's left.
+        sign = -1.0 if side == "left" else 1.0
+        cx, cy, s = r.center().x() + sign * r.width() * 0.36, r.center().y(), r.height() * 0.12
+        tip = QPointF(cx + sign * s, cy)
+        poly = QPolygonF([tip, QPointF(cx - sign * s * 0.2, cy - s), QPointF(cx - sign * s * 0.2, cy + s)])
+        path = QPainterPath()
+        path.addPolygon(poly)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.fillPath(path, QColor("#FFD400"))
+
+
+def qr_pixmap(text: str, edge: int = 320) -> QPixmap:
+    """The QR code of ``text`` (segno, error correction M) scaled to ``edge`` pixels, quiet zone included."""
+    code = segno.make(text, error="m", micro=False)
+    w, h = (int(v) for v in code.symbol_size(border=4))
+    img = QImage(w, h, QImage.Format.Format_Grayscale8)
+    img.fill(255)
+    for y, row in enumerate(code.matrix_iter(border=4)):
+        for x, dark in enumerate(row):
+            if dark:
+                img.setPixel(x, y, 0xFF000000)
+    return QPixmap.fromImage(img.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
+                                        Qt.TransformationMode.FastTransformation))  # fmt: skip
+
+
+def photo_pixmap(data: bytes | None, edge: int = 300) -> QPixmap | None:
+    """A JPEG/PNG/JPEG 2000 photo scaled to ``edge``; ``None`` when it cannot be decoded.
+
+    Qt 6 has no JPEG 2000 reader (the chip's DG2 often is one, ICAO 9303-10 §4.7.2): Pillow converts it."""
+    if not data:
+        return None
+    img = QImage.fromData(data)
+    if img.isNull():
+        img = _via_pillow(data)
+    if img.isNull():
+        return None
+    return QPixmap.fromImage(img.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
+                                        Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+
+
+def _via_pillow(data: bytes) -> QImage:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            out = io.BytesIO()
+            im.convert("RGB").save(out, "PNG")
+    except (UnidentifiedImageError, OSError, ValueError):
+        return QImage()
+    return QImage.fromData(out.getvalue())
+
+
+def card_picture(reader_text: str, card_text: str, size: QSize | None = None) -> QPixmap:
+    """A drawing of the reader with the card lying on it, an arrow showing where the card goes."""
+    size = size or QSize(520, 300)
+    pm = QPixmap(size)
+    pm.fill(QColor("#FFFFFF"))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    w, h = size.width(), size.height()
+    reader = QRectF(w * 0.1, h * 0.45, w * 0.8, h * 0.5)
+    p.setBrush(QColor("#444444"))
+    p.setPen(QPen(QColor("#000000"), 3))
+    p.drawRoundedRect(reader, 18, 18)
+    font = p.font()
+    font.setPointSize(20)
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor("#FFFFFF"))
+    p.drawText(reader.adjusted(0, reader.height() * 0.55, 0, 0), Qt.AlignmentFlag.AlignCenter, reader_text)
+    card = QRectF(w * 0.27, h * 0.05, w * 0.46, h * 0.55)
+    p.setBrush(QColor("#CFE3FF"))
+    p.setPen(QPen(QColor(PRIMARY), 4))
+    p.drawRoundedRect(card, 14, 14)
+    p.drawText(card, Qt.AlignmentFlag.AlignCenter, card_text)
+    p.end()
+    return pm

@@ -1,0 +1,230 @@
+"""The kiosk window: renders one view at a time, sends intents, speaks, locks the kiosk.
+
+Kiosk mode: full screen, frameless, always on top; closing is refused until the operator has made the
+gesture (five taps in the top-left corner within four seconds, or Ctrl+Alt+O on a service keyboard) and
+entered the PIN.  When the view leaves the personal states every widget of the old screen is deleted, so
+nothing personal stays on the screen or in the widget tree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from ui.i18n import DEFAULT_LANGUAGE, Catalog
+from ui.operator import OperatorPage, PinCheck, PinPage, StatusProvider
+from ui.screens import Context, Screen, build_screen, title_text
+from ui.theme import SCREEN_SIZE, stylesheet
+from ui.viewmodel import Intent
+from ui.voice import Voice
+from ui.widgets import big_button, label
+
+GESTURE_TAPS = 5
+GESTURE_SECONDS = 4.0
+GESTURE_CORNER_PX = 120
+_TOUCH_STATES = frozenset({"attract", "wipe"})
+
+
+class KioskWindow(QWidget):
+    """``show_view(view)`` renders; ``intent`` carries every :class:`~ui.viewmodel.Intent` the user makes."""
+
+    intent = Signal(object)
+    restart_requested = Signal()
+
+    def __init__(self, catalog: Catalog | None = None, *, voice: Voice | None = None, kiosk: bool = False,
+                 operator_pin: str | None = None, status: StatusProvider | None = None,
+                 counter: str = "1") -> None:  # fmt: skip
+        super().__init__()
+        self.catalog = catalog or Catalog.load()
+        self.voice = voice or Voice(muted=True)
+        self.kiosk = kiosk
+        self.counter = counter
+        self._unlocked = not kiosk
+        self._taps: list[float] = []
+        self.view: Any = None
+        self.screen_body: Screen | None = None
+        self.setStyleSheet(stylesheet())
+        self.setWindowTitle(self.catalog.text("app.name", DEFAULT_LANGUAGE))
+        self.setFixedSize(*SCREEN_SIZE)  # kiosk mode: showFullScreen() lifts it
+        self.pages = QStackedWidget(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+        self.main = QWidget()
+        self.pages.addWidget(self.main)
+        self._main_layout = QVBoxLayout(self.main)
+        self._main_layout.setContentsMargins(20, 8, 20, 8)
+        self._main_layout.setSpacing(8)
+        check = PinCheck(operator_pin) if operator_pin else None
+        self.pin_page = PinPage(self.catalog, DEFAULT_LANGUAGE, check)
+        self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status)
+        self.pages.addWidget(self.pin_page)
+        self.pages.addWidget(self.operator_page)
+        self.pin_page.accepted.connect(self._open_operator)
+        self.pin_page.cancelled.connect(self.back_to_kiosk)
+        self.operator_page.back.connect(self.back_to_kiosk)
+        self.operator_page.restart.connect(self.restart_requested.emit)
+        self.operator_page.exit_kiosk.connect(self._leave_kiosk)
+        if kiosk:
+            self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
+
+    # --- rendering --------------------------------------------------------------------------------------
+
+    def show_view(self, view: Any, *, photos: tuple[bytes | None, bytes | None] = (None, None),
+                  speak: bool = True) -> None:  # fmt: skip
+        """Replace the screen with the one for ``view`` and speak its title, hint (and consent text).
+
+        ``photos`` (chip photo, live capture) are shown by the result screen only."""
+        self._clear()
+        self.view = view
+        ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos)
+        top = QHBoxLayout()
+        self.title = label(title_text(view, ctx), "title")
+        top.addWidget(self.title, 1)
+        self.mute_button = big_button(ctx.t("common.unmute" if self.voice.muted else "common.mute"),
+                                      on_click=self.toggle_mute)  # fmt: skip
+        top.addWidget(self.mute_button)
+        self._main_layout.addLayout(top)
+        self.hint = label(ctx.t(view.hint_key) if view.hint_key else "", "hint")
+        self.hint.setVisible(bool(view.hint_key))
+        self._main_layout.addWidget(self.hint)
+        self.screen_body = build_screen(view, ctx)
+        self._main_layout.addWidget(self.screen_body, 1)
+        row = QHBoxLayout()
+        self.buttons = []
+        for b in view.buttons:
+            if view.state == "language" and b.intent == "ChooseLanguage":
+                continue  # shown tall in the body by LanguageScreen
+            w = big_button(ctx.t(b.label_key), prominent=b.prominent, enabled=b.enabled,
+                           on_click=self._presser(b))  # fmt: skip
+            w.setProperty("button", b)
+            self.buttons.append(w)
+            row.addWidget(w)
+        self._main_layout.addLayout(row)
+        self.pages.setCurrentWidget(self.main)
+        if speak:
+            self._speak(view, ctx)
+
+    def _clear(self) -> None:
+        """Delete every widget of the previous screen (personal data must not survive it)."""
+        def drop(layout: Any) -> None:
+            while layout.count():
+                item = layout.takeAt(0)
+                if item.widget() is not None:
+                    item.widget().setParent(None)
+                    item.widget().deleteLater()
+                elif item.layout() is not None:
+                    drop(item.layout())
+                    item.layout().deleteLater()
+
+        drop(self._main_layout)
+        self.screen_body = None
+        self.view = None
+
+    def _speak(self, view: Any, ctx: Context) -> None:
+        parts = [title_text(view, ctx)]
+        if view.hint_key:
+            parts.append(ctx.t(view.hint_key))
+        if view.state == "consent":
+            parts += [ctx.t("consent.prompt"), view.document]
+        elif view.state == "fallback":
+            parts.append(ctx.t(view.message_key))
+        self.voice.say(" ".join(parts), view.language)
+
+    def toggle_mute(self) -> None:
+        self.voice.set_muted(not self.voice.muted)
+        lang = self.view.language if self.view is not None else DEFAULT_LANGUAGE
+        key = "common.unmute" if self.voice.muted else "common.mute"
+        self.mute_button.setText(self.catalog.text(key, lang))
+
+    # --- intents ----------------------------------------------------------------------------------------
+
+    def send(self, intent: Intent) -> None:
+        self.intent.emit(intent)
+
+    def _presser(self, button: Any) -> Callable[[], None]:
+        def pressed() -> None:
+            self._pressed(button)
+
+        return pressed
+
+    def _pressed(self, button: Any) -> None:
+        fields: tuple[tuple[str, str], ...] = ()
+        if button.intent == "ChooseLanguage" and button.value is not None:
+            fields = (("language", button.value),)
+        elif self.screen_body is not None:
+            fields = self.screen_body.fields_for(button.intent)
+        self.send(Intent(button.intent, fields))
+
+    def press(self, intent: str, value: str | None = None) -> None:
+        """Press the view's button for ``intent`` (and ``value``) as a finger would (scripted demo, tests)."""
+        for w in self.findChildren(QPushButton):
+            b = w.property("button")
+            if b is not None and b.intent == intent and (value is None or b.value == value) and w.isEnabled():
+                w.click()
+                return
+        raise LookupError(f"no enabled {intent} button on the {self.view.state} screen")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        if QRect(0, 0, GESTURE_CORNER_PX, GESTURE_CORNER_PX).contains(pos):
+            self._corner_tap()
+        elif self.view is not None and self.view.state in _TOUCH_STATES and self._on_main():
+            self.send(Intent("Touch"))
+        super().mousePressEvent(event)
+
+    def _on_main(self) -> bool:
+        return self.pages.currentWidget() is self.main
+
+    # --- kiosk lock and operator ------------------------------------------------------------------------
+
+    def _corner_tap(self) -> None:
+        now = time.monotonic()
+        self._taps = [t for t in self._taps if now - t <= GESTURE_SECONDS] + [now]
+        if len(self._taps) >= GESTURE_TAPS:
+            self._taps.clear()
+            self.open_pin()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        if event.key() == Qt.Key.Key_O and (event.modifiers() & mods) == mods:
+            self.open_pin()
+            return
+        super().keyPressEvent(event)
+
+    def open_pin(self) -> None:
+        self.pages.setCurrentWidget(self.pin_page)
+
+    def _open_operator(self) -> None:
+        self._unlocked = True
+        self.operator_page.refresh()
+        self.pages.setCurrentWidget(self.operator_page)
+
+    def back_to_kiosk(self) -> None:
+        self._unlocked = not self.kiosk
+        self.pages.setCurrentWidget(self.main)
+
+    def _leave_kiosk(self) -> None:
+        self._unlocked = True
+        self.close()
+
+    def start(self) -> None:
+        """Show the window: full screen in kiosk mode."""
+        if self.kiosk:
+            self.setMinimumSize(0, 0)
+            self.setMaximumSize(16777215, 16777215)
+            self.showFullScreen()
+        else:
+            self.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._unlocked:
+            event.ignore()
+            return
+        self.voice.stop()
+        event.accept()
