@@ -146,8 +146,7 @@ class EffectRunner:
 
     def _wipe(self, e: fx.Wipe) -> None:
         self._consents.pop(e.txn, None)
-        for op in [op for op, flag in self._cancel.items() if flag.is_set()]:
-            self._cancel.pop(op, None)
+        self._cancel.clear()  # running jobs hold their own flag; later results are stale for the machine
 
     # --- worker threads ---------------------------------------------------------------------------------
 

@@ -1,0 +1,138 @@
+"""The driver and the effect runner: timers on an injected clock, cancellation of a read in progress,
+late results ignored, storage order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.flow import events as ev
+from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_kiosk, sim_trust
+from kiosk.flow.face import GroundTruthFaceStep, SimulatedScene
+from kiosk.flow.model import Reason, State
+from reader.transports.base import Transport
+from sims.personalize import card_image
+from tests.kiosk.test_flow_helpers import QR
+
+
+class HeldSlot(SimulatedCardSlot):
+    """A simulated card whose first APDU waits until the test releases it (a read still in progress)."""
+
+    def __init__(self, image: Any) -> None:
+        super().__init__(image)
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def open(self) -> Transport:
+        inner = super().open()
+        slot = self
+
+        class Held:
+            name, supports_extended_length = inner.name, inner.supports_extended_length
+
+            def transmit(self, command: bytes) -> bytes:
+                slot.started.set()
+                slot.release.wait(10)
+                return inner.transmit(command)
+
+            def close(self) -> None:
+                inner.close()
+
+        return Held()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[tuple[Kiosk, HeldSlot, Clock]]:
+    image = card_image("default")
+    slot = HeldSlot(image)
+    face = GroundTruthFaceStep((SimulatedScene(image.profile.face_jpeg()),))
+    k = build_kiosk("lodging", KioskConfig(tmp_path), slot=slot, face=face, trust=sim_trust(image))
+    clock = Clock()
+    k.driver.monotonic = clock
+    yield k, slot, clock
+    slot.release.set()
+    k.close()
+
+
+def _until(k: Kiosk, state: State, rounds: int = 400) -> None:
+    for _ in range(rounds):
+        if k.driver.state is state:
+            return
+        k.driver.process(0.02)
+    raise AssertionError(f"stuck in {k.driver.state.value}, wanted {state.value}")
+
+
+def _to_key_entry(k: Kiosk) -> None:
+    d = k.driver
+    d.post(ev.Touch())
+    d.post(ev.ChooseLanguage("vi"))
+    for p in d.config.purposes:
+        d.post(ev.TogglePurpose(p.id))
+    d.post(ev.AcceptConsent())
+    _until(k, State.KEY_ENTRY)
+
+
+def test_timeouts_come_from_the_injected_clock(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, _, clock = kiosk
+    k.driver.post(ev.Touch())
+    _until(k, State.LANGUAGE)
+    k.driver.process(0.01)
+    assert k.driver.state is State.LANGUAGE  # no time has passed on the kiosk's clock
+    clock.t += k.driver.config.timeouts.language + 0.1
+    _until(k, State.STILL_THERE)
+    clock.t += k.driver.config.timeouts.still_there + 0.1
+    _until(k, State.WIPE)
+    clock.t += k.driver.config.timeouts.wipe + 0.1
+    _until(k, State.ATTRACT)
+
+
+def test_cancel_during_a_read_ignores_its_late_result(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, slot, _ = kiosk
+    _to_key_entry(k)
+    k.driver.post(ev.ScanQR(QR))
+    _until(k, State.READING)
+    assert slot.started.wait(5)
+    k.driver.post(ev.Cancel())
+    _until(k, State.WIPE)
+    slot.release.set()  # the read finishes after the cancel
+    for _ in range(100):
+        k.driver.process(0.02)
+    assert k.driver.state is State.WIPE and k.driver.session.chip is None
+    k.runner.drain_storage()
+    assert k.store.list_outbox() == []  # nothing read was kept or sent
+
+
+def test_machine_timeout_during_a_read_goes_to_the_counter(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, slot, clock = kiosk
+    _to_key_entry(k)
+    k.driver.post(ev.ScanQR(QR))
+    _until(k, State.READING)
+    assert slot.started.wait(5)
+    clock.t += k.driver.config.timeouts.reading + 0.1
+    _until(k, State.FALLBACK)
+    assert k.driver.session.fallback is Reason.TIMEOUT
+    slot.release.set()
+    for _ in range(50):
+        k.driver.process(0.02)
+    assert k.driver.state is State.FALLBACK
+
+
+def test_views_are_published_to_listeners(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, _, _ = kiosk
+    seen: list[str] = []
+    k.driver.listeners.append(lambda v: seen.append(v.state))
+    k.driver.post(ev.Touch())
+    _until(k, State.LANGUAGE)
+    assert seen == ["language"]
