@@ -57,17 +57,23 @@ class DemoUser(QObject):
         self.bridge, self.user, self.shots = bridge, user, shots
         self.path: list[str] = []
         self.finished = False
+        bridge.shown.connect(self._shown)
+        self._shown(bridge.driver.view())
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.step)
         self.timer.start(step_ms)
 
+    def _shown(self, view: Any) -> None:
+        if self.path and self.path[-1] == view.state:
+            return
+        self.path.append(view.state)
+        if self.shots is not None:
+            target = self.shots / f"demo-{len(self.path):02d}-{view.state}.png"
+            QTimer.singleShot(0, lambda: grab(self.bridge.window, target))
+
     def step(self) -> None:
         d = self.bridge.driver
         state = d.view().state
-        if not self.path or self.path[-1] != state:
-            self.path.append(state)
-            if self.shots is not None:
-                grab(self.bridge.window, self.shots / f"demo-{len(self.path):02d}-{state}.png")
         if state == "attract" and len(self.path) > 1:
             self.finished = True
             self.timer.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.flow import events as ev
 from ui.viewmodel import Intent
@@ -46,7 +46,10 @@ def from_event(event: ev.Event) -> Intent:
 
 
 class FlowBridge(QObject):
-    """Drives ``driver`` from the Qt event loop and shows its views in ``window``."""
+    """Drives ``driver`` from the Qt event loop and shows its views in ``window``; ``shown`` carries each
+    view once it is on the screen."""
+
+    shown = Signal(object)
 
     def __init__(self, window: KioskWindow, driver: Any) -> None:
         super().__init__(window)
@@ -78,6 +81,7 @@ class FlowBridge(QObject):
         key = (view.state, view.hint_key, view.language)
         self.window.show_view(view, photos=self._photos(view), speak=key != self._spoken)
         self._shown, self._spoken = view, key
+        self.shown.emit(view)
 
     def _photos(self, view: Any) -> tuple[bytes | None, bytes | None]:
         if view.state != "result":

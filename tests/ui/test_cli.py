@@ -1,0 +1,42 @@
+"""``cccd ui`` as a subprocess, offscreen: the screenshot set, and a scripted demo of a whole flow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cccd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CCCD_DATA_DIR=str(cwd / "data"))
+    return subprocess.run([sys.executable, "-m", "kiosk", "ui", *args], cwd=REPO, env=env, text=True,
+                          capture_output=True, timeout=120)  # fmt: skip
+
+
+def test_screenshots_command(tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    r = _cccd("--screenshots", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    shots = sorted(out.glob("*.png"))
+    assert len(shots) == len(list((REPO / "docs" / "screens").glob("*.png")))
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
+
+
+def test_demo_walks_a_whole_flow_and_exits(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    r = _cccd("--sim", "--demo", "--mute", "--profile", "lodging", "--step-ms", "150",
+              "--data-dir", str(tmp_path / "data"), "--screenshots", str(out), cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    path = r.stdout.strip().splitlines()[-1]
+    for state in ("attract", "language", "consent", "key_entry", "result", "service", "receipt", "wipe"):
+        assert state in path
+    assert path.rstrip().endswith("attract")
+    assert (out / "demo-01-attract.png").exists()
+
+
+def test_pcsc_without_face_engine_is_a_clear_error(tmp_path: Path) -> None:
+    r = _cccd("--mute", cwd=tmp_path)
+    assert r.returncode == 2 and "--sim" in r.stderr

@@ -1,0 +1,95 @@
+"""A whole transaction driven through the UI: simulated card and camera, offscreen, real flow and runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from kiosk.flow.compose import KioskConfig
+from kiosk.flow.headless import SCENARIOS, build_scenario_kiosk
+from ui.flowbridge import FlowBridge
+from ui.screens_input import ConsentScreen, KeyEntryScreen
+from ui.window import KioskWindow
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def flow(qtbot: QtBot, tmp_path: Path) -> Any:
+    kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data"))
+    window = KioskWindow()
+    qtbot.addWidget(window)
+    window.show()
+    bridge = FlowBridge(window, kiosk.driver)
+    bridge.start()
+    yield window, card
+    bridge.timer.stop()
+    kiosk.close()
+
+
+def _wait(qtbot: QtBot, w: KioskWindow, state: str) -> None:
+    qtbot.waitUntil(lambda: w.view is not None and w.view.state == state, timeout=WAIT_MS)
+
+
+def _texts(w: KioskWindow) -> str:
+    return "\n".join(lab.text() for lab in w.findChildren(QLabel))
+
+
+def _consent(qtbot: QtBot, w: KioskWindow) -> None:
+    for _ in range(10):  # each tick re-renders the screen from the new view
+        accept = next(b for b in w.buttons if b.property("button").intent == "AcceptConsent")
+        if accept.isEnabled():
+            accept.click()
+            return
+        body = w.screen_body
+        assert isinstance(body, ConsentScreen)
+        box = next(b for b in body.checks if not b.isChecked())
+        view = w.view
+        box.click()
+        qtbot.waitUntil(lambda view=view: w.view is not view, timeout=WAIT_MS)
+    raise AssertionError("consent never became possible")
+
+
+def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
+    w, card = flow
+    _wait(qtbot, w, "attract")
+    qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+    _wait(qtbot, w, "language")
+    w.press("ChooseLanguage", "vi")
+    _wait(qtbot, w, "consent")
+    _consent(qtbot, w)
+    _wait(qtbot, w, "key_entry")
+    body = w.screen_body
+    assert isinstance(body, KeyEntryScreen)
+    body.show_method("typed")
+    for digit in card.id_number:
+        body.keypad.press(digit)
+    born = card.date_of_birth
+    body.birth.day.set_value(born.day)
+    body.birth.month.set_value(born.month)
+    body.birth.year.set_value(born.year)
+    body.submit()
+    _wait(qtbot, w, "result")  # place card, reading, face capture and matching run by themselves
+    assert w.view.verified
+    name = w.view.full_name
+    assert name and name in _texts(w)
+    assert card.id_number not in _texts(w)  # only the masked ID is shown
+    photos = [lab for lab in w.findChildren(QLabel) if not lab.pixmap().isNull()]
+    assert len(photos) == 2  # the chip photo beside the live capture
+    w.press("Continue")
+    _wait(qtbot, w, "service")
+    w.press("SubmitService")
+    _wait(qtbot, w, "receipt")
+    qtbot.waitUntil(lambda: w.view.reference is not None, timeout=WAIT_MS)
+    assert w.view.reference in _texts(w)
+    w.press("Done")
+    _wait(qtbot, w, "wipe")
+    assert name not in _texts(w)
+    qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+    _wait(qtbot, w, "attract")
+    assert name not in _texts(w)
