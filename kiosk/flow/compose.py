@@ -174,10 +174,13 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
                      trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
     """A kiosk on a PC/SC reader and the webcam, with the biometrics package's face verifier."""
     from kiosk.flow.face_engine import EngineFaceStep, webcam
+    from kiosk.profiles import EvidencePolicy
     from reader.pki.trust import CSCAStore
 
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    keep = profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE
     try:
-        face = EngineFaceStep(webcam(camera_device))
+        face = EngineFaceStep(webcam(camera_device), keep_live_image=keep)
     except Exception as exc:  # models missing or corrupted, camera stack absent
         raise ComposeError(f"the face engine cannot start: {type(exc).__name__}: {exc}") from None
     trust = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()

@@ -4,8 +4,9 @@ comparison with the chip photo, one attempt per call (the flow counts attempts a
 
 The verifier compares while it captures, so :meth:`EngineFaceStep.capture` already carries the decision and
 :meth:`EngineFaceStep.match` returns it.  The verifier keeps no live image (it wipes frames once it has
-decided), so captures from this adapter carry none: a profile that must deliver the live image (bank) gets
-the chip photo and the decision evidence only — see the report of issue 5.
+decided).  Only when ``keep_live_image`` is set — the composition root sets it for profiles whose evidence
+policy is ``deliver_then_delete`` (bank) — the adapter keeps a copy of the latest frame (the closing,
+frontal one), in memory, and returns it JPEG-encoded with a live capture; the copy is zeroed at once.
 """
 
 from __future__ import annotations
@@ -21,10 +22,49 @@ from kiosk.flow.outcomes import FaceCapture, FaceDecision
 CameraFactory = Callable[[int], Any]  # attempt → a biometrics.camera.CameraSource
 
 
+class _KeepLastFrame:
+    """A camera wrapper holding a copy of the latest frame (the verifier zeroes its own frames)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last: Any = None
+
+    def read(self) -> Any:
+        frame = self.inner.read()
+        if frame is not None:
+            self.last = frame.image.copy()
+        return frame
+
+    def follow(self, guidance: Any) -> None:
+        follow = getattr(self.inner, "follow", None)
+        if follow is not None:
+            follow(guidance)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def discard(self) -> None:
+        if self.last is not None:
+            self.last.fill(0)
+            self.last = None
+
+    def take_jpeg(self) -> bytes:
+        """The latest frame as JPEG, then the copy is zeroed."""
+        from biometrics.imaging import encode_jpeg
+
+        if self.last is None:
+            return b""
+        try:
+            return bytes(encode_jpeg(self.last))
+        finally:
+            self.discard()
+
+
 class EngineFaceStep:
     """One :class:`FaceVerifier` (built once: loading the models takes about a second) and a camera."""
 
-    def __init__(self, camera: CameraFactory, verifier: Any | None = None, target_fmr: float | None = None):
+    def __init__(self, camera: CameraFactory, verifier: Any | None = None, target_fmr: float | None = None,
+                 keep_live_image: bool = False) -> None:  # fmt: skip
         from biometrics.capture import FaceConfig
         from biometrics.verifier import FaceVerifier
 
@@ -37,6 +77,7 @@ class EngineFaceStep:
         self.engine = str(self.verifier.engine.name)
         self.engine_version = str(self.verifier.engine.version)
         self.target_fmr = target_fmr
+        self.keep_live_image = keep_live_image
 
     def capture(self, attempt: int, chip_photo: bytes, guidance: GuidanceSink,
                 cancel: threading.Event) -> FaceCapture:  # fmt: skip
@@ -52,11 +93,14 @@ class EngineFaceStep:
                 guidance(hint)
 
         try:
-            camera = self.camera(attempt)
+            camera = _KeepLastFrame(self.camera(attempt)) if self.keep_live_image else self.camera(attempt)
         except CameraError:
             raise FaceStepError("camera_unavailable") from None
+        live_jpeg = b""
         try:
             d = self.verifier.verify(chip_photo, camera, on_guidance=on_guidance)
+            if isinstance(camera, _KeepLastFrame) and d.outcome in (Outcome.MATCH, Outcome.NO_MATCH):
+                live_jpeg = camera.take_jpeg()
         except NoFaceError:
             raise FaceStepError("no_chip_face") from None
         except CameraError:
@@ -64,6 +108,8 @@ class EngineFaceStep:
         except BiometricsError:
             raise FaceStepError("engine_error") from None
         finally:
+            if isinstance(camera, _KeepLastFrame):
+                camera.discard()
             camera.close()
         if d.outcome is Outcome.NO_USABLE_CAPTURE:
             raise FaceStepError("no_face")
@@ -76,7 +122,7 @@ class EngineFaceStep:
             verdict = "match" if d.outcome is Outcome.MATCH else "no_match"
             decision = FaceDecision(verdict, float(d.score or 0.0), float(d.threshold), self.engine,
                                     self.engine_version, self.target_fmr)  # fmt: skip
-        return FaceCapture(live, "active-challenge", b"", failure or None, decision)
+        return FaceCapture(live, "active-challenge", live_jpeg, failure or None, decision)
 
     def match(self, capture: FaceCapture, chip_photo: bytes) -> FaceDecision:
         if capture.decision is None:

@@ -18,7 +18,7 @@ from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_
 from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from kiosk.flow.model import Session, State
 from kiosk.flow.views import ConsentView, ServiceView, View
-from kiosk.profiles import ChipPolicy, Profile
+from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile, load_profile
 
 
 class HeadlessError(Exception):
@@ -157,13 +157,16 @@ def shared_verifier() -> Any:
     return FaceVerifier(FaceConfig(max_attempts=1))
 
 
-def scenario_face_step(scenario: Scenario, face_jpeg: bytes, face: str) -> FaceStep:
+def scenario_face_step(
+    scenario: Scenario, face_jpeg: bytes, face: str, keep_live_image: bool = False
+) -> FaceStep:
     """``ground-truth``: :class:`GroundTruthFaceStep`; ``engine``: the biometrics verifier watching the
     biometrics package's simulated person (3-D head, flat print or still)."""
     if face == "engine":
         from kiosk.flow.face_engine import EngineFaceStep, simulated_camera
 
-        return EngineFaceStep(simulated_camera(face_jpeg, scenario.presentation), shared_verifier())
+        camera = simulated_camera(face_jpeg, scenario.presentation)
+        return EngineFaceStep(camera, shared_verifier(), keep_live_image=keep_live_image)
     if face != "ground-truth":
         raise HeadlessError(f"face step must be one of {FACE_STEPS}")
     return GroundTruthFaceStep((SimulatedScene(face_jpeg, scenario.presentation),))
@@ -173,11 +176,13 @@ def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: Kio
                          face: str = "ground-truth") -> tuple[Kiosk, Any]:  # fmt: skip
     from sims.personalize import card_image
 
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    keep = profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE
     image = card_image(scenario.card)
     if scenario.tamper:
         image = _tampered(image)
     seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
-    step = scenario_face_step(scenario, seen.face_jpeg(), face)
+    step = scenario_face_step(scenario, seen.face_jpeg(), face, keep)
     kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after)
     return kiosk, image.profile
 

@@ -132,3 +132,18 @@ def test_flow_with_the_real_face_engine(
     bio = kiosk.store.record(r.verification_id)["biometric"]
     assert bio["engine"].startswith("sface@") and bio["liveness"]["result"] == "passed"
     assert (bio["score"] >= bio["threshold"]) == (outcome == "verified")
+    assert kiosk.store.biometric_images(r.verification_id) is None  # lodging never stores face images
+
+
+def test_bank_with_the_real_engine_keeps_the_live_image_for_delivery(
+    tmp_path: Path, built: list[Kiosk]
+) -> None:
+    pytest.importorskip("cv2", reason="the face engine needs OpenCV (requirements-face.txt)")
+    sc = SCENARIOS["happy"]
+    kiosk, card = build_scenario_kiosk(sc, _bank_accepting_sim_chips(), KioskConfig(tmp_path), face="engine")
+    built.append(kiosk)
+    r = run_flow(kiosk, ScriptedUser(sc, card), sc, deadline_seconds=60)
+    assert r.outcome == "verified" and r.verification_id is not None
+    images = kiosk.store.biometric_images(r.verification_id)
+    assert images is not None and images.live_jpeg.startswith(b"\xff\xd8") and images.chip_image
+    assert images.live_jpeg != images.chip_image
