@@ -80,4 +80,4 @@ def test_window_speaks_each_screen_and_mute_button_toggles(qtbot: QtBot, tmp_pat
     w.mute_button.click()
     assert not voice.muted
     voice.stop()
-    assert consent.document.splitlines()[0] in said  # type: ignore[attr-defined]
+    assert consent.document.splitlines()[0] in said

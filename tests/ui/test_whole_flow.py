@@ -49,9 +49,9 @@ def _consent(qtbot: QtBot, w: KioskWindow) -> None:
         body = w.screen_body
         assert isinstance(body, ConsentScreen)
         box = next(b for b in body.checks if not b.isChecked())
-        view = w.view
+        before = w.view
         box.click()
-        qtbot.waitUntil(lambda view=view: w.view is not view, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: w.view is not before, timeout=WAIT_MS)  # noqa: B023
     raise AssertionError("consent never became possible")
 
 
