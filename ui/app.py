@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from ui.flowbridge import FlowBridge, from_event
@@ -39,6 +39,7 @@ class UIOptions:
     muted: bool = False
     data_dir: Path | None = None
     step_ms: int = DEMO_STEP_MS
+    print_receipts: bool = False
 
 
 def application() -> QApplication:
@@ -83,6 +84,21 @@ class DemoUser(QObject):
             self.bridge.window.send(from_event(event))
 
 
+def system_printer(image: QImage) -> None:
+    """Print the receipt on the system's default printer (CUPS), scaled to the page width."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    painter = QPainter()
+    if not painter.begin(printer):
+        print("ui: no printer available", file=sys.stderr)
+        return
+    page = printer.pageRect(QPrinter.Unit.DevicePixel)
+    scaled = image.scaledToWidth(int(page.width()), Qt.TransformationMode.SmoothTransformation)
+    painter.drawImage(0, 0, scaled)
+    painter.end()
+
+
 def _status(kiosk: Any) -> OperatorStatus:
     try:
         counts = kiosk.store.counts()
@@ -113,7 +129,8 @@ def run(options: UIOptions) -> int:
     try:
         window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
                              operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
-                             status=lambda: _status(kiosk))  # fmt: skip
+                             status=lambda: _status(kiosk),
+                             printer=system_printer if options.print_receipts else None)  # fmt: skip
         bridge = FlowBridge(window, kiosk.driver)
         window.restart_requested.connect(app.quit)
         bridge.start()

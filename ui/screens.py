@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ui.i18n import Catalog
@@ -29,7 +30,7 @@ class Context:
     language: str
     send: Send
     counter: str = "1"  # the staffed counter's number shown by the fallback screen
-    can_print: bool = False
+    print_receipt: Callable[[QImage], None] | None = None  # optional receipt printer
     photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
 
     def t(self, key: str, **values: object) -> str:
@@ -185,10 +186,17 @@ class ReceiptScreen(Screen):
                 col.addWidget(label(ctx.t(f"receipt.status.{view.record_status}"), "title"))
             col.addWidget(label(ctx.t("receipt.scan")))
             col.addStretch(1)
+            if ctx.print_receipt is not None:
+                col.addWidget(big_button(ctx.t("receipt.print"), on_click=self.print_receipt))
             row.addLayout(col, 1)
         else:
             row.addWidget(label(ctx.t("receipt.pending")))
         self.box.addLayout(row, 1)
+
+
+    def print_receipt(self) -> None:
+        if self.ctx.print_receipt is not None:
+            self.ctx.print_receipt(self.grab().toImage())
 
 
 class StillThereScreen(Screen):

@@ -56,6 +56,7 @@ class KeyEntryScreen(Screen):
         self.stack = QStackedWidget()
         group = QButtonGroup(self)
         self.method_buttons: dict[str, Any] = {}
+        self.previews: dict[str, CameraPreview] = {}
         for i, method in enumerate(view.methods):
             b = big_button(ctx.t(f"key_entry.{method}"))
             b.setCheckable(True)
@@ -69,6 +70,12 @@ class KeyEntryScreen(Screen):
         if view.methods:
             self.show_method(view.methods[0])
 
+    @property
+    def preview(self) -> CameraPreview | None:
+        """The preview of the method shown now (``None`` on the typed-entry page)."""
+        methods = list(self.method_buttons)
+        return self.previews.get(methods[self.stack.currentIndex()]) if methods else None
+
     def show_method(self, method: str) -> None:
         b = self.method_buttons[method]
         b.setChecked(True)
@@ -77,8 +84,8 @@ class KeyEntryScreen(Screen):
     def _scan(self, method: str) -> QWidget:
         w = QWidget()
         row = QHBoxLayout(w)
-        self.preview = CameraPreview("rect", QSize(480, 320))
-        row.addWidget(self.preview)
+        preview = self.previews[method] = CameraPreview("rect", QSize(480, 320))
+        row.addWidget(preview)
         row.addWidget(label(self.ctx.t(f"key_entry.{method}_hint")), 1)
         return w
 

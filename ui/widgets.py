@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import segno
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -175,6 +176,13 @@ class CameraPreview(QWidget):
         path.addPolygon(poly)
         p.setPen(Qt.PenStyle.NoPen)
         p.fillPath(path, QColor("#FFD400"))
+
+
+def bgr_to_qimage(frame: Any) -> QImage:
+    """A camera frame (H×W×3 uint8 BGR array, OpenCV's layout) as a QImage (a copy: frames are reused)."""
+    h, w = int(frame.shape[0]), int(frame.shape[1])
+    data = bytes(frame.tobytes())
+    return QImage(data, w, h, 3 * w, QImage.Format.Format_BGR888).copy()
 
 
 def qr_pixmap(text: str, edge: int = 320) -> QPixmap:

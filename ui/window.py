@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
@@ -22,7 +22,7 @@ from ui.screens import Context, Screen, build_screen, title_text
 from ui.theme import SCREEN_SIZE, stylesheet
 from ui.viewmodel import Intent
 from ui.voice import Voice
-from ui.widgets import big_button, label
+from ui.widgets import CameraPreview, big_button, label
 
 GESTURE_TAPS = 5
 GESTURE_SECONDS = 4.0
@@ -38,12 +38,13 @@ class KioskWindow(QWidget):
 
     def __init__(self, catalog: Catalog | None = None, *, voice: Voice | None = None, kiosk: bool = False,
                  operator_pin: str | None = None, status: StatusProvider | None = None,
-                 counter: str = "1") -> None:  # fmt: skip
+                 counter: str = "1", printer: Callable[[QImage], None] | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
         self.kiosk = kiosk
         self.counter = counter
+        self.printer = printer
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -82,7 +83,8 @@ class KioskWindow(QWidget):
         ``photos`` (chip photo, live capture) are shown by the result screen only."""
         self._clear()
         self.view = view
-        ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos)
+        ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
+                      print_receipt=self.printer)  # fmt: skip
         top = QHBoxLayout()
         self.title = label(title_text(view, ctx), "title")
         top.addWidget(self.title, 1)
@@ -141,6 +143,23 @@ class KioskWindow(QWidget):
         lang = self.view.language if self.view is not None else DEFAULT_LANGUAGE
         key = "common.unmute" if self.voice.muted else "common.mute"
         self.mute_button.setText(self.catalog.text(key, lang))
+
+    # --- camera -----------------------------------------------------------------------------------------
+
+    def show_camera_frame(self, image: QImage) -> bool:
+        """Show a live camera frame in the current screen's preview (key entry scan, face capture)."""
+        preview = getattr(self.screen_body, "preview", None)
+        if isinstance(preview, CameraPreview) and preview.isVisibleTo(self):
+            preview.show_frame(image)
+            return True
+        return False
+
+    def scan_qr(self, text: str) -> bool:
+        """A QR code decoded by the scanner or camera: sent as ``ScanQR`` on the key-entry screen only."""
+        if self.view is None or self.view.state != "key_entry":
+            return False
+        self.send(Intent("ScanQR", (("text", text),)))
+        return True
 
     # --- intents ----------------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--screenshots", type=Path, metavar="DIR", help="save every screen as PNG into DIR")
     p.add_argument("--kiosk", action="store_true",
                    help="full-screen kiosk mode (leave with the operator gesture and $CCCD_OPERATOR_PIN)")
+    p.add_argument("--print", dest="print_receipts", action="store_true",
+                   help="offer printing the receipt on the default printer")
     p.add_argument("--mute", action="store_true", help="no voice guidance")
     p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
@@ -28,4 +30,4 @@ def _run(args: argparse.Namespace) -> int:
 
     return run(UIOptions(sim=args.sim, profile=args.profile, demo=args.demo, screenshots=args.screenshots,
                          kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
-                         step_ms=max(50, args.step_ms)))  # fmt: skip
+                         step_ms=max(50, args.step_ms), print_receipts=args.print_receipts))  # fmt: skip

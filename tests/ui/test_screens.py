@@ -156,3 +156,40 @@ def test_every_intent_converts_both_ways() -> None:
         to_event(Intent("ReadSucceeded"))
     with pytest.raises(BridgeError):
         to_event(Intent("ChooseLanguage", (("nope", "x"),)))
+
+
+def test_camera_frames_reach_the_preview_and_qr_scans_are_sent(window: KioskWindow) -> None:
+    import numpy as np
+
+    from ui.widgets import bgr_to_qimage
+
+    got = _collect(window)
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, :, 2] = 255  # red in BGR
+    image = bgr_to_qimage(frame)
+    assert image.width() == 320 and image.pixelColor(5, 5).red() == 255
+    _show(window, _sample("vi", "face_capture"))
+    assert window.show_camera_frame(image)
+    assert not window.scan_qr("001234567890|...")  # only on the key-entry screen
+    _show(window, _sample("vi", "key_entry-qr"))
+    assert window.show_camera_frame(image)
+    assert window.scan_qr("001234567890||Nguyễn Văn A|01011960|Nam|Hà Nội|01012021")
+    assert isinstance(to_event(got[-1]), ev.ScanQR)
+    _show(window, _sample("vi", "reading"))
+    assert not window.show_camera_frame(image)
+
+
+def test_receipt_print_button_only_with_a_printer(qtbot: QtBot) -> None:
+    printed: list[object] = []
+    w = KioskWindow(printer=printed.append)
+    qtbot.addWidget(w)
+    w.show()
+    _show(w, _sample("en", "receipt"))
+    button = next(b for b in _visible(w, QPushButton) if b.text() == "Print")
+    button.click()
+    assert len(printed) == 1
+    plain = KioskWindow()
+    qtbot.addWidget(plain)
+    plain.show()
+    _show(plain, _sample("en", "receipt"))
+    assert all(b.text() != "Print" for b in _visible(plain, QPushButton))
