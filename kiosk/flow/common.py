@@ -55,7 +55,8 @@ def persist_once(s: Session, now: datetime, reasons: tuple[str, ...]) -> tuple[S
 
 
 def _cancel_running(s: Session) -> tuple[Effect, ...]:
-    return (CancelOperation(s.op),) if s.state in MACHINE_WAIT_STATES or s.state is State.PLACE_CARD else ()
+    waiting = s.state in MACHINE_WAIT_STATES or s.state in (State.PLACE_CARD, State.KEY_ENTRY)
+    return (CancelOperation(s.op),) if waiting else ()
 
 
 def to_fallback(s: Session, c: FlowConfig, reason: Reason, now: datetime,

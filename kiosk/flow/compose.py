@@ -130,7 +130,8 @@ class Kiosk:
 
 
 def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face: FaceStep, trust: Any,
-                reader_model: str = "sim", camera: str = "sim") -> Kiosk:  # fmt: skip
+                reader_model: str = "sim", camera: str = "sim",
+                qr_camera: Any | None = None) -> Kiosk:  # fmt: skip
     """Wire storage, keys, the relay, the effect runner and the driver for ``profile``."""
     from kiosk.delivery.relay import ConnectorRegistry, Relay
 
@@ -142,7 +143,9 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
     driver = FlowDriver(flow)
-    services = Services(prof, identity, store, slot, trust, face, relay_round=relay.run_once)
+    services = Services(
+        prof, identity, store, slot, trust, face, relay_round=relay.run_once, qr_camera=qr_camera
+    )
     runner = EffectRunner(services, driver.post)
     driver.attach(runner)
     return Kiosk(driver, runner, store, prof, relay)
@@ -163,11 +166,13 @@ def build_sim_kiosk(
     image: Any,
     face: FaceStep,
     remove_after: tuple[int | None, ...] = (),
+    qr_camera: Any | None = None,
 ) -> Kiosk:
     """A kiosk with a simulated card (trusting its test CSCA) and a face step on a simulated camera."""
     slot = SimulatedCardSlot(image, remove_after)
     camera = "sim-ground-truth" if isinstance(face, GroundTruthFaceStep) else "sim-camera"
-    return build_kiosk(profile, config, slot=slot, face=face, trust=sim_trust(image), camera=camera)
+    return build_kiosk(profile, config, slot=slot, face=face, trust=sim_trust(image), camera=camera,
+                       qr_camera=qr_camera)  # fmt: skip
 
 
 def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
@@ -185,7 +190,8 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
         raise ComposeError(f"the face engine cannot start: {type(exc).__name__}: {exc}") from None
     trust = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
     return build_kiosk(profile, config, slot=PCSCCardSlot(reader_name), face=face, trust=trust,
-                       reader_model=reader_name, camera=f"webcam:{camera_device}")  # fmt: skip
+                       reader_model=reader_name, camera=f"webcam:{camera_device}",
+                       qr_camera=lambda: webcam(camera_device)(0))  # fmt: skip
 
 
 def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, int]:

@@ -47,6 +47,13 @@ class SaveConsent(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class StartQRScan(Effect):
+    """Look for the card's QR code with the camera; post ``ScanQR(text)`` when one is read."""
+
+    op: int
+
+
+@dataclass(frozen=True, slots=True)
 class WaitForCard(Effect):
     """Post ``CardPresent(op)`` once a card is on the reader."""
 

@@ -12,10 +12,13 @@ from typing import Any
 from kiosk.flow import events as ev
 from kiosk.flow.common import Outcome, enter, persist_once, stay, to_fallback
 from kiosk.flow.effects import (
+    CancelOperation,
+    Effect,
     SaveConsent,
     StartChipRead,
     StartFaceCapture,
     StartFaceMatch,
+    StartQRScan,
     WaitForCard,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
@@ -44,7 +47,13 @@ def on_accept_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outco
     if not c.required_purposes <= s.choices:
         return stay(s, hint="consent.required_missing")
     save = SaveConsent(s.txn, s.language, s.choices, True, now)
-    return enter(s, State.KEY_ENTRY, c, save)
+    return to_key_entry(s, c, save)
+
+
+def to_key_entry(s: Session, c: FlowConfig, *before: Effect, **changes: Any) -> Outcome:
+    """Key entry, with the camera looking for the card's QR code (the easiest way) meanwhile."""
+    op = s.op + 1
+    return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op), op=op, **changes)
 
 
 def on_refuse_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
@@ -75,7 +84,9 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
             return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
         return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
     op = s.op + 1
-    return enter(s, State.PLACE_CARD, c, WaitForCard(op), op=op, key=key, expiry_index=0)
+    return enter(
+        s, State.PLACE_CARD, c, CancelOperation(s.op), WaitForCard(op), op=op, key=key, expiry_index=0
+    )
 
 
 def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Outcome:
@@ -128,7 +139,7 @@ def on_read_failed(s: Session, e: ev.ReadFailed, c: FlowConfig, now: datetime) -
         rounds = s.key_rounds + 1
         if rounds >= c.limits.wrong_key_rounds:
             return to_fallback(replace(s, key_rounds=rounds), c, Reason.ACCESS_DENIED, now)
-        return enter(s, State.KEY_ENTRY, c, key=None, key_rounds=rounds, hint="key_entry.check_key")
+        return to_key_entry(s, c, key=None, key_rounds=rounds, hint="key_entry.check_key")
     if e.kind in ("card_removed", "no_card", "transport"):
         placements = s.placements + 1
         if placements >= c.limits.card_placements:

@@ -37,6 +37,7 @@ class Scenario:
     remove_after: tuple[int | None, ...] = ()
     refuse_consent: bool = False
     wrong_birth_date: bool = False
+    qr_camera: bool = False  # the card's QR code is shown to the camera instead of being scanned/typed
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -54,6 +55,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("no_consent", "the person refuses consent: nothing is read", "CONSENT_REFUSED",
              refuse_consent=True),
     Scenario("wrong_key", "a wrong birth date is typed twice", "ACCESS_DENIED", wrong_birth_date=True),
+    Scenario("qr_camera", "the card's QR code is held up to the camera", "verified", qr_camera=True),
 )}  # fmt: skip
 
 
@@ -88,7 +90,7 @@ class ScriptedUser:
             unticked = [p.id for p in view.purposes if not p.checked]
             return ev.TogglePurpose(unticked[0]) if unticked else ev.AcceptConsent()
         if state is State.KEY_ENTRY:
-            return self._key()
+            return None if self.scenario.qr_camera else self._key()
         if state is State.RESULT:
             return ev.Continue()
         if state is State.SERVICE and isinstance(view, ServiceView):
@@ -183,8 +185,43 @@ def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: Kio
         image = _tampered(image)
     seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
     step = scenario_face_step(scenario, seen.face_jpeg(), face, keep)
-    kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after)
+    qr = SimulatedQRCamera.factory(image.profile.qr_payload) if scenario.qr_camera else None
+    kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after,
+                            qr_camera=qr)  # fmt: skip
     return kiosk, image.profile
+
+
+class SimulatedQRCamera:
+    """A camera looking at the back of the card: frames with its QR code (OpenCV's QR encoder), a few
+    empty frames first (the card is being brought in)."""
+
+    def __init__(self, text: str, empty_frames: int = 3, frames: int = 60) -> None:
+        import cv2
+
+        code = cv2.QRCodeEncoder.create().encode(text)
+        code = cv2.resize(code, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)
+        code = cv2.copyMakeBorder(code, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
+        self._image: Any = cv2.cvtColor(code, cv2.COLOR_GRAY2BGR)
+        self._empty, self._frames, self._index = empty_frames, frames, 0
+
+    @classmethod
+    def factory(cls, text: str) -> Callable[[], SimulatedQRCamera]:
+        return lambda: cls(text)
+
+    def read(self) -> Any:
+        import numpy as np
+
+        from biometrics.camera import Frame
+
+        if self._index >= self._frames:
+            return None
+        i = self._index
+        self._index += 1
+        image: Any = self._image.copy() if i >= self._empty else np.full_like(self._image, 255)
+        return Frame(image, i / 15.0, i)
+
+    def close(self) -> None:
+        self._image.fill(0)
 
 
 def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_seconds: float = 30.0,

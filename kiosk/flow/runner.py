@@ -28,6 +28,7 @@ from kiosk.flow.chip import CardSlot, read_chip
 from kiosk.flow.face import FaceStep, FaceStepError
 from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.persist import persist
+from kiosk.flow.qrscan import scan_qr
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
 from kiosk.profiles import Profile
@@ -50,6 +51,7 @@ class Services:
     trust: Any  # reader.pki.trust.CSCAStore
     face: FaceStep
     relay_round: Callable[[], int] | None = None  # one outbox relay round (on the storage thread)
+    qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
     card_wait_seconds: float = 120.0
 
 
@@ -96,6 +98,7 @@ class EffectRunner:
     def _job(self, effect: fx.Effect) -> Callable[[Any], None] | None:
         jobs: dict[type[fx.Effect], Callable[[Any], None]] = {
             fx.SaveConsent: self._save_consent, fx.WaitForCard: self._wait_card, fx.StartChipRead: self._read,
+            fx.StartQRScan: self._scan_qr,
             fx.StartFaceCapture: self._capture, fx.StartFaceMatch: self._match,
             fx.PersistAndDeliver: self._persist,
             fx.Audit: self._audit, fx.Wipe: self._wipe,
@@ -146,9 +149,24 @@ class EffectRunner:
 
     def _wipe(self, e: fx.Wipe) -> None:
         self._consents.pop(e.txn, None)
-        self._cancel.clear()  # running jobs hold their own flag; later results are stale for the machine
+        for flag in self._cancel.values():
+            flag.set()  # a QR scan or card wait of the finished transaction stops
+        self._cancel.clear()
 
     # --- worker threads ---------------------------------------------------------------------------------
+
+    def _scan_qr(self, e: fx.StartQRScan) -> None:
+        if self.services.qr_camera is None:
+            return
+        cancel = self._cancelled(e.op)
+        camera = self.services.qr_camera()
+        try:
+            text = scan_qr(camera, cancel)
+        finally:
+            camera.close()
+        if text is not None and not cancel.is_set():
+            log.info("QR code read by the camera")
+            self.post(ev.ScanQR(text))
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
         if (

@@ -270,3 +270,24 @@ def test_card_present_starts_the_first_candidate_with_progress() -> None:
     assert w.s.progress is not None and w.s.progress.done == 5
     reads = [e for e in w.effects if isinstance(e, fx.StartChipRead)]
     assert len(reads) == 1 and reads[0].candidate == 0 and w.at() is State.READING
+
+
+def test_key_entry_looks_for_the_qr_code_and_stops_when_leaving() -> None:
+    w = to_key_entry(Walk(config()))
+    scans = [e for e in w.effects if isinstance(e, fx.StartQRScan)]
+    assert len(scans) == 1 and scans[0].op == w.s.op
+    w(ev.ScanQR(QR))
+    assert w.at() is State.PLACE_CARD
+    assert any(isinstance(e, fx.CancelOperation) and e.op == scans[0].op for e in w.effects)
+    w = to_key_entry(Walk(config()))
+    scan_op = w.s.op
+    w(ev.Cancel())
+    assert any(isinstance(e, fx.CancelOperation) and e.op == scan_op for e in w.effects)
+
+
+def test_back_to_key_entry_scans_again() -> None:
+    w = walk_to(State.READING)
+    assert w.s.key is not None
+    w(*[read_failed("access_denied")] * len(w.s.key.expiry_candidates))
+    assert w.at() is State.KEY_ENTRY
+    assert len([e for e in w.effects if isinstance(e, fx.StartQRScan)]) == 2
