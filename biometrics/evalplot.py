@@ -71,6 +71,7 @@ def det_panel(r: EvalResult) -> np.ndarray:  # type: ignore[type-arg]
     _text(img, f"1e{lmin}", x0 - 10, y0 + 18)
     _text(img, "1", x1 - 5, y0 + 18)
     _text(img, "FMR", (x0 + x1) // 2, y0 + 35)
+    _text(img, "FNMR", 5, (y0 + y1) // 2)
     return img
 
 
