@@ -99,13 +99,17 @@ def system_printer(image: QImage) -> None:
     painter.end()
 
 
-def _status(kiosk: Any) -> OperatorStatus:
+def sim_status(kiosk: Any) -> OperatorStatus:
+    """The operator screen's figures for a simulated kiosk: outbox rows not yet delivered (pending and
+    dead-lettered)."""
+    errors: tuple[str, ...] = ()
     try:
         counts = kiosk.store.counts()
-        backlog = int(sum(v for k, v in counts.items() if k in ("pending", "due", "retry")))
-    except Exception:  # the status screen must never crash the kiosk
-        backlog = None
-    return OperatorStatus(reader="simulated card", camera="simulated camera", outbox_backlog=backlog)
+        backlog: int | None = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
+    except Exception as exc:  # the status screen must never take the kiosk down
+        backlog, errors = None, (f"outbox: {type(exc).__name__}",)
+    return OperatorStatus(reader="simulated card", camera="simulated camera", outbox_backlog=backlog,
+                          recent_errors=errors)  # fmt: skip
 
 
 def run(options: UIOptions) -> int:
@@ -129,7 +133,7 @@ def run(options: UIOptions) -> int:
     try:
         window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
                              operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
-                             status=lambda: _status(kiosk),
+                             status=lambda: sim_status(kiosk),
                              printer=system_printer if options.print_receipts else None)  # fmt: skip
         bridge = FlowBridge(window, kiosk.driver)
         window.restart_requested.connect(app.quit)

@@ -103,15 +103,15 @@ class KeyEntryScreen(Screen):
         self.keypad = Keypad(12, ctx.t("keypad.clear"), ctx.t("keypad.delete"))
         self.keypad.changed.connect(self.id_shown.setText)
         left.addWidget(self.keypad)
-        self.keypad.setMinimumWidth(400)
-        row.addLayout(left, 0)
+        self.keypad.setMinimumWidth(560)
+        row.addLayout(left, 3)
         right = QVBoxLayout()
         right.addWidget(label(ctx.t("key_entry.birth_label"), "small"))
         self.birth = DatePicker((ctx.t("key_entry.day"), ctx.t("key_entry.month"), ctx.t("key_entry.year")))
         right.addWidget(self.birth)
         right.addStretch(1)
         right.addWidget(big_button(ctx.t("key_entry.submit"), prominent=True, on_click=self.submit))
-        row.addLayout(right, 1)
+        row.addLayout(right, 2)
         return w
 
     def submit(self) -> None:

@@ -6,9 +6,16 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from ui.operator import OperatorStatus
 from ui.samples import sample_views
 from ui.screens_input import KeyEntryScreen
 from ui.window import KioskWindow
+
+
+def _sample_status() -> OperatorStatus:
+    errors = ("08:12 CARD_REMOVED", "08:40 FACE_MISMATCH")
+    return OperatorStatus(reader="ACS ACR1252U — sẵn sàng (ready)", camera="USB camera 1920×1080 — ok",
+                          outbox_backlog=2, recent_errors=errors)  # fmt: skip
 
 
 def grab(window: KioskWindow, path: Path) -> Path:
@@ -22,7 +29,7 @@ def save_screenshots(directory: Path, *, profile: str = "hospital",
                      languages: tuple[str, ...] = ("vi", "en")) -> list[Path]:  # fmt: skip
     """Render every sample screen in every language into ``directory`` as ``<nn>-<state>-<lang>.png``."""
     directory.mkdir(parents=True, exist_ok=True)
-    window = KioskWindow()
+    window = KioskWindow(status=_sample_status)
     window.show()
     saved: list[Path] = []
     try:
@@ -35,6 +42,8 @@ def save_screenshots(directory: Path, *, profile: str = "hospital",
                 saved.append(grab(window, directory / f"{sample.name}-{lang}.png"))
         window.open_pin()
         saved.append(grab(window, directory / "90-operator-pin.png"))
+        window.show_operator()
+        saved.append(grab(window, directory / "91-operator-status.png"))
     finally:
         window.close()
         window.deleteLater()

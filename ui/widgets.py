@@ -90,16 +90,16 @@ class Stepper(QWidget):
     def __init__(self, caption: str, low: int, high: int, value: int) -> None:
         super().__init__()
         self._low, self._high, self._value = low, high, value
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(label(caption, "small", center=True))
-        row = QHBoxLayout()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        cap = label(caption, "small", wrap=False)
+        cap.setMinimumWidth(120)
+        row.addWidget(cap)
         row.addWidget(big_button("−", on_click=lambda: self.set_value(self._value - 1)))
         self._shown = label(f"{value:02d}", "title", wrap=False, center=True)
         self._shown.setMinimumWidth(96)
         row.addWidget(self._shown)
         row.addWidget(big_button("+", on_click=lambda: self.set_value(self._value + 1)))
-        box.addLayout(row)
 
     @property
     def value(self) -> int:
@@ -112,11 +112,12 @@ class Stepper(QWidget):
 
 
 class DatePicker(QWidget):
-    """Day, month and year as three big steppers; the result is dd/mm/yyyy (kiosk.keyentry.dates)."""
+    """Day, month and year as three big steppers, one per row; the result is dd/mm/yyyy
+    (kiosk.keyentry.dates).  No calendar grid, no scrolling wheel: elderly users press − and +."""
 
     def __init__(self, captions: tuple[str, str, str], year: int = 1960) -> None:
         super().__init__()
-        row = QHBoxLayout(self)
+        row = QVBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.day = Stepper(captions[0], 1, 31, 1)
         self.month = Stepper(captions[1], 1, 12, 1)

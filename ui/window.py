@@ -221,6 +221,10 @@ class KioskWindow(QWidget):
 
     def _open_operator(self) -> None:
         self._unlocked = True
+        self.show_operator()
+
+    def show_operator(self) -> None:
+        """The operator page with fresh status (after the PIN; directly only for screenshots and tests)."""
         self.operator_page.refresh()
         self.pages.setCurrentWidget(self.operator_page)
 

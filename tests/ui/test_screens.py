@@ -52,6 +52,7 @@ def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: o
     for b in _visible(window, QPushButton):
         assert b.height() >= touch_px() >= mm15 and b.width() >= touch_px(), b.text()
         assert b.font().pointSizeF() >= BODY_PT or b.font().pixelSize() >= BODY_PT, b.text()
+        assert b.fontMetrics().horizontalAdvance(b.text()) <= b.width() - 12, b.text()  # the label fits
     for lab in _visible(window, QLabel):
         if lab.text():
             assert lab.font().pointSizeF() >= BODY_PT, lab.text()
@@ -71,7 +72,7 @@ def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: o
 def test_screenshots_of_every_screen(qtbot: QtBot, tmp_path: Path) -> None:
     saved = save_screenshots(tmp_path)
     names = sorted(p.name for p in saved)
-    assert len(names) == len(SAMPLES) + 1
+    assert len(names) == len(SAMPLES) + 2  # and the operator's PIN and status pages
     checked_in = sorted(p.name for p in (REPO / "docs" / "screens").glob("*.png"))
     assert names == checked_in, "regenerate docs/screens with: cccd ui --screenshots docs/screens"
 

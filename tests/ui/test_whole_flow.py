@@ -27,7 +27,7 @@ def flow(qtbot: QtBot, tmp_path: Path) -> Any:
     window.show()
     bridge = FlowBridge(window, kiosk.driver)
     bridge.start()
-    yield window, card
+    yield window, card, kiosk
     bridge.timer.stop()
     kiosk.close()
 
@@ -56,7 +56,7 @@ def _consent(qtbot: QtBot, w: KioskWindow) -> None:
 
 
 def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
-    w, card = flow
+    w, card, kiosk = flow
     _wait(qtbot, w, "attract")
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "language")
@@ -93,3 +93,18 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "attract")
     assert name not in _texts(w)
+    from ui.app import sim_status
+
+    status = sim_status(kiosk)  # from the Qt thread, after a stored transaction
+    assert status.outbox_backlog is not None and status.recent_errors == ()
+
+
+def test_operator_status_of_a_simulated_kiosk(tmp_path: Path) -> None:
+    from ui.app import sim_status
+
+    kiosk, _ = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data"))
+    try:
+        status = sim_status(kiosk)
+    finally:
+        kiosk.close()
+    assert status.outbox_backlog == 0 and status.recent_errors == ()
