@@ -224,7 +224,7 @@ class SimulatedQRCamera:
         self._image.fill(0)
 
 
-def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_seconds: float = 30.0,
+def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_seconds: float = 120.0,
              on_state: Callable[[Session], None] | None = None) -> FlowResult:  # fmt: skip
     """One whole transaction, from the attract loop back to it."""
     d = kiosk.driver
