@@ -17,7 +17,6 @@ from typing import Protocol, Self, runtime_checkable
 import cv2
 
 from biometrics.errors import CameraError
-from biometrics.hints import Guidance
 from biometrics.imaging import Image, as_bgr
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".bmp")
@@ -45,12 +44,6 @@ class CameraSource(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class GuidedSource(Protocol):
-    """A source that reacts to guidance (the simulated person); the verifier forwards hints to it."""
-
-    def follow(self, guidance: Guidance) -> None: ...
 
 
 def frames(source: CameraSource) -> Iterator[Frame]:
