@@ -17,8 +17,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("face-eval", help="face verification FMR/FNMR on a folder of people")
     p.add_argument("folder", type=Path, metavar="DIR", help="one sub-folder of images per person")
     p.add_argument("--engine", default=None, help="face engine: sface (default) or dlib")
-    p.add_argument("--threshold", type=float, default=None, help="score at which to report (default: the engine's)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write det.png, pairs.csv, sweep.csv, summary.json")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="score at which to report (default: the engine's)"
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="write det.png, pairs.csv, sweep.csv, summary.json"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_face_eval)
 
@@ -64,13 +68,17 @@ def _write_outputs(result: Any, summary: dict[str, object], out: Path) -> None:
 
 def _print_table(result: Any, s: dict[str, Any]) -> None:
     print(f"engine     {s['engine']} ({s['engine_version']})")
-    print(f"set        {s['people']} people, {s['images']} images, failed to enrol: {len(s['failed_to_enrol'])}")
+    print(
+        f"set        {s['people']} people, {s['images']} images, failed to enrol: {len(s['failed_to_enrol'])}"
+    )
     print(f"pairs      {s['genuine_pairs']} genuine, {s['impostor_pairs']} impostor")
     print(f"threshold  {s['threshold']}")
     print(f"FNMR       {s['fnmr']:.4f} ({s['false_non_matches']}/{s['genuine_pairs']})")
     ub = s["fmr_upper_bound_95"]
-    print(f"FMR        {s['fmr']:.4f} ({s['false_matches']}/{s['impostor_pairs']}); 95% upper bound "
-          f"{'-' if ub is None else f'{ub:.4f}'}")
+    print(
+        f"FMR        {s['fmr']:.4f} ({s['false_matches']}/{s['impostor_pairs']}); 95% upper bound "
+        f"{'-' if ub is None else f'{ub:.4f}'}"
+    )
     print(f"scores     genuine min {s['genuine_min']}, impostor max {s['impostor_max']}")
     print("\nthreshold     FMR      FNMR")
     for t, fmr, fnmr in result.sweep():
