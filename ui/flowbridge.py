@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.flow import events as ev
 from ui.viewmodel import Intent
+from ui.widgets import bgr_to_qimage
 from ui.window import KioskWindow
 
 POLL_MS = 30
@@ -50,6 +51,7 @@ class FlowBridge(QObject):
     view once it is on the screen."""
 
     shown = Signal(object)
+    _frame = Signal(object)
 
     def __init__(self, window: KioskWindow, driver: Any) -> None:
         super().__init__(window)
@@ -57,6 +59,7 @@ class FlowBridge(QObject):
         self._shown: Any = None
         self._spoken: tuple[str, str | None, str] | None = None
         window.intent.connect(self.post)
+        self._frame.connect(self._show_frame)  # queued when emitted from a camera thread
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.render()
@@ -82,6 +85,15 @@ class FlowBridge(QObject):
         self.window.show_view(view, photos=self._photos(view), speak=key != self._spoken)
         self._shown, self._spoken = view, key
         self.shown.emit(view)
+
+    def camera_frame(self, frame: Any) -> None:
+        """A live camera frame (H×W×3 BGR array) from any thread: shown in the current screen's preview.
+
+        For the composition root to wire to the camera once the runner exposes its frames."""
+        self._frame.emit(frame)
+
+    def _show_frame(self, frame: Any) -> None:
+        self.window.show_camera_frame(bgr_to_qimage(frame))
 
     def _photos(self, view: Any) -> tuple[bytes | None, bytes | None]:
         if view.state != "result":

@@ -99,6 +99,22 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     assert status.outbox_backlog is not None and status.recent_errors == ()
 
 
+def test_camera_frames_from_another_thread_reach_the_preview(qtbot: QtBot, flow: Any) -> None:
+    import threading
+
+    import numpy as np
+
+    w, _, _ = flow
+    bridge = w.findChild(FlowBridge)
+    assert isinstance(bridge, FlowBridge)
+    frames: list[object] = []
+    w.show_camera_frame = lambda image: frames.append(image) or True  # type: ignore[method-assign]
+    t = threading.Thread(target=bridge.camera_frame, args=(np.zeros((48, 64, 3), np.uint8),))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: len(frames) == 1, timeout=WAIT_MS)
+
+
 def test_operator_status_of_a_simulated_kiosk(tmp_path: Path) -> None:
     from ui.app import sim_status
 
