@@ -36,9 +36,19 @@ def test_logs_of_every_scenario_name_nobody(tmp_path: Path, caplog: pytest.LogCa
                 print(result.to_dict())
             finally:
                 kiosk.close()
+    pytest.importorskip("cv2", reason="the face engine needs OpenCV (requirements-face.txt)")
+    sc = SCENARIOS["happy"]  # and one flow through the real face engine, whose logs are scanned too
+    kiosk, card = build_scenario_kiosk(sc, "lodging", KioskConfig(tmp_path / "engine"), face="engine")
+    kiosk.driver.listeners.append(views.append)
+    try:
+        print(run_flow(kiosk, ScriptedUser(sc, card), sc).to_dict())
+        kiosk.runner.drain_storage()
+    finally:
+        kiosk.close()
     out = capsys.readouterr()
     text = "\n".join([caplog.text, out.out, out.err, *map(repr, views)])
     assert "chip read" in caplog.text and "verification" in caplog.text  # the logs are not empty
+    assert "face decision" in caplog.text  # the engine logged too
     assert any(v.state == "result" for v in views)
     for secret in _secrets():
         assert secret not in text, f"personal data in the logs: {secret[:3]}…"
