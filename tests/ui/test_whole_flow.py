@@ -108,7 +108,12 @@ def test_camera_frames_from_another_thread_reach_the_preview(qtbot: QtBot, flow:
     bridge = w.findChild(FlowBridge)
     assert isinstance(bridge, FlowBridge)
     frames: list[object] = []
-    w.show_camera_frame = lambda image: frames.append(image) or True  # type: ignore[method-assign]
+
+    def record(image: object) -> bool:
+        frames.append(image)
+        return True
+
+    w.show_camera_frame = record
     t = threading.Thread(target=bridge.camera_frame, args=(np.zeros((48, 64, 3), np.uint8),))
     t.start()
     t.join()
