@@ -42,7 +42,7 @@ def stylesheet() -> str:
     """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`."""
     t = touch_px()
     return f"""
-    QWidget {{ background: {PAPER}; color: {INK}; font-size: {BODY_PT}pt; }}
+    QWidget {{ background: {PAPER}; color: {INK}; font-family: "{font_family()}"; font-size: {BODY_PT}pt; }}
     QLabel#title {{ font-size: {TITLE_PT}pt; font-weight: bold; color: {PRIMARY}; }}
     QLabel#hint {{ color: {DANGER}; font-weight: bold; }}
     QLabel#small {{ color: {MUTED}; font-size: {SMALL_PT}pt; }}

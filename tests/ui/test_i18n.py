@@ -81,3 +81,19 @@ def test_malformed_catalog_is_a_typed_error(tmp_path: object) -> None:
         load_messages("vi", d)
     with pytest.raises(CatalogError):
         load_messages("en", d)
+
+
+def test_every_message_key_literal_in_the_flow_is_translated(catalog: Catalog) -> None:
+    """Keys written literally in kiosk/flow (hints set by handlers) — keeps the UI in step with the flow."""
+    from pathlib import Path
+
+    flow = Path(__file__).resolve().parents[2] / "kiosk" / "flow"
+    prefixes = {s for s in STATES} | {"common", "face", "flow", "key_entry", "reading"}
+    keys = set()
+    for path in flow.glob("*.py"):
+        for key in re.findall(r'"([a-z_]+\.[a-z_.]+)"', path.read_text(encoding="utf-8")):
+            if key.split(".")[0] in prefixes and not key.endswith((".md", ".py", ".db")):
+                keys.add(key)
+    assert keys, "no message keys found in kiosk/flow"
+    for language in LANGUAGES:
+        assert sorted(k for k in keys if not catalog.has(k, language)) == []
