@@ -83,23 +83,39 @@ class Keypad(QWidget):
 
 
 class Stepper(QWidget):
-    """A value with big − and + buttons (no tiny spin arrows, no scrolling wheel)."""
+    """A value with big − and + buttons (no tiny spin arrows, no scrolling wheel); with ``big_step`` a
+    second row of −N / +N buttons (years: a decade per press)."""
 
     changed = Signal(int)
 
-    def __init__(self, caption: str, low: int, high: int, value: int) -> None:
+    def __init__(self, caption: str, low: int, high: int, value: int, big_step: int = 0) -> None:
         super().__init__()
         self._low, self._high, self._value = low, high, value
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(6)
+        row = QHBoxLayout()
         cap = label(caption, "small", wrap=False)
         cap.setMinimumWidth(120)
         row.addWidget(cap)
-        row.addWidget(big_button("−", on_click=lambda: self.set_value(self._value - 1)))
+        row.addWidget(big_button("−", on_click=self._by(-1)))
         self._shown = label(f"{value:02d}", "title", wrap=False, center=True)
         self._shown.setMinimumWidth(96)
         row.addWidget(self._shown)
-        row.addWidget(big_button("+", on_click=lambda: self.set_value(self._value + 1)))
+        row.addWidget(big_button("+", on_click=self._by(1)))
+        box.addLayout(row)
+        if big_step:
+            fast = QHBoxLayout()
+            fast.addSpacing(126)
+            fast.addWidget(big_button(f"−{big_step}", on_click=self._by(-big_step)))
+            fast.addWidget(big_button(f"+{big_step}", on_click=self._by(big_step)))
+            box.addLayout(fast)
+
+    def _by(self, delta: int) -> Callable[[], None]:
+        def step() -> None:
+            self.set_value(self._value + delta)
+
+        return step
 
     @property
     def value(self) -> int:
@@ -121,7 +137,7 @@ class DatePicker(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.day = Stepper(captions[0], 1, 31, 1)
         self.month = Stepper(captions[1], 1, 12, 1)
-        self.year = Stepper(captions[2], 1900, 2100, year)
+        self.year = Stepper(captions[2], 1900, 2100, year, big_step=10)
         for w in (self.day, self.month, self.year):
             row.addWidget(w)
 

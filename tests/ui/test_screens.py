@@ -125,6 +125,9 @@ def test_typed_key_entry(window: KioskWindow, qtbot: QtBot) -> None:
     for d in "0012345678901":  # the 13th digit is refused
         body.keypad.press(d)
     body.keypad.delete()
+    decade_back = next(b for b in body.birth.year.findChildren(QPushButton) if b.text() == "−10")
+    decade_back.click()
+    assert body.birth.year.value == 1950
     body.birth.day.set_value(14)
     body.birth.month.set_value(3)
     body.birth.year.set_value(1952)
