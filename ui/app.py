@@ -32,6 +32,10 @@ DEMO_DEADLINE_MS = 120_000
 @dataclass(frozen=True, slots=True)
 class UIOptions:
     sim: bool = True
+    face: str = "engine"  # with sim: "engine" (biometrics verifier) or "ground-truth"
+    reader: str | None = None  # real hardware: the PC/SC reader name
+    camera: int = 0
+    trust_dir: Path | None = None
     profile: str = "hospital"
     demo: bool = False
     screenshots: Path | None = None
@@ -99,17 +103,33 @@ def system_printer(image: QImage) -> None:
     painter.end()
 
 
-def sim_status(kiosk: Any) -> OperatorStatus:
-    """The operator screen's figures for a simulated kiosk: outbox rows not yet delivered (pending and
-    dead-lettered)."""
+def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
+    """The operator screen's figures: reader and camera as configured, the outbox rows not yet delivered
+    (pending and dead-lettered)."""
     errors: tuple[str, ...] = ()
     try:
         counts = kiosk.store.counts()
         backlog: int | None = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
     except Exception as exc:  # the status screen must never take the kiosk down
         backlog, errors = None, (f"outbox: {type(exc).__name__}",)
-    return OperatorStatus(reader="simulated card", camera="simulated camera", outbox_backlog=backlog,
-                          recent_errors=errors)  # fmt: skip
+    reader = "simulated card" if options.sim else str(options.reader)
+    camera = "simulated camera" if options.sim else f"webcam {options.camera}"
+    return OperatorStatus(reader=reader, camera=camera, outbox_backlog=backlog, recent_errors=errors)
+
+
+def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
+    """The kiosk (kiosk.flow.compose) and, with --sim, the simulated card's holder."""
+    from kiosk.flow.compose import KioskConfig, build_pcsc_kiosk
+    from kiosk.flow.headless import build_scenario_kiosk
+    from kiosk.storage.paths import data_dir
+
+    config = KioskConfig(options.data_dir or data_dir())
+    if options.sim:
+        return build_scenario_kiosk(scenario, options.profile, config, face=options.face)
+    assert options.reader is not None
+    kiosk = build_pcsc_kiosk(options.profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
+                             camera_device=options.camera)  # fmt: skip
+    return kiosk, None
 
 
 def run(options: UIOptions) -> int:
@@ -120,20 +140,26 @@ def run(options: UIOptions) -> int:
         print(f"ui: {len(saved)} screenshots in {options.screenshots}", flush=True)
         if not options.demo:
             return 0
-    if not options.sim:
-        print("ui: only --sim is available: the PC/SC kiosk needs the face engine (kiosk.flow.compose)",
+    if options.sim == (options.reader is not None):
+        print("ui: choose --sim (simulated card and camera) or --reader NAME (PC/SC reader and webcam)",
               file=sys.stderr)  # fmt: skip
         return 2
-    from kiosk.flow.compose import KioskConfig
-    from kiosk.flow.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
-    from kiosk.storage.paths import data_dir
+    if options.demo and not options.sim:
+        print("ui: --demo needs --sim (the scripted user holds a simulated card)", file=sys.stderr)
+        return 2
+    from kiosk.flow.compose import ComposeError
+    from kiosk.flow.headless import SCENARIOS, ScriptedUser
 
     scenario = SCENARIOS["happy"]
-    kiosk, card = build_scenario_kiosk(scenario, options.profile, KioskConfig(options.data_dir or data_dir()))
+    try:
+        kiosk, card = _compose(options, scenario)
+    except ComposeError as exc:
+        print(f"ui: {exc}", file=sys.stderr)
+        return 2
     try:
         window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
                              operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
-                             status=lambda: sim_status(kiosk),
+                             status=lambda: kiosk_status(kiosk, options),
                              printer=system_printer if options.print_receipts else None)  # fmt: skip
         bridge = FlowBridge(window, kiosk.driver)
         window.restart_requested.connect(app.quit)

@@ -12,6 +12,11 @@ PROFILES = ("hospital", "bank", "lodging", "public_service")
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("ui", help="open the touch-screen kiosk UI")
     p.add_argument("--sim", action="store_true", help="simulated card and camera")
+    p.add_argument("--face", default="engine", choices=("engine", "ground-truth"),
+                   help="with --sim: the biometrics verifier (default) or the simulated camera's truth")
+    p.add_argument("--reader", metavar="NAME", help="real hardware: the PC/SC reader (with the webcam)")
+    p.add_argument("--camera", type=int, default=0, help="real hardware: webcam device number")
+    p.add_argument("--trust-dir", type=Path, help="real hardware: folder of trusted CSCA certificates")
     p.add_argument("--profile", default="hospital", choices=PROFILES, help="deployment profile")
     p.add_argument("--demo", action="store_true", help="a scripted user walks one whole flow, then exit")
     p.add_argument("--screenshots", type=Path, metavar="DIR", help="save every screen as PNG into DIR")
@@ -28,6 +33,8 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ui.app import UIOptions, run
 
-    return run(UIOptions(sim=args.sim, profile=args.profile, demo=args.demo, screenshots=args.screenshots,
+    return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,
+                         trust_dir=args.trust_dir, profile=args.profile, demo=args.demo,
+                         screenshots=args.screenshots,
                          kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
                          step_ms=max(50, args.step_ms), print_receipts=args.print_receipts))  # fmt: skip

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -25,10 +27,12 @@ def test_screenshots_command(tmp_path: Path) -> None:
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
 
 
-def test_demo_walks_a_whole_flow_and_exits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("face", ["ground-truth", "engine"])
+def test_demo_walks_a_whole_flow_and_exits(tmp_path: Path, face: str) -> None:
     out = tmp_path / "demo"
-    r = _cccd("--sim", "--demo", "--mute", "--profile", "lodging", "--step-ms", "150",
-              "--data-dir", str(tmp_path / "data"), "--screenshots", str(out), cwd=tmp_path)  # fmt: skip
+    r = _cccd("--sim", "--face", face, "--demo", "--mute", "--profile", "lodging",
+              "--step-ms", "150", "--data-dir", str(tmp_path / "data"), "--screenshots", str(out),
+              cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr
     path = r.stdout.strip().splitlines()[-1]
     for state in ("attract", "language", "consent", "key_entry", "result", "service", "receipt", "wipe"):
@@ -37,6 +41,8 @@ def test_demo_walks_a_whole_flow_and_exits(tmp_path: Path) -> None:
     assert (out / "demo-01-attract.png").exists()
 
 
-def test_pcsc_without_face_engine_is_a_clear_error(tmp_path: Path) -> None:
+def test_sim_or_reader_is_required(tmp_path: Path) -> None:
     r = _cccd("--mute", cwd=tmp_path)
-    assert r.returncode == 2 and "--sim" in r.stderr
+    assert r.returncode == 2 and "--sim" in r.stderr and "--reader" in r.stderr
+    r = _cccd("--reader", "Virtual PCD 00 00", "--demo", cwd=tmp_path)
+    assert r.returncode == 2 and "--demo needs --sim" in r.stderr

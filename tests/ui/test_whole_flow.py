@@ -93,9 +93,9 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "attract")
     assert name not in _texts(w)
-    from ui.app import sim_status
+    from ui.app import UIOptions, kiosk_status
 
-    status = sim_status(kiosk)  # from the Qt thread, after a stored transaction
+    status = kiosk_status(kiosk, UIOptions())  # from the Qt thread, after a stored transaction
     assert status.outbox_backlog is not None and status.recent_errors == ()
 
 
@@ -121,11 +121,11 @@ def test_camera_frames_from_another_thread_reach_the_preview(qtbot: QtBot, flow:
 
 
 def test_operator_status_of_a_simulated_kiosk(tmp_path: Path) -> None:
-    from ui.app import sim_status
+    from ui.app import UIOptions, kiosk_status
 
     kiosk, _ = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data"))
     try:
-        status = sim_status(kiosk)
+        status = kiosk_status(kiosk, UIOptions())
     finally:
         kiosk.close()
     assert status.outbox_backlog == 0 and status.recent_errors == ()
