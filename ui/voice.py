@@ -24,6 +24,7 @@ class Voice:
         self.muted = muted
         self._wav_dir = wav_dir
         self._proc: subprocess.Popen[bytes] | None = None
+        self._stopped: list[subprocess.Popen[bytes]] = []
         self.spoken = 0
 
     @property
@@ -53,13 +54,12 @@ class Voice:
         return True
 
     def stop(self) -> None:
+        """Silence the current utterance at once (SIGKILL; the process is reaped later, never waited for)."""
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.kill()
+            self._stopped.append(proc)
+        self._stopped = [p for p in self._stopped if p.poll() is None]
 
     def wait(self, timeout: float = 10.0) -> None:
         """Wait for the current utterance (tests only; the UI never waits)."""

@@ -40,7 +40,7 @@ def test_say_does_not_wait_and_a_new_utterance_stops_the_old(tmp_path: Path) -> 
     first = voice._proc
     _said(tmp_path, 1)
     assert voice.say("Đặt thẻ lên đầu đọc", "vi")
-    assert first is not None and first.poll() is not None  # the old utterance was stopped
+    assert first is not None and first.wait(5.0) is not None  # the old utterance was stopped
     said = _said(tmp_path, 2)
     voice.stop()
     assert "-v vi" in said and "Xin chào" in said and "Đặt thẻ" in said
