@@ -129,3 +129,22 @@ def test_operator_status_of_a_simulated_kiosk(tmp_path: Path) -> None:
     finally:
         kiosk.close()
     assert status.outbox_backlog == 0 and status.recent_errors == ()
+
+
+def test_refusing_consent_leads_to_the_counter_and_back(qtbot: QtBot, flow: Any) -> None:
+    w, _, _ = flow
+    _wait(qtbot, w, "attract")
+    qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+    _wait(qtbot, w, "language")
+    w.press("ChooseLanguage", "en")
+    _wait(qtbot, w, "consent")
+    assert w.view.language == "en"
+    w.press("RefuseConsent")
+    _wait(qtbot, w, "fallback")
+    assert w.view.reason == "CONSENT_REFUSED"
+    texts = _texts(w)
+    assert "Please go to counter 1" in texts and "You did not agree" in texts and "CONSENT_REFUSED" in texts
+    w.press("Done")
+    _wait(qtbot, w, "wipe")
+    qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+    _wait(qtbot, w, "attract")
