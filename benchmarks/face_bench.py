@@ -29,6 +29,7 @@ def _ms(values: list[float]) -> str:
 
 def per_frame(engine_name: str) -> tuple[list[float], list[float]]:
     """(whole frame, detection only) times over FRAMES simulated frames."""
+    from biometrics.capture import FaceConfig
     from biometrics.engines import get_engine
     from biometrics.landmarks import eye_aspect_ratio, shared_landmarker
     from biometrics.quality import QualityConfig, assess
@@ -41,7 +42,7 @@ def per_frame(engine_name: str) -> tuple[list[float], list[float]]:
     for f in frames:
         assert f is not None
         t0 = time.perf_counter()
-        faces = engine.detect(f.image)
+        faces = engine.detect(f.image, FaceConfig().detect_width)  # as a capture does
         t1 = time.perf_counter()
         ear = eye_aspect_ratio(landmarker.landmarks(f.image, faces[0].box))
         assess(f.image, faces, cfg, ear)

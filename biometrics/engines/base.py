@@ -77,8 +77,11 @@ class FaceEngine(ABC):
         """Engine, model and library versions, e.g. for the decision record."""
 
     @abstractmethod
-    def detect(self, image: Image) -> list[Detection]:
-        """All faces in ``image``, largest first."""
+    def detect(self, image: Image, max_width: int | None = None) -> list[Detection]:
+        """All faces in ``image``, largest first, in ``image`` coordinates.
+
+        ``max_width``: the detector may run on a copy downscaled to this width (live frames, for speed);
+        portraits are searched at full size."""
 
     @abstractmethod
     def embed(self, image: Image, face: Detection) -> Template:

@@ -56,7 +56,8 @@ class DlibEngine(FaceEngine):
         fr = importlib.metadata.version("face_recognition")
         return f"dlib ResNet v1 + HOG (dlib {dlib.__version__}, face_recognition {fr})"
 
-    def detect(self, image: Image) -> list[Detection]:
+    def detect(self, image: Image, max_width: int | None = None) -> list[Detection]:
+        """HOG detection at full size (``max_width`` is ignored: HOG needs ~80-px faces)."""
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         upsample = 1 if min(image.shape[:2]) < SMALL_SIDE else 0
         with self._lock:

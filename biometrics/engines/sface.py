@@ -25,7 +25,6 @@ from biometrics.models import SFACE, YUNET, verified_path
 SFACE_THRESHOLD = 0.48
 DETECT_SCORE = 0.8
 NMS = 0.3
-DETECT_WIDTH = 480  # wider images are downscaled for detection only (a 640×480 frame: 1.8× fewer pixels)
 
 
 class SFaceEngine(FaceEngine):
@@ -45,11 +44,11 @@ class SFaceEngine(FaceEngine):
     def version(self) -> str:
         return f"YuNet 2023mar + SFace 2021dec (OpenCV {cv2.__version__})"
 
-    def detect(self, image: Image) -> list[Detection]:
+    def detect(self, image: Image, max_width: int | None = None) -> list[Detection]:
         scale = 1.0
-        if image.shape[1] > DETECT_WIDTH:
-            scale = image.shape[1] / DETECT_WIDTH
-            size = (DETECT_WIDTH, round(image.shape[0] / scale))
+        if max_width is not None and image.shape[1] > max_width:
+            scale = image.shape[1] / max_width
+            size = (max_width, round(image.shape[0] / scale))
             image = as_bgr(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
         h, w = image.shape[:2]
         with self._lock:
