@@ -50,6 +50,10 @@ class Screen(QWidget):
     def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
         return ()
 
+    def refresh(self, view: Any) -> bool:
+        """Show a new view of the same state in place; ``False``: the screen must be rebuilt."""
+        return False
+
     def add_text(self, text: str, name: str = "", *, center: bool = False) -> QLabel:
         lab = label(text, name, center=center)
         self.box.addWidget(lab)
@@ -105,17 +109,24 @@ class ReadingScreen(Screen):
     def __init__(self, view: Any, ctx: Context) -> None:
         super().__init__(view, ctx)
         self.box.addStretch(1)
-        self.add_text(ctx.t(f"reading.phase.{view.phase}"), center=True)
-        bar = QProgressBar()
-        bar.setRange(0, 100)
-        bar.setValue(round(100 * max(0.0, min(1.0, float(view.fraction)))))
-        self.progress = bar
-        self.box.addWidget(bar)
-        if view.key_candidates > 1:
-            self.add_text(ctx.t("reading.key_candidate", i=view.key_candidate, n=view.key_candidates),
-                          "small", center=True)  # fmt: skip
+        self.phase = self.add_text("", center=True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.box.addWidget(self.progress)
+        self.candidate = self.add_text("", "small", center=True)
         self.add_text(ctx.t("reading.keep_card"), center=True)
         self.box.addStretch(1)
+        self.refresh(view)
+
+    def refresh(self, view: Any) -> bool:
+        t = self.ctx.t
+        self.phase.setText(t(f"reading.phase.{view.phase}"))
+        self.progress.setValue(round(100 * max(0.0, min(1.0, float(view.fraction)))))
+        several = view.key_candidates > 1
+        self.candidate.setText(t("reading.key_candidate", i=view.key_candidate, n=view.key_candidates)
+                               if several else "")  # fmt: skip
+        self.candidate.setVisible(several)
+        return True
 
 
 _ARROWS = {"face.turn_left": "left", "face.turn_right": "right"}
@@ -126,17 +137,24 @@ class FaceScreen(Screen):
         super().__init__(view, ctx)
         row = QHBoxLayout()
         self.preview = CameraPreview("oval")
-        hint = (view.hint_key or "").lower()
-        self.preview.arrow = _ARROWS.get(hint)
         row.addWidget(self.preview)
         side = QVBoxLayout()
         matching = view.state == "matching"
         side.addWidget(label(ctx.t("matching.instruction" if matching else "face_capture.instruction")))
-        if view.max_attempts > 1 and view.attempt > 0:
-            side.addWidget(label(ctx.t("face.attempt", i=view.attempt, n=view.max_attempts), "small"))
+        self.attempt = label("", "small")
+        side.addWidget(self.attempt)
         side.addStretch(1)
         row.addLayout(side, 1)
         self.box.addLayout(row, 1)
+        self.refresh(view)
+
+    def refresh(self, view: Any) -> bool:
+        self.preview.arrow = _ARROWS.get((view.hint_key or "").lower())
+        self.preview.update()
+        shown = view.max_attempts > 1 and view.attempt > 0
+        self.attempt.setText(self.ctx.t("face.attempt", i=view.attempt, n=view.max_attempts) if shown else "")
+        self.attempt.setVisible(shown)
+        return True
 
 
 class ResultScreen(Screen):

@@ -39,12 +39,24 @@ class ConsentScreen(Screen):
             text = p.text + (" " + ctx.t("consent.required") if p.required else "")
             row = QHBoxLayout()
             box = QCheckBox()
+            box.setProperty("purpose", p.id)
             box.setChecked(bool(p.checked))
             box.clicked.connect(_sender(ctx, Intent("TogglePurpose", (("purpose_id", p.id),))))
             self.checks.append(box)
             row.addWidget(box)
             row.addWidget(label(text), 1)
             self.box.addLayout(row)
+
+
+    def refresh(self, view: Any) -> bool:
+        """Tick states change in place (the document keeps its scroll position)."""
+        if [p.id for p in view.purposes] != [b.property("purpose") for b in self.checks]:
+            return False
+        for box, p in zip(self.checks, view.purposes, strict=True):
+            box.blockSignals(True)
+            box.setChecked(bool(p.checked))
+            box.blockSignals(False)
+        return True
 
 
 class KeyEntryScreen(Screen):

@@ -80,11 +80,17 @@ class KioskWindow(QWidget):
                   speak: bool = True) -> None:  # fmt: skip
         """Replace the screen with the one for ``view`` and speak its title, hint (and consent text).
 
-        ``photos`` (chip photo, live capture) are shown by the result screen only."""
-        self._clear()
-        self.view = view
+        ``photos`` (chip photo, live capture) are shown by the result screen only.  A new view of the
+        state already shown (a ticked purpose, read progress, a face hint) updates the screen in place,
+        so the consent text keeps its scroll position and the camera preview its picture."""
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
                       print_receipt=self.printer)  # fmt: skip
+        if self._update_in_place(view, ctx):
+            if speak:
+                self._speak(view, ctx)
+            return
+        self._clear()
+        self.view = view
         top = QHBoxLayout()
         self.title = label(title_text(view, ctx), "title")
         top.addWidget(self.title, 1)
@@ -97,7 +103,14 @@ class KioskWindow(QWidget):
         self._main_layout.addWidget(self.hint)
         self.screen_body = build_screen(view, ctx)
         self._main_layout.addWidget(self.screen_body, 1)
-        row = QHBoxLayout()
+        self._button_row = QHBoxLayout()
+        self._add_buttons(view, ctx)
+        self._main_layout.addLayout(self._button_row)
+        self.pages.setCurrentWidget(self.main)
+        if speak:
+            self._speak(view, ctx)
+
+    def _add_buttons(self, view: Any, ctx: Context) -> None:
         self.buttons = []
         for b in view.buttons:
             if view.state == "language" and b.intent == "ChooseLanguage":
@@ -106,11 +119,24 @@ class KioskWindow(QWidget):
                            on_click=self._presser(b))  # fmt: skip
             w.setProperty("button", b)
             self.buttons.append(w)
-            row.addWidget(w)
-        self._main_layout.addLayout(row)
-        self.pages.setCurrentWidget(self.main)
-        if speak:
-            self._speak(view, ctx)
+            self._button_row.addWidget(w)
+
+    def _update_in_place(self, view: Any, ctx: Context) -> bool:
+        old, body = self.view, self.screen_body
+        if old is None or body is None or (old.state, old.language) != (view.state, view.language):
+            return False
+        if not body.refresh(view):
+            return False
+        self.view = view
+        self.title.setText(title_text(view, ctx))
+        self.hint.setText(ctx.t(view.hint_key) if view.hint_key else "")
+        self.hint.setVisible(bool(view.hint_key))
+        if old.buttons != view.buttons:
+            for w in self.buttons:
+                w.setParent(None)
+                w.deleteLater()
+            self._add_buttons(view, ctx)
+        return True
 
     def _clear(self) -> None:
         """Delete every widget of the previous screen (personal data must not survive it)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
@@ -88,7 +88,7 @@ def _collect(window: KioskWindow) -> list[Intent]:
     return got
 
 
-def _sample(lang: str, name: str) -> object:
+def _sample(lang: str, name: str) -> Any:
     return next(s.view for s in sample_views(lang) if s.name.split("-", 1)[1] == name)
 
 
@@ -109,7 +109,7 @@ def test_consent_tick_and_equal_answers(window: KioskWindow, qtbot: QtBot) -> No
     body = window.screen_body
     assert isinstance(body, ConsentScreen)
     body.checks[0].click()
-    assert to_event(got[-1]) == ev.TogglePurpose(view.purposes[0].id)  # type: ignore[attr-defined]
+    assert to_event(got[-1]) == ev.TogglePurpose(view.purposes[0].id)
     answers = [b for b in window.buttons if b.property("button").intent in ("AcceptConsent", "RefuseConsent")]
     assert len(answers) == 2 and answers[0].size() == answers[1].size()
     assert {b.property("prominent") for b in answers} == {"true"}
@@ -197,3 +197,26 @@ def test_receipt_print_button_only_with_a_printer(qtbot: QtBot) -> None:
     plain.show()
     _show(plain, _sample("en", "receipt"))
     assert all(b.text() != "Print" for b in _visible(plain, QPushButton))
+
+
+def test_new_views_of_the_same_state_update_in_place(window: KioskWindow) -> None:
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QScrollArea
+
+    consent = _sample("vi", "consent")
+    _show(window, consent)
+    body = window.screen_body
+    scroll = _visible(window, QScrollArea)[0].verticalScrollBar()
+    scroll.setValue(scroll.maximum())
+    ticked = replace(consent, purposes=tuple(replace(p, checked=True) for p in consent.purposes))
+    _show(window, ticked)
+    assert window.screen_body is body and scroll.value() == scroll.maximum() > 0
+    assert all(b.isChecked() for b in body.checks)  # type: ignore[union-attr]
+    reading = _sample("vi", "reading")
+    _show(window, reading)
+    body = window.screen_body
+    _show(window, replace(reading, phase="passive_auth", fraction=0.9))
+    assert window.screen_body is body
+    assert body.progress.value() == 90  # type: ignore[union-attr]
+    assert window.catalog.text("reading.phase.passive_auth", "vi") in body.phase.text()  # type: ignore[union-attr]
