@@ -27,11 +27,12 @@ class Sample:
         return f"Sample({self.name})"
 
 
-def _sessions() -> list[tuple[str, dict[str, Any], str | None]]:
+def _sessions(config: FlowConfig) -> list[tuple[str, dict[str, Any], str | None]]:
     return [
         ("attract", {"state": State.ATTRACT}, None),
         ("language", {"state": State.LANGUAGE}, None),
         ("consent", {"state": State.CONSENT}, None),
+        ("consent-ticked", {"state": State.CONSENT, "choices": config.required_purposes}, None),
         ("key_entry-qr", {"state": State.KEY_ENTRY}, "qr"),
         ("key_entry-typed", {"state": State.KEY_ENTRY, "hint": "key_entry.check_key", "key_errors": 1},
          "typed"),
@@ -62,7 +63,7 @@ def sample_views(language: str = "vi", profile: str = "hospital") -> list[Sample
     config = flow_config(profile)
     start = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     out = []
-    for i, (name, changes, method) in enumerate(_sessions(), start=1):
+    for i, (name, changes, method) in enumerate(_sessions(config), start=1):
         session = replace(Session(), language=language, started_at=start, **changes)
         out.append(Sample(f"{i:02d}-{name}", render(session, config), method))
     return out
