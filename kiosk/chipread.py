@@ -3,13 +3,16 @@ the read itself, and the translation of every failure into a clear message and e
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reader.access.bac import BACKeyInput
-from reader.engine import ChipReader, ChipReadResult, ReadRequest
+from reader.access.control import AccessMode
+from reader.access.pace_protocol import PACEPasswordError
+from reader.engine import ChipReader, ChipReadResult, ProgressCallback, ReadRequest
 from reader.errors import (
     AccessDeniedError,
     CardRemovedError,
@@ -25,10 +28,13 @@ from reader.errors import (
 from reader.lds.mrz import check_digit
 from reader.transports.base import Transport
 
+EVIDENCE_FILE = "evidence.json"
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "usage": 2,
     "access_denied": 3,
+    "wrong_can": 3,
     "no_reader": 4,
     "no_card": 5,
     "card_removed": 6,
@@ -39,6 +45,8 @@ EXIT_CODES: dict[str, int] = {
 
 MESSAGES: dict[str, str] = {
     "access_denied": "the card refused the access key — check the ID number, birth date and expiry",
+    "wrong_can": "the card refused the access number (CAN) — check the ID number: the CAN is its last 6 "
+    "digits",
     "no_reader": "no card reader is available",
     "no_card": "no card on the reader — place the card flat on the reader and keep it still",
     "card_removed": "the card was removed during the read — place it again and keep it still until the end",
@@ -126,14 +134,32 @@ def open_transport(reader_name: str) -> Transport:
     return PCSCTransport(reader_name, extended_length=profile_for(reader_name).extended_length)
 
 
-def read_with_transport(transport: Transport, key: BACKeyInput, trust: Any, notes: list[str]) -> ReadOutcome:
-    """Run the read; every failure becomes a :class:`ChipReadError`."""
+def read_with_transport(
+    transport: Transport,
+    key: BACKeyInput | None,
+    trust: Any,
+    notes: list[str],
+    *,
+    can: str | None = None,
+    access: AccessMode = AccessMode.AUTO,
+    progress: ProgressCallback | None = None,
+) -> ReadOutcome:
+    """Run the read (PACE with ``can`` when the chip offers it, else BAC with ``key``); every failure
+    becomes a :class:`ChipReadError`.  The configured CCCD EF.CardAccess stands in when the card's own
+    cannot be read."""
     from kiosk.chipreport import build_report
+    from kiosk.readerprofiles import configured_card_access
 
+    request = ReadRequest(
+        bac_key=key, can=can, access=access, trust=trust, card_access_fallback=configured_card_access()
+    )
     try:
-        result = ChipReader(transport).read(ReadRequest(bac_key=key, trust=trust))
-    except AccessDeniedError:
-        raise ChipReadError("access_denied") from None
+        result = ChipReader(transport, progress=progress).read(request)
+    except PACEPasswordError:
+        raise ChipReadError("wrong_can" if can else "access_denied") from None
+    except AccessDeniedError as exc:
+        reason = getattr(exc, "reason", None)
+        raise ChipReadError("access_denied", str(reason) if reason else "") from None
     except CardRemovedError:
         raise ChipReadError("card_removed") from None
     except NoCardError:
@@ -141,18 +167,26 @@ def read_with_transport(transport: Transport, key: BACKeyInput, trust: Any, note
     except NotICAOCardError:
         raise ChipReadError("not_icao") from None
     except (SecureMessagingError, ProtocolError, CardStatusError) as exc:
-        raise ChipReadError("card_error", str(exc)) from None
+        raise ChipReadError("card_error", type(exc).__name__) from None
     except TransportError as exc:
-        raise ChipReadError("transport", str(exc)) from None
+        raise ChipReadError("transport", type(exc).__name__) from None
     finally:
         transport.close()
     return ReadOutcome(result, build_report(result, notes))
 
 
 def read_card(
-    *, reader_name: str | None, sim_profile: str | None, key: BACKeyInput, trust_dir: Path | None
+    *,
+    reader_name: str | None,
+    sim_profile: str | None,
+    key: BACKeyInput | None,
+    trust_dir: Path | None,
+    can: str | None = None,
+    access: AccessMode = AccessMode.AUTO,
+    clone: str | None = None,
 ) -> ReadOutcome:
-    """Read from a PC/SC reader, or from a simulated card in-process (trusting its test CSCA)."""
+    """Read from a PC/SC reader, or from a simulated card in-process (trusting its test CSCA);
+    ``clone``: a clone variant of the simulated card (``sims.personalize.CLONE_VARIANTS``)."""
     from reader.pki.trust import CSCAStore
 
     notes: list[str] = []
@@ -160,14 +194,16 @@ def read_card(
     if trust_dir:
         notes.append(f"trust store: {trust_dir}")
     if sim_profile is not None:
-        from sims.personalize import card_image
-
         from reader.transports import CallableTransport
+        from sims.personalize import card_image
 
         image = card_image(sim_profile)
         image.add_test_csca_to(store)
         notes.append(f"simulated card '{sim_profile}': its test CSCA is trusted for this read")
-        transport: Transport = CallableTransport(image.new_card().execute, name=f"sim:{sim_profile}")
+        if clone:
+            notes.append(f"simulated clone '{clone}': the data of '{sim_profile}' on a chip without its keys")
+        card = image.new_card(clone=clone)
+        transport: Transport = CallableTransport(card.execute, name=f"sim:{sim_profile}")
     else:
         assert reader_name is not None
         try:
@@ -176,17 +212,24 @@ def read_card(
             raise ChipReadError("no_reader", str(exc)) from None
         except NoCardError:
             raise ChipReadError("no_card") from None
-    return read_with_transport(transport, key, store, notes)
+    return read_with_transport(transport, key, store, notes, can=can, access=access)
 
 
-def save_dump(raw: dict[str, bytes], directory: Path) -> None:
-    """One raw file per EF, named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``DG1`` … (mode 0600)."""
+def _write_private(path: Path, content: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+
+
+def save_dump(raw: dict[str, bytes], directory: Path, evidence: dict[str, Any] | None = None) -> None:
+    """One raw file per EF, named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``DG1`` …, plus
+    ``evidence.json`` (the AA challenge and signature, CA and PACE(-CAM) records) — all mode 0600."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in raw.items():
-        path = directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
+        _write_private(directory / name, content)
+    if evidence is not None:
+        text = json.dumps({"format": "cccd-evidence/1", **evidence}, indent=2, sort_keys=True)
+        _write_private(directory / EVIDENCE_FILE, text.encode())
 
 
 def write_photo(raw: dict[str, bytes], path: Path) -> bool:
@@ -195,9 +238,7 @@ def write_photo(raw: dict[str, bytes], path: Path) -> bool:
     photo = extract_photo(raw)
     if photo is None:
         return False
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(photo)
+    _write_private(path, photo)
     return True
 
 
@@ -208,8 +249,9 @@ def render_text(report: dict[str, Any]) -> str:
     reasons = f"  ({', '.join(report['reasons'])})" if report["reasons"] else ""
     lines = [
         f"verdict:        {report['verdict']}{reasons}",
-        f"access:         {report['access']['method']}",
+        f"access:         {_access_line(report['access'])}",
         f"passive auth:   {report['checks']['passive_auth']['result']}",
+        f"anti-clone:     {_anticlone_line(report['checks'])}",
         f"ID number:      {doc.get('id_number') or '-'}",
         f"name:           {personal.get('full_name') or '-'}",
         f"birth date:     {personal.get('date_of_birth') or '-'}",
@@ -223,3 +265,20 @@ def render_text(report: dict[str, Any]) -> str:
     lines.append(f"link:           {link}")
     lines += [f"note:           {n}" for n in report.get("notes", [])]
     return "\n".join(lines)
+
+
+def _access_line(access: dict[str, Any]) -> str:
+    line = f"{access['method']}" + (f" — {access['protocol']}" if access.get("protocol") else "")
+    if access.get("downgraded"):
+        line += f"  [DOWNGRADED from PACE: {access.get('downgrade_reason')}]"
+    return line
+
+
+def _anticlone_line(checks: dict[str, Any]) -> str:
+    parts = [f"proof {checks.get('anticlone', {}).get('method', 'none')}"]
+    for key, label in (("chip_auth", "CA"), ("pace_cam", "PACE-CAM"), ("active_auth", "AA")):
+        c = checks.get(key) or {}
+        if c.get("result") not in (None, "not_performed"):
+            reason = f" ({c['reason']})" if c.get("reason") else ""
+            parts.append(f"{label} {c['result']}{reason}")
+    return "; ".join(parts)

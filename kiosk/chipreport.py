@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reader.engine import ChipReadResult, result_summary
+from reader.engine import ChipReadResult, proof_summary, result_summary
 from reader.errors import ParseError
 
 
@@ -89,7 +89,8 @@ def extract_photo(raw: dict[str, bytes]) -> bytes | None:
 
 
 def build_report(result: ChipReadResult, notes: list[str]) -> dict[str, Any]:
-    """One JSON-ready object (issue 2: verdict, reasons, access, checks, document, stats)."""
+    """One JSON-ready object: verdict, reasons, access (``downgraded``), checks (``passive_auth``,
+    ``chip_auth``, ``active_auth``, ``pace_cam``, ``anticlone.method``), document, stats."""
     report = result_summary(result)
     data_reasons: list[str] = []
     mrz, mrz_id = _mrz_section(result.raw, data_reasons)
@@ -100,6 +101,7 @@ def build_report(result: ChipReadResult, notes: list[str]) -> dict[str, Any]:
     pa = result.passive_auth
     report["checks"] = {
         "passive_auth": pa.to_dict() if pa is not None else {"result": "not_performed"},
+        **proof_summary(result.proofs),
     }
     report["document"] = {
         "id_number": id_number,

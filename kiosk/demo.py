@@ -16,11 +16,10 @@ VPCD_READER = "Virtual PCD 00 00"
 
 def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> int:
     """Insert the profile's card in vpcd slot 0, read it like a real card, print the report."""
-    from reader.pki.trust import CSCAStore
-    from sims.personalize import card_image
-
     from reader.errors import NoCardError, NoReaderError
+    from reader.pki.trust import CSCAStore
     from reader.transports.pcsc import PCSCTransport
+    from sims.personalize import card_image
     from sims.vpcd import VPCDBridge
 
     image = card_image(profile_name)
@@ -36,7 +35,8 @@ def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> in
     try:
         print(f"Simulated card '{profile_name}' placed on '{VPCD_READER}'.", file=sys.stderr)
         print(
-            f"Access key typed as a user would: ID {mask_id(printed['id_number'])}, birth date, expiry.",
+            f"Access key typed as a user would: ID {mask_id(printed['id_number'])} (PACE with the CAN, its "
+            "last 6 digits), birth date, expiry (BAC, if PACE is not possible).",
             file=sys.stderr,
         )
         deadline = time.monotonic() + 10
@@ -59,7 +59,7 @@ def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> in
         image.add_test_csca_to(store)
         notes = [f"simulated card '{profile_name}' read through pcscd; its test CSCA is trusted"]
         try:
-            outcome = read_with_transport(transport, key, store, notes)
+            outcome = read_with_transport(transport, key, store, notes, can=printed["id_number"][6:])
         except ChipReadError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return exc.exit_code

@@ -58,3 +58,26 @@ def profile_for(reader_name: str) -> ReaderProfile:
         if p.match in reader_name:
             return p
     return default
+
+
+def configured_card_access(card_type: str = "cccd", text: str | None = None) -> bytes:
+    """The EF.CardAccess of ``firmware_configs/card_access.toml`` for a card type, checked to parse.
+
+    Used by the reader only when a card's own EF.CardAccess cannot be read (ICAO 9303-11 §4.2).
+    """
+    from reader.errors import ParseError
+    from reader.lds.cardaccess import parse_card_access
+
+    if text is None:
+        text = resources.files("firmware_configs").joinpath("card_access.toml").read_text("utf-8")
+    try:
+        entry = tomllib.loads(text)[card_type]
+        raw = bytes.fromhex(entry["hex"])
+        parse_card_access(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"card_access.toml: {exc}") from exc
+    except (KeyError, TypeError):
+        raise ConfigError(f"card_access.toml: [{card_type}] with a 'hex' string is required") from None
+    except (ValueError, ParseError) as exc:
+        raise ConfigError(f"card_access.toml: [{card_type}]: not a valid EF.CardAccess ({exc})") from None
+    return raw

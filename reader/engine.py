@@ -1,5 +1,10 @@
 """The chip read as an explicit list of steps (ICAO 9303-11 §4 access control; 9303-10 LDS; 9303-11 §5.1
-passive authentication).
+passive authentication; 9303-11 §6 and §4.4.3.5 anti-clone proofs).
+
+EF.CardAccess → PACE (when offered; :mod:`reader.access.control` decides, and records any fallback) →
+SELECT eMRTD application → BAC if PACE was not used → EF.COM, EF.SOD, data groups → passive
+authentication → PACE-CAM / Active Authentication / Chip Authentication (:mod:`reader.auth.anticlone`)
+→ the verdict (:func:`reader.report.compute_verdict`).
 
 Mandatory steps raise on failure (no card, access denied, card removed, broken secure messaging); optional
 steps record their outcome in the result instead of aborting (a refused DG3, an absent DG11, a data group
@@ -16,9 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from reader.access.bac import BACKeyInput, perform_bac
+from reader.access.bac import BACKeyInput
+from reader.access.control import (
+    AccessMode,
+    AccessOutcome,
+    AccessPlan,
+    card_access_view,
+    open_with_bac,
+    try_pace,
+)
 from reader.errors import (
-    AccessDeniedError,
     CardStatusError,
     FileNotFoundOnCard,
     NotICAOCardError,
@@ -29,17 +41,21 @@ from reader.filereader import READ_SIZE_LADDER, FileReader
 from reader.lds.files import EF_CARD_ACCESS, EF_COM, EF_SOD, dg
 from reader.report import (
     AccessInfo,
+    AntiCloneMethod,
     FileResult,
     FileStatus,
     ProofCheck,
+    ProofResult,
     ReadStats,
     Verdict,
+    anticlone_method,
     compute_verdict,
 )
 from reader.session import CardSession
 from reader.transports.base import Transport
 
 if TYPE_CHECKING:
+    from reader.auth.anticlone import AntiCloneOutcome
     from reader.auth.passive import PassiveAuthResult
     from reader.pki.trust import CSCAStore
 
@@ -71,16 +87,23 @@ DEFAULT_EXCLUDED_DGS = frozenset({3, 4})
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """What to read and how to open the chip."""
+    """What to read and how to open the chip.  ``can``: the Card Access Number for PACE (never shown);
+    ``card_access_fallback``: EF.CardAccess to assume for card types known to hide it."""
 
     bac_key: BACKeyInput | None = None
+    can: str | None = None
+    access: AccessMode = AccessMode.AUTO
+    card_access_fallback: bytes | None = None
     data_groups: tuple[int, ...] | None = None  # None: those listed in EF.COM and the SOD, minus DG3/DG4
     trust: CSCAStore | None = None
     at: datetime | None = None  # time for certificate validity; now by default
     read_sizes: tuple[int, ...] = READ_SIZE_LADDER
 
     def __repr__(self) -> str:
-        return f"ReadRequest(data_groups={self.data_groups})"
+        return f"ReadRequest(access={self.access.value}, data_groups={self.data_groups})"
+
+    def plan(self) -> AccessPlan:
+        return AccessPlan(self.bac_key, self.can, self.access, self.card_access_fallback)
 
 
 @dataclass
@@ -96,6 +119,7 @@ class ChipReadResult:
     reasons: list[str]
     stats: ReadStats
     notes: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)  # for evidence.json (no secrets)
 
     def __repr__(self) -> str:  # raw holds personal data
         return f"ChipReadResult(verdict={self.verdict.value}, files={sorted(self.raw)})"
@@ -135,6 +159,7 @@ class ChipReader:
         raw: dict[str, bytes] = {}
         files: dict[str, FileResult] = {}
 
+        notes: list[str] = []
         self._emit(Phase.CARD_ACCESS)
         card_access = self._read_optional(reader, EF_CARD_ACCESS.name, lambda: reader.read_ef(EF_CARD_ACCESS))
         if card_access is not None:
@@ -142,14 +167,19 @@ class ChipReader:
             files[EF_CARD_ACCESS.name] = FileResult(EF_CARD_ACCESS.name, FileStatus.READ, len(card_access))
         else:
             files[EF_CARD_ACCESS.name] = FileResult(EF_CARD_ACCESS.name, FileStatus.ABSENT)
+        plan = request.plan()
+        view = card_access_view(card_access, request.card_access_fallback)
+        if view.source == "configured":
+            notes.append("EF.CardAccess not readable: the configured CardAccess of this card type was used")
 
+        self._emit(Phase.ACCESS_CONTROL)
+        access, downgrade = try_pace(self.session, plan, view, self._rng)  # before SELECT (§4.2)
         try:
             reader.select_application()
         except FileNotFoundOnCard as exc:
             raise NotICAOCardError("the card has no ICAO eMRTD application") from exc
-
-        self._emit(Phase.ACCESS_CONTROL)
-        access = self._access_control(request)
+        if access is None:
+            access = open_with_bac(self.session, plan, view, downgrade, self._rng)
 
         self._emit(Phase.READ_FILES)
         self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files)
@@ -160,24 +190,28 @@ class ChipReader:
 
         self._emit(Phase.PASSIVE_AUTH)
         pa = self._passive_auth(request, raw)
-        proofs: list[ProofCheck] = []
-        verdict, reasons = compute_verdict(pa, proofs)
+        self._emit(Phase.CHIP_AUTH)
+        anticlone = self._anticlone(raw, pa, access)
+        verdict, reasons = compute_verdict(pa, anticlone.proofs)
         self._emit(Phase.DONE)
         s = self.session.stats
         stats = ReadStats(
             s.apdus, s.bytes_in, s.bytes_out,
             (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000,
         )  # fmt: skip
-        return ChipReadResult(access, raw, files, pa, proofs, verdict, reasons, stats)
+        return ChipReadResult(
+            access.info, raw, files, pa, anticlone.proofs, verdict, reasons, stats,
+            notes + anticlone.notes, anticlone.evidence,
+        )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def _access_control(self, request: ReadRequest) -> AccessInfo:
-        if request.bac_key is None:
-            raise AccessDeniedError("no access key given")
-        sm = perform_bac(self.session, request.bac_key, rng=self._rng)
-        self.session.start_secure_messaging(sm)
-        return AccessInfo("BAC", protocol="BAC-3DES")
+    def _anticlone(
+        self, raw: Mapping[str, bytes], pa: PassiveAuthResult, access: AccessOutcome
+    ) -> AntiCloneOutcome:
+        from reader.auth.anticlone import run_anticlone
+
+        return run_anticlone(self.session, raw, pa, access.pace, rng=self._rng)
 
     @staticmethod
     def _read_optional(reader: FileReader, name: str, read: Callable[[], bytes]) -> bytes | None:
@@ -244,17 +278,25 @@ def run_passive_auth(
 
 
 def verify_offline(
-    raw: Mapping[str, bytes], trust: CSCAStore | None = None, at: datetime | None = None
+    raw: Mapping[str, bytes],
+    trust: CSCAStore | None = None,
+    at: datetime | None = None,
+    evidence: Mapping[str, Any] | None = None,
 ) -> ChipReadResult:
-    """Re-run passive authentication on files saved earlier (``cccd verify-dump``), without a card."""
+    """Re-run passive authentication on files saved earlier and re-check the saved anti-clone evidence
+    (``cccd verify-dump``), without a card."""
+    from reader.auth.anticlone import recheck_evidence
+
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     pa = run_passive_auth(raw, trust, at)
-    verdict, reasons = compute_verdict(pa, [])
+    anticlone = recheck_evidence(raw, pa, evidence or {})
+    verdict, reasons = compute_verdict(pa, anticlone.proofs)
     files = {name: FileResult(name, FileStatus.READ, len(data)) for name, data in raw.items()}
     stats = ReadStats(0, 0, 0, (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000)
     return ChipReadResult(
-        AccessInfo("none", protocol="offline dump"), dict(raw), files, pa, [], verdict, reasons, stats
-    )
+        AccessInfo("none", protocol="offline dump"), dict(raw), files, pa, anticlone.proofs, verdict, reasons,
+        stats, anticlone.notes, anticlone.evidence,
+    )  # fmt: skip
 
 
 def result_summary(result: ChipReadResult) -> dict[str, Any]:
@@ -266,3 +308,20 @@ def result_summary(result: ChipReadResult) -> dict[str, Any]:
         "files": {name: f.to_dict() for name, f in result.files.items()},
         "stats": result.stats.to_dict(),
     }
+
+
+_PROOF_KEYS = {
+    AntiCloneMethod.CA: "chip_auth",
+    AntiCloneMethod.AA: "active_auth",
+    AntiCloneMethod.PACE_CAM: "pace_cam",
+}
+
+
+def proof_summary(proofs: Iterable[ProofCheck]) -> dict[str, Any]:
+    """``chip_auth``, ``active_auth``, ``pace_cam`` results and ``anticlone.method`` (the proof relied on)."""
+    proofs = list(proofs)
+    out: dict[str, Any] = {key: {"result": ProofResult.NOT_PERFORMED.value} for key in _PROOF_KEYS.values()}
+    for p in proofs:
+        out[_PROOF_KEYS[p.method]] = p.to_dict()
+    out["anticlone"] = {"method": anticlone_method(proofs).value}
+    return out

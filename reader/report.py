@@ -103,6 +103,15 @@ def compute_verdict(
     return Verdict.AUTHENTIC, []
 
 
+def anticlone_method(proofs: Iterable[ProofCheck]) -> AntiCloneMethod:
+    """The proof the verdict relies on: passed with a key the SOD covers (CA, then PACE-CAM, then AA)."""
+    proven = {p.method for p in proofs if p.result is ProofResult.PASSED and p.key_covered_by_sod}
+    for method in (AntiCloneMethod.CA, AntiCloneMethod.PACE_CAM, AntiCloneMethod.AA):
+        if method in proven:
+            return method
+    return AntiCloneMethod.NONE
+
+
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 

@@ -18,12 +18,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from PIL import Image
 
 from reader.access.bac import BACKeyInput
+from reader.access.pace import PACEPassword, PACESuite, PasswordType
+from reader.lds.cardaccess import parse_card_access
 from sims import lds_build
+from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardBehaviour, CardOS
+from sims.chipauth import ChipAuthApplet
+from sims.pace import PACEApplet, PACEThrottle, security_applets
 from sims.pki import TestPKI, build_sod
 from sims.profile import Profile, load_profile
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+# Copies of a card's data onto another chip: "wrong-keys" (the copy has its own keys), "missing-keys" (the
+# copy cannot run Chip or Active Authentication at all).
+CLONE_VARIANTS = ("wrong-keys", "missing-keys")
 
 
 def _spki(key: PrivateKey) -> bytes:
@@ -61,8 +70,19 @@ class CardImage:
         base.update(overrides)
         return CardBehaviour(**base)
 
-    def new_card(self, *, applets: tuple[CardApplet, ...] = (), **behaviour: Any) -> CardOS:
-        """A fresh card (its own state) with these files and keys."""
+    def new_card(
+        self, *, applets: tuple[CardApplet, ...] | None = None, clone: str | None = None, **behaviour: Any
+    ) -> CardOS:
+        """A fresh card (its own state) with these files and keys.
+
+        ``applets``: None = the profile's own protocols (:meth:`security_applets`: PACE, Chip and Active
+        Authentication as a real CCCD, cccd-chip.md §3); ``()`` = BAC and files only.  ``clone``: one of
+        :data:`CLONE_VARIANTS` — the same files on a chip without the issuer's private keys.
+        """
+        if applets is None:
+            applets = self.security_applets(clone=clone)
+        elif clone is not None:
+            raise ValueError("give either applets or clone")
         return CardOS(
             self.mf_files,
             self.lds_files,
@@ -71,6 +91,49 @@ class CardImage:
             applets=applets,
             refused=self.refused,
         )
+
+    def security_applets(
+        self, *, clone: str | None = None, throttle: PACEThrottle | None = None
+    ) -> tuple[CardApplet, ...]:
+        """PACE (the suites of EF.CardAccess, the profile's passwords), CA (DG14 key), AA (DG15 key).
+
+        ``clone="wrong-keys"``: freshly generated CA/AA/CAM keys (a copy of the data onto a chip with its
+        own keys); ``clone="missing-keys"``: no CA/AA at all (a copy that cannot run them).
+        """
+        if clone is not None and clone not in CLONE_VARIANTS:
+            raise ValueError(f"unknown clone variant {clone!r}; one of {', '.join(CLONE_VARIANTS)}")
+        ca_key: ec.EllipticCurvePrivateKey | None = self.ca_key
+        aa_key: PrivateKey | None = self.aa_key
+        if clone == "wrong-keys":
+            ca_key = ec.generate_private_key(ca_key.curve) if ca_key is not None else None
+            if isinstance(aa_key, rsa.RSAPrivateKey):
+                aa_key = rsa.generate_private_key(public_exponent=65537, key_size=aa_key.key_size)
+            elif aa_key is not None:
+                aa_key = ec.generate_private_key(aa_key.curve)
+        elif clone == "missing-keys":
+            ca_key, aa_key = None, None
+        pace = self._pace_applet(ca_key, throttle)
+        ca = ChipAuthApplet.from_ec_key(ca_key) if ca_key is not None else None
+        aa = ActiveAuthApplet(aa_key) if aa_key is not None else None
+        return security_applets(pace, ca, others=(aa,))
+
+    def _pace_applet(
+        self, ca_key: ec.EllipticCurvePrivateKey | None, throttle: PACEThrottle | None
+    ) -> PACEApplet | None:
+        raw = self.mf_files.get("EF.CardAccess")
+        if raw is None:
+            return None
+        p = self.profile
+        passwords: dict[PasswordType, PACEPassword] = {}
+        if "PACE-CAN" in p.access_protocols:
+            passwords[PasswordType.CAN] = PACEPassword.can(p.can)
+        if "PACE-MRZ" in p.access_protocols:
+            passwords[PasswordType.MRZ] = PACEPassword.mrz(
+                p.document_number, p.mrz_birth_date, p.mrz_expiry_date
+            )
+        suites = tuple(PACESuite.from_info(info) for info in parse_card_access(raw).pace_infos)
+        cam_key = ca_key.private_numbers().private_value if ca_key is not None else None
+        return PACEApplet(suites, passwords, cam_key, throttle or PACEThrottle())
 
     def add_test_csca_to(self, store: Any) -> None:
         """Trust this card's test CSCA (for ``--sim`` reads and tests only)."""

@@ -1,4 +1,4 @@
-"""``cccd readers``, ``cccd read`` and ``cccd demo`` (issue 2 version: a card on the virtual reader)."""
+"""``cccd readers``, ``cccd read`` (PACE with the CAN, or BAC; PA, CA, AA) and ``cccd demo``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.chipread import (
+    EVIDENCE_FILE,
     EXIT_CODES,
     ChipReadError,
     KeyInputError,
@@ -18,6 +19,10 @@ from kiosk.chipread import (
     save_dump,
     write_photo,
 )
+from reader.access.bac import BACKeyInput
+from reader.access.control import AccessMode
+
+CLONE_CHOICES = ("wrong-keys", "missing-keys")  # sims.personalize.CLONE_VARIANTS (kept import-free)
 
 
 def register(sub: Any) -> None:
@@ -32,9 +37,23 @@ def register(sub: Any) -> None:
     p.add_argument("--id", dest="id_number", metavar="ID12", help="the 12-digit personal ID")
     p.add_argument("--dob", metavar="YYMMDD", help="birth date")
     p.add_argument("--expiry", metavar="YYMMDD", help="expiry date (991231 for cards without expiry)")
+    p.add_argument(
+        "--can", metavar="NNNNNN", help="Card Access Number for PACE (default with --id: its last 6 digits)"
+    )
+    p.add_argument(
+        "--access",
+        choices=[m.value for m in AccessMode],
+        default="auto",
+        help="auto: PACE when the chip offers it, else BAC (a fallback is reported); pace; bac",
+    )
+    p.add_argument(
+        "--clone", choices=CLONE_CHOICES, help="with --sim: the card's data on a chip without its keys"
+    )
     p.add_argument("--trust", metavar="DIR", type=Path, help="CSCA certificates and master lists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--save-dump", metavar="DIR", type=Path, help="write each file read, raw")
+    p.add_argument(
+        "--save-dump", metavar="DIR", type=Path, help=f"write each file read, raw, and {EVIDENCE_FILE}"
+    )
     p.add_argument("--photo-out", metavar="FILE", type=Path, help="write the chip photo (DG2 image)")
     p.set_defaults(func=cmd_read)
 
@@ -63,10 +82,34 @@ def cmd_readers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _can(args: argparse.Namespace) -> str | None:
+    if args.can is not None:
+        if len(args.can) != 6 or not args.can.isdigit():
+            raise KeyInputError("the CAN must be 6 digits")
+        return str(args.can)
+    if args.id_number and len(args.id_number) == 12 and args.id_number.isdigit():
+        return str(args.id_number[6:])  # cccd-chip.md §3: the CAN is the ID's last 6 digits
+    return None
+
+
+def _key(args: argparse.Namespace, can: str | None) -> BACKeyInput | None:
+    if can is not None and not args.mrz and (args.dob is None or args.expiry is None):
+        if args.id_number is not None and (len(args.id_number) != 12 or not args.id_number.isdigit()):
+            raise KeyInputError("the personal ID must have exactly 12 digits")
+        return None  # PACE with the CAN alone; no BAC fallback possible
+    return bac_key_from_args(args.mrz, args.id_number, args.dob, args.expiry)
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     try:
-        key = bac_key_from_args(args.mrz, args.id_number, args.dob, args.expiry)
-        outcome = read_card(reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust)
+        if args.clone and not args.sim:
+            raise KeyInputError("--clone needs --sim")
+        can = _can(args)
+        key = _key(args, can)
+        outcome = read_card(
+            reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust,
+            can=can, access=AccessMode(args.access), clone=args.clone,
+        )  # fmt: skip
     except KeyInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
@@ -74,7 +117,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     if args.save_dump:
-        save_dump(outcome.result.raw, args.save_dump)
+        save_dump(outcome.result.raw, args.save_dump, outcome.result.evidence)
     if args.photo_out and not write_photo(outcome.result.raw, args.photo_out):
         print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
     if args.json:

@@ -1,4 +1,5 @@
-"""``cccd verify-dump DIR [--trust DIR] [--json]``: passive authentication of a saved read, offline."""
+"""``cccd verify-dump DIR [--trust DIR] [--json]``: passive authentication of a saved read and the
+re-check of its saved anti-clone evidence (``evidence.json``), offline."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def load_dump(directory: Path) -> dict[str, bytes]:
     return raw
 
 
+def load_evidence(directory: Path) -> dict[str, Any] | None:
+    """``evidence.json`` of a dump (None when absent); :class:`ValueError` when it is not valid."""
+    path = directory / "evidence.json"
+    if not path.is_file():
+        return None
+    if path.stat().st_size > MAX_FILE:
+        raise ValueError("evidence.json is too large")
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"evidence.json is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError("evidence.json must hold one JSON object")
+    return data
+
+
 def cmd_verify_dump(args: argparse.Namespace) -> int:
     from kiosk.chipread import render_text
     from kiosk.chipreport import build_report
@@ -48,10 +65,17 @@ def cmd_verify_dump(args: argparse.Namespace) -> int:
     if "EF.SOD" not in raw:
         print("error: the dump has no EF.SOD; nothing can be verified", file=sys.stderr)
         return 2
+    try:
+        evidence = load_evidence(args.directory)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     store = CSCAStore.from_folder(args.trust) if args.trust else CSCAStore()
     notes = [f"offline verification of {args.directory}"] + (
         [f"trust store: {args.trust}"] if args.trust else []
     )
-    report = build_report(verify_offline(raw, store), notes)
+    if evidence is None:
+        notes.append("no evidence.json: anti-clone proofs cannot be re-checked")
+    report = build_report(verify_offline(raw, store, evidence=evidence), notes)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render_text(report))
     return 0

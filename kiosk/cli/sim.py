@@ -27,6 +27,19 @@ def register(sub: Any) -> None:
     p.add_argument("--slot", type=int, default=0, help="vpcd slot: 0 = 'Virtual PCD 00 00', 1 = '... 00 01'")
     p.add_argument("--remove-after", type=int, metavar="N", help="remove the card after N APDUs")
     p.add_argument(
+        "--clone",
+        choices=("wrong-keys", "missing-keys"),
+        help="the profile's data on a chip with other keys / without CA and AA (must not verify)",
+    )
+    p.add_argument(
+        "--from-dump", type=Path, metavar="DIR", help="replay a dump written by `cccd read --save-dump`"
+    )
+    p.add_argument("--ca-key", type=Path, metavar="PEM", help="with --from-dump: the Chip Authentication key")
+    p.add_argument(
+        "--aa-key", type=Path, metavar="PEM", help="with --from-dump: the Active Authentication key"
+    )
+    p.add_argument("--can", metavar="NNNNNN", help="with --from-dump: the PACE CAN (default: from DG1's ID)")
+    p.add_argument(
         "--export-trust",
         type=Path,
         metavar="DIR",
@@ -64,14 +77,38 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dump_card(args: argparse.Namespace) -> Any:
+    from kiosk.cli.dump import load_dump
+    from sims.replay import card_from_dump, load_private_key
+
+    ca_key = load_private_key(args.ca_key) if args.ca_key else None
+    aa_key = load_private_key(args.aa_key) if args.aa_key else None
+    return card_from_dump(load_dump(args.from_dump), ca_key=ca_key, aa_key=aa_key, can=args.can)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from sims.personalize import card_image
     from sims.vpcd import VPCDBridge
 
-    image = card_image(args.profile)
-    if args.export_trust:
-        image.pki.export_folder(args.export_trust, include_crl=False)
-    card = image.new_card()
+    if args.from_dump is None and (args.ca_key or args.aa_key or args.can):
+        print("error: --ca-key, --aa-key and --can go with --from-dump", file=sys.stderr)
+        return 2
+    if args.from_dump is not None:
+        if args.clone or args.export_trust:
+            print("error: --clone and --export-trust go with --profile, not --from-dump", file=sys.stderr)
+            return 2
+        try:
+            card = _dump_card(args)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        what = f"replayed dump {args.from_dump.name}"
+    else:
+        image = card_image(args.profile)
+        if args.export_trust:
+            image.pki.export_folder(args.export_trust, include_crl=False)
+        card = image.new_card(clone=args.clone)
+        what = f"card '{args.profile}'" + (f" (clone: {args.clone})" if args.clone else "")
     bridge = VPCDBridge(card, slot=args.slot, remove_after=args.remove_after)
 
     def _stop(signum: int, frame: Any) -> None:
@@ -87,7 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 4
-    print(f"card '{args.profile}' is on 'Virtual PCD 00 {args.slot:02d}'; Ctrl-C removes it", flush=True)
+    print(f"{what} is on 'Virtual PCD 00 {args.slot:02d}'; Ctrl-C removes it", flush=True)
     bridge.serve_forever()
     print(f"card removed after {bridge.apdus} APDUs", flush=True)
     return 0

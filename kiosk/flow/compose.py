@@ -63,10 +63,12 @@ class CountingTransport:
 
 class SimulatedCardSlot:
     """Simulated cards of one image, always present.  ``remove_after[i]``: read ``i`` loses the card after
-    that many APDUs (``None``: no fault)."""
+    that many APDUs (``None``: no fault); ``clone``: the image's data on a chip without its keys."""
 
-    def __init__(self, image: Any, remove_after: tuple[int | None, ...] = ()) -> None:
-        self.image, self.remove_after = image, remove_after
+    def __init__(
+        self, image: Any, remove_after: tuple[int | None, ...] = (), clone: str | None = None
+    ) -> None:
+        self.image, self.remove_after, self.clone = image, remove_after, clone
         self.apdus = [0]
         self.opened = 0
 
@@ -80,7 +82,7 @@ class SimulatedCardSlot:
     def open(self) -> Transport:
         index = self.opened
         self.opened += 1
-        inner: Transport = CallableTransport(self.image.new_card().execute, name="sim")
+        inner: Transport = CallableTransport(self.image.new_card(clone=self.clone).execute, name="sim")
         fault = self.remove_after[index] if index < len(self.remove_after) else None
         if fault is not None:
             inner = FaultyTransport(inner, remove_after=fault)
@@ -167,9 +169,10 @@ def build_sim_kiosk(
     face: FaceStep,
     remove_after: tuple[int | None, ...] = (),
     qr_camera: Any | None = None,
+    clone: str | None = None,
 ) -> Kiosk:
     """A kiosk with a simulated card (trusting its test CSCA) and a face step on a simulated camera."""
-    slot = SimulatedCardSlot(image, remove_after)
+    slot = SimulatedCardSlot(image, remove_after, clone)
     camera = "sim-ground-truth" if isinstance(face, GroundTruthFaceStep) else "sim-camera"
     return build_kiosk(profile, config, slot=slot, face=face, trust=sim_trust(image), camera=camera,
                        qr_camera=qr_camera)  # fmt: skip

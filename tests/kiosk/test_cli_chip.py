@@ -29,10 +29,14 @@ def _key_args(name: str = "default") -> list[str]:
 def test_read_sim_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["read", "--sim", "default", *_key_args(), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["verdict"] == "inconclusive"
-    assert report["reasons"] == ["NO_ANTICLONE_PROOF"]
-    assert report["access"]["method"] == "BAC"
+    assert report["verdict"] == "authentic"
+    assert report["reasons"] == []
+    assert report["access"]["method"] == "PACE"  # with --id the CAN is its last 6 digits
+    assert report["access"]["downgraded"] is False
     assert report["checks"]["passive_auth"]["result"] == "passed"
+    assert report["checks"]["chip_auth"]["result"] == "passed"
+    assert report["checks"]["active_auth"]["result"] == "passed"
+    assert report["checks"]["anticlone"]["method"] == "CA"
     printed = load_profile("default").printed_card()
     assert report["document"]["id_number"] == printed["id_number"]
     assert report["document"]["mrz"]["lines"] == printed["mrz"]
@@ -53,8 +57,52 @@ def test_read_sim_with_mrz(capsys: pytest.CaptureFixture[str]) -> None:
 def test_wrong_key_has_its_own_exit_code_and_message(capsys: pytest.CaptureFixture[str]) -> None:
     args = _key_args()
     args[-1] = "991231"
-    assert main(["read", "--sim", "default", *args]) == 3
+    assert main(["read", "--sim", "default", "--access", "bac", *args]) == 3
     assert "check the ID number, birth date and expiry" in capsys.readouterr().err
+
+
+def test_wrong_can_tells_the_user_to_check_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "--sim", "default", *_key_args(), "--can", "000000"]) == 3
+    err = capsys.readouterr().err
+    assert "CAN" in err and "check the ID number" in err
+    assert "000000" not in err
+
+
+def test_access_bac_is_reported_as_a_downgrade(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "--sim", "default", *_key_args(), "--access", "bac", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["access"] == {
+        "method": "BAC", "protocol": "BAC-3DES", "downgraded": True, "downgrade_reason": "BAC_REQUESTED"
+    }  # fmt: skip
+    assert report["verdict"] == "authentic"  # CA and AA run over BAC too
+
+
+def test_mrz_only_tries_pace_with_the_mrz_then_falls_back(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CCCD refuses PACE with the MRZ password (cccd-chip.md §3): BAC, with the downgrade recorded."""
+    mrz = "\n".join(load_profile("default").printed_card()["mrz"])
+    assert main(["read", "--sim", "default", "--mrz", mrz, "--json"]) == 0
+    access = json.loads(capsys.readouterr().out)["access"]
+    assert access["method"] == "BAC" and access["downgraded"] is True
+    assert access["downgrade_reason"].startswith("MSE_REFUSED_")
+
+
+def test_can_alone_opens_the_card_with_pace(capsys: pytest.CaptureFixture[str]) -> None:
+    can = load_profile("default").can
+    assert main(["read", "--sim", "default", "--can", can, "--access", "pace", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["access"]["method"] == "PACE" and report["verdict"] == "authentic"
+
+
+@pytest.mark.parametrize("clone", ["wrong-keys", "missing-keys"])
+def test_clones_are_never_authentic(clone: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "--sim", "default", *_key_args(), "--clone", clone, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["checks"]["passive_auth"]["result"] == "passed"  # the data is genuine, copied
+    assert report["verdict"] == "not_authentic"
+    assert {"CA_FAILED", "AA_FAILED"} <= set(report["reasons"])
+    assert report["checks"]["chip_auth"]["result"] == "failed"
+    assert report["checks"]["active_auth"]["result"] == "failed"
+    assert report["checks"]["anticlone"]["method"] == "none"
 
 
 def test_bad_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,7 +124,11 @@ def test_save_dump_and_photo_out(tmp_path: Path, capsys: pytest.CaptureFixture[s
         == 0
     )
     names = sorted(p.name for p in dump.iterdir())
-    assert names == ["DG1", "DG13", "DG14", "DG15", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD"]
+    assert names == ["DG1", "DG13", "DG14", "DG15", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD", "evidence.json"]
+    evidence = json.loads((dump / "evidence.json").read_text())
+    assert set(evidence) == {"format", "pace", "ca", "aa"}
+    assert len(bytes.fromhex(evidence["aa"]["rnd_ifd"])) == 8 and evidence["aa"]["valid"] is True
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in dump.iterdir())
     assert photo.read_bytes()[:3] == b"\xff\xd8\xff"
     assert oct(photo.stat().st_mode & 0o777) == "0o600"
 
@@ -140,7 +192,10 @@ def test_sim_serve_and_read_through_pcscd_as_processes(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         report: dict[str, Any] = json.loads(done.stdout)
         assert report["checks"]["passive_auth"]["result"] == "passed"
-        assert report["verdict"] == "inconclusive"
+        assert report["access"]["method"] == "PACE" and report["access"]["downgraded"] is False
+        assert report["checks"]["anticlone"]["method"] == "CA"
+        assert report["checks"]["active_auth"]["result"] == "passed"
+        assert report["verdict"] == "authentic"
     finally:
         serve.terminate()
         serve.wait(timeout=10)
@@ -166,6 +221,9 @@ def test_verify_dump_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert report["checks"]["passive_auth"]["result"] == "passed"
     assert report["access"]["method"] == "none"
     assert report["document"]["personal"]["full_name"] == "Nguyễn Thị Mai Anh"
+    assert report["checks"]["active_auth"]["result"] == "passed"  # the saved signature, re-verified
+    assert report["checks"]["chip_auth"]["reason"] == "NOT_RECHECKABLE_OFFLINE"
+    assert report["checks"]["anticlone"]["method"] == "AA" and report["verdict"] == "authentic"
     assert main(["verify-dump", str(dump), "--json"]) == 0  # no trust store: CSCA unknown
     assert "CSCA_UNKNOWN" in json.loads(capsys.readouterr().out)["reasons"]
     dg1 = dump / "DG1"
@@ -174,6 +232,28 @@ def test_verify_dump_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     tampered = json.loads(capsys.readouterr().out)
     assert tampered["verdict"] == "not_authentic"
     assert any("DG1" in r for r in tampered["reasons"])
+
+
+def test_verify_dump_detects_forged_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sims.personalize import card_image
+
+    dump, trust = tmp_path / "dump", tmp_path / "trust"
+    card_image("default").pki.export_folder(trust, include_crl=False)
+    assert main(["read", "--sim", "default", *_key_args(), "--save-dump", str(dump)]) == 0
+    evidence = json.loads((dump / "evidence.json").read_text())
+    evidence["aa"]["rnd_ifd"] = "00" * 8  # a different challenge than the one the chip signed
+    (dump / "evidence.json").write_text(json.dumps(evidence))
+    capsys.readouterr()
+    assert main(["verify-dump", str(dump), "--trust", str(trust), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "not_authentic" and "AA_FAILED" in report["reasons"]
+    (dump / "evidence.json").write_text("{not json")
+    assert main(["verify-dump", str(dump), "--trust", str(trust)]) == 2
+    assert "evidence.json" in capsys.readouterr().err
+    (dump / "evidence.json").unlink()
+    assert main(["verify-dump", str(dump), "--trust", str(trust), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "inconclusive" and "NO_ANTICLONE_PROOF" in report["reasons"]
 
 
 def test_verify_dump_of_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

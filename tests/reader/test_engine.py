@@ -29,12 +29,15 @@ def test_every_profile_reads_and_passes_passive_auth(name: str) -> None:
     image = card_image(name)
     events: list[Progress] = []
     reader = ChipReader(CallableTransport(image.new_card().execute), progress=events.append)
-    result = reader.read(ReadRequest(bac_key=image.bac_key, trust=_trusting(image)))
-    assert result.access.method == "BAC"
+    result = reader.read(ReadRequest(bac_key=image.bac_key, can=image.profile.can, trust=_trusting(image)))
+    assert result.access.method == "PACE" and not result.access.downgraded
     assert str(result.passive_auth.result.value).lower() == "passed"  # type: ignore[union-attr]
-    # No anti-clone protocol yet (next milestone): passive authentication alone is not enough.
-    assert result.verdict is Verdict.INCONCLUSIVE
-    assert result.reasons == ["NO_ANTICLONE_PROOF"]
+    # The card proved the DG14 key (CA) and the DG15 key (AA), both covered by the SOD.
+    assert result.verdict is Verdict.AUTHENTIC, result.reasons
+    assert result.reasons == []
+    assert {(p.method.value, p.result.value, p.key_covered_by_sod) for p in result.proofs} == {
+        ("CA", "passed", True), ("AA", "passed", True)
+    }
     for n in image.profile.data_groups:
         if n == 3:
             continue  # never requested
@@ -43,7 +46,7 @@ def test_every_profile_reads_and_passes_passive_auth(name: str) -> None:
     assert "DG3" not in result.raw
     phases = [e.phase for e in events]
     assert phases[0] is Phase.CARD_ACCESS and phases[-1] is Phase.DONE
-    assert Phase.PASSIVE_AUTH in phases
+    assert Phase.PASSIVE_AUTH in phases and Phase.CHIP_AUTH in phases
 
 
 def test_refused_and_absent_groups_are_reported_not_failed() -> None:
