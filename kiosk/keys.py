@@ -203,12 +203,15 @@ class RecordSigner:
 
     def __init__(self, store: KeyStore, issuer: str, lifetime_seconds: int = 300) -> None:
         self.store, self.issuer, self.lifetime = store, issuer, lifetime_seconds
-        self._cached: tuple[float, DeviceKey] | None = None
+        self._cached: tuple[tuple[int, int, int], DeviceKey] | None = None
 
     def _key(self) -> DeviceKey:
-        mtime = (self.store.directory / SIGNING_FILE).stat().st_mtime
-        if self._cached is None or self._cached[0] != mtime:
-            self._cached = (mtime, self.store.active())
+        # The file's identity, not only its mtime: two writes within the file system's timestamp granularity
+        # (a rotation right after signing) must not leave the old key cached.
+        st = (self.store.directory / SIGNING_FILE).stat()
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._cached is None or self._cached[0] != stamp:
+            self._cached = (stamp, self.store.active())
         return self._cached[1]
 
     def sign(self, record: dict[str, Any], audience: str, now: float) -> str:
