@@ -1,10 +1,14 @@
-"""Full read of the simulated CCCD (EF.CardAccess, EF.COM, EF.SOD, DG1, DG2, DG13, DG14, DG15) with BAC.
+"""Full read of the simulated CCCD as the kiosk does it: EF.CardAccess, PACE with the CAN (or BAC), EF.COM,
+EF.SOD, DG1, DG2, DG13, DG14, DG15, passive authentication, Active and Chip Authentication.
 
 Measures, per read: APDUs, bytes each way, host CPU time (the reader's side only: the simulated card's
 CPU time is measured inside its ``execute`` and subtracted in-process; through pcscd the card runs in
 another thread and the reader thread's CPU time is taken), wall time, and passive authentication's share.
 
     .venv/bin/python -m benchmarks.chip_read [--reads N] [--no-pcsc]
+
+Rows: ``PACE+PA+AA+CA`` (the CCCD path), ``BAC+PA+AA+CA`` (``--access bac``), both in-process, and the
+PACE path through pcscd + vpcd.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from reader.access.control import AccessMode
 from reader.engine import ChipReader, ReadRequest
 from reader.pki.trust import CSCAStore
 from reader.transports import CallableTransport
@@ -41,7 +46,7 @@ def _summary(label: str, rows: list[dict[str, Any]]) -> None:
 
     r0 = rows[0]
     print(
-        f"{label:<22} reads={len(rows)} apdus={r0['apdus']} bytes_in={r0['bytes_in']} "
+        f"{label:<28} {r0['verdict']} reads={len(rows)} apdus={r0['apdus']} bytes_in={r0['bytes_in']} "
         f"bytes_out={r0['bytes_out']} dg2_apdus={r0['dg2_apdus']} "
         f"host_cpu_ms(median)={med('host_cpu_ms'):.1f} wall_ms(median)={med('wall_ms'):.1f}"
     )
@@ -55,7 +60,11 @@ def _dg2_apdus(reader: ChipReader) -> int:
     return end - start
 
 
-def bench_in_process(reads: int) -> list[dict[str, Any]]:
+def _request(image: Any, store: CSCAStore, access: AccessMode) -> ReadRequest:
+    return ReadRequest(bac_key=image.bac_key, can=image.profile.can, access=access, trust=store)
+
+
+def bench_in_process(reads: int, access: AccessMode = AccessMode.AUTO) -> list[dict[str, Any]]:
     image = card_image("default")
     store = CSCAStore()
     image.add_test_csca_to(store)
@@ -64,7 +73,7 @@ def bench_in_process(reads: int) -> list[dict[str, Any]]:
         timed = _TimedCard(image.new_card().execute)
         reader = ChipReader(CallableTransport(timed, extended_length=True))
         t_wall, t_cpu = time.perf_counter(), time.thread_time()
-        result = reader.read(ReadRequest(bac_key=image.bac_key, trust=store))
+        result = reader.read(_request(image, store, access))
         cpu = time.thread_time() - t_cpu - timed.cpu
         rows.append(
             {
@@ -105,7 +114,7 @@ def bench_pcsc(reads: int) -> list[dict[str, Any]]:
                 time.sleep(0.02)
         reader = ChipReader(transport)
         t_wall, t_cpu = time.perf_counter(), time.thread_time()
-        result = reader.read(ReadRequest(bac_key=image.bac_key, trust=store))
+        result = reader.read(_request(image, store, AccessMode.AUTO))
         cpu = time.thread_time() - t_cpu
         wall = time.perf_counter() - t_wall
         transport.close()
@@ -132,9 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv or [])
     card_image("default")  # personalisation (key generation) is not part of a read
     bench_in_process(2)  # warm-up
-    _summary("in-process", bench_in_process(args.reads))
+    _summary("in-process PACE+PA+AA+CA", bench_in_process(args.reads))
+    _summary("in-process BAC+PA+AA+CA", bench_in_process(args.reads, AccessMode.BAC))
     if not args.no_pcsc:
-        _summary("pcscd + vpcd", bench_pcsc(max(3, args.reads // 2)))
+        _summary("pcscd+vpcd PACE+PA+AA+CA", bench_pcsc(max(3, args.reads // 2)))
 
 
 if __name__ == "__main__":
