@@ -68,8 +68,13 @@ class VPCDCard:
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        """Take the card off the reader, and wait until pcscd has seen it go: a card placed right after
+        would otherwise look like the same card still present (and unpowered, after a removal test)."""
+        from reader.transports.pcsc import wait_for_card
+
         self.bridge.stop()
         self.thread.join(timeout=5)
+        wait_for_card(VPCD_READER, present=False, timeout=5)
 
 
 @pytest.fixture

@@ -83,3 +83,37 @@ class PCSCTransport:
             self._connection.disconnect()
         except self._sc.Exceptions.CardConnectionException:
             pass  # card already gone
+
+
+def wait_for_card(reader_name: str, *, present: bool, timeout: float) -> bool:
+    """Wait until pcscd reports a card in (``present=True``) or out of ``reader_name``; False on timeout.
+
+    Uses ``SCardGetStatusChange`` (PC/SC part 5 §3.1.4) so the answer is pcscd's own view — e.g. the kiosk
+    waiting for the citizen to take the card, or a test making sure a card has really left the reader
+    before the next one is placed.
+    """
+    import time
+
+    _pcsc()
+    from smartcard import scard
+
+    hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hr != scard.SCARD_S_SUCCESS:
+        raise NoReaderError("the PC/SC service (pcscd) is not running")
+    try:
+        deadline = time.monotonic() + timeout
+        known = scard.SCARD_STATE_UNAWARE
+        while True:
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            hr, states = scard.SCardGetStatusChange(ctx, min(remaining_ms, 500), [(reader_name, known)])
+            if hr == scard.SCARD_S_SUCCESS:
+                _, known, _ = states[0]
+                if present == bool(known & scard.SCARD_STATE_PRESENT) and not known & scard.SCARD_STATE_MUTE:
+                    return True
+                known &= ~scard.SCARD_STATE_CHANGED
+            elif hr not in (scard.SCARD_E_TIMEOUT,):
+                raise NoReaderError(f"PC/SC could not watch {reader_name!r}")
+            if time.monotonic() >= deadline:
+                return False
+    finally:
+        scard.SCardReleaseContext(ctx)
