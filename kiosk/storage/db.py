@@ -3,6 +3,10 @@
 Durability (SQLite "WAL mode" and "PRAGMA synchronous"): with ``journal_mode=WAL`` and
 ``synchronous=FULL`` a committed transaction survives power loss and ``kill -9``; a transaction not
 committed leaves no trace.  Every write path here runs inside :meth:`Database.transaction`.
+
+Schema versions (``PRAGMA user_version``): version 1 is :data:`_SCHEMA`; each later version is one entry
+of :data:`_MIGRATIONS`, applied in order inside the opening transaction, so a database of any earlier
+version is brought up to date atomically (a newer, unknown version is refused).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -76,6 +80,24 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
 );
 """
 
+# version → the statements that bring version - 1 to it.
+_MIGRATIONS: dict[int, str] = {
+    # 2: hospital queue numbers, one counter per local day and department (kiosk.storage.queue).
+    2: """
+CREATE TABLE IF NOT EXISTS queue_counters (
+    day         TEXT NOT NULL,                -- the kiosk's local date, YYYY-MM-DD
+    department  TEXT NOT NULL,                -- the department's code (the number's prefix)
+    last_number INTEGER NOT NULL CHECK (last_number > 0),
+    updated_at  REAL NOT NULL,
+    PRIMARY KEY (day, department)
+);
+""",
+}
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";") if s.strip()]
+
 
 class StorageError(Exception):
     """The database cannot be opened or is not this kiosk's schema."""
@@ -94,11 +116,14 @@ class Database:
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             with self.transaction():
-                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-                if version not in (0, SCHEMA_VERSION):
+                version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+                if not 0 <= version <= SCHEMA_VERSION:
                     raise StorageError(f"{self.path.name}: schema version {version} is not supported")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
+                if version == 0:
+                    for statement in _statements(_SCHEMA):
+                        self.conn.execute(statement)
+                for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                    for statement in _statements(_MIGRATIONS[target]):
                         self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from kiosk.profiles import EvidencePolicy, Profile
 from kiosk.record import BiometricImages, ConsentRecord, VerificationRecord
 from kiosk.storage.audit import AuditReport, append_audit, verify_audit
 from kiosk.storage.db import Database
+from kiosk.storage.queue import issue_number
 from kiosk.storage.retention import DAY, PurgeReport, purge
 from kiosk.storage.seal import Sealer
 from reader.lds.mrz import mask_id
@@ -85,6 +87,18 @@ class KioskStore:
     def purge(self, now: float, audit_days: int) -> PurgeReport:
         """Apply retention (:mod:`kiosk.storage.retention`)."""
         return purge(self.db, self._audit_key, now, audit_days)
+
+    # --- hospital queue numbers -------------------------------------------------------------------------
+
+    def issue_queue_number(self, department: str, day: date, now: float, profile: str = "") -> int:
+        """The next queue number of ``department`` on the local ``day`` (:mod:`kiosk.storage.queue`),
+        with its audit entry, in one durable transaction."""
+        with self.db.transaction() as conn:
+            number = issue_number(conn, department, day, now)
+            append_audit(conn, self._audit_key, "queue.issued",
+                         {"profile": profile, "department": department, "day": day.isoformat(),
+                          "number": number}, now)  # fmt: skip
+        return number
 
     # --- consent ---------------------------------------------------------------------------------------
 
