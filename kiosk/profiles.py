@@ -9,6 +9,7 @@ integrations.md (Law 91/2025/QH15, Decree 356/2025; SBV Decision 2345/QĐ-NHNN; 
 from __future__ import annotations
 
 import enum
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ SERVICE_KEYS: Mapping[str, frozenset[str]] = {
     "lodging": frozenset({"establishment_name", "establishment_address", "default_reason"}),
     "public_service": frozenset({"form_code", "form_title", "office_name"}),
 }
+MAX_DEPARTMENTS = 8  # big buttons on one screen
+_DEPARTMENT_CODE = re.compile(r"^[A-Z]{2,4}$")
 INCONCLUSIVE_REASONS = frozenset({"CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -112,6 +115,18 @@ class FacePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Department:
+    """A hospital department the patient can choose at the kiosk (``[[service.departments]]``)."""
+
+    code: str  # 2–4 capital letters: the queue number's prefix ("NOI" → "NOI-017") and the HIS's key
+    name_vi: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
 class Retention:
     """Days each kind of record is kept before the purge removes it."""
 
@@ -140,6 +155,7 @@ class Profile:
     trust_framework: str
     assurance_level: str
     service: Mapping[str, str]
+    departments: tuple[Department, ...] = ()  # hospital: the departments offered, in screen order
 
     def connector(self, name: str) -> ConnectorSettings:
         for c in self.connectors:
@@ -305,6 +321,29 @@ def _forward(t: _Table, kind: str) -> frozenset[str]:
     return frozenset(fields)
 
 
+def _departments(value: Any, where: str, kind: str) -> tuple[Department, ...]:
+    """``[[service.departments]]``: a hospital's 1–8 departments with unique codes and both names."""
+    if value is None:
+        if kind == "hospital":
+            raise ProfileError(f"{where}: a hospital profile lists its departments")
+        return ()
+    if kind != "hospital":
+        raise ProfileError(f"{where}: only a hospital profile has departments")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_DEPARTMENTS:
+        raise ProfileError(f"{where}: 1 to {MAX_DEPARTMENTS} departments")
+    out = []
+    for i, item in enumerate(value):
+        t = _Table(item, f"{where}[{i}]")
+        code = t.text("code")
+        if not _DEPARTMENT_CODE.match(code):
+            raise ProfileError(f"{t.where}.code: 2 to 4 capital letters (the queue number's prefix)")
+        out.append(Department(code, t.text("vi"), t.text("en")))
+        t.done()
+    if len({d.code for d in out}) != len(out):
+        raise ProfileError(f"{where}: department codes must be unique")
+    return tuple(out)
+
+
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Validate a decoded profile; ``source`` names it in errors."""
     top = _Table(dict(data), source)
@@ -331,6 +370,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         raise ProfileError(f"{bio_t.where}.policy: only a bank profile may deliver biometric evidence")
     service_t = top.opt_table("service")
     service = service_t.rest() if service_t else {}
+    departments = _departments(service.pop("departments", None), f"{source}.service.departments", kind)
     bad = set(service) - SERVICE_KEYS[kind]
     if bad or not all(isinstance(v, str) for v in service.values()):
         raise ProfileError(f"{source}.service: allowed string keys are {sorted(SERVICE_KEYS[kind])}")
@@ -347,7 +387,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         retention=Retention(ret_t.count("results_days", 1, 3650), ret_t.count("consent_days", 1, 3650),
                             ret_t.count("audit_days", 1, 3650), ret_t.count("outbox_sent_days", 1, 365)),
         trust_framework=ass_t.text("trust_framework"), assurance_level=ass_t.text("level"),
-        service=dict(service),
+        service=dict(service), departments=departments,
     )  # fmt: skip
     for t in (ctrl, consent, chip_t, face_t, ret_t, ass_t, top):
         t.done()

@@ -113,3 +113,34 @@ def test_https_with_mutual_tls_is_accepted() -> None:
     assert profile.connectors[0].tls is not None and profile.connectors[0].tls.client_key == Path(
         tls["client_key"]
     )
+
+
+def test_hospital_departments() -> None:
+    hospital = load_profile("hospital")
+    codes = [d.code for d in hospital.departments]
+    assert codes[:2] == ["NOI", "NGO"] and 1 <= len(codes) <= 8 and len(set(codes)) == len(codes)
+    assert hospital.departments[0].name("vi") == "Khám Nội" and hospital.departments[0].name("en")
+    assert "departments" not in hospital.service  # the service mapping stays text only
+    assert all(load_profile(n).departments == () for n in ("bank", "lodging", "public_service"))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("hospital", lambda s: s.pop("departments"), "lists its departments"),
+        ("hospital", lambda s: s.update(departments=[]), "1 to 8 departments"),
+        ("hospital", lambda s: s["departments"].extend(s["departments"][:3]), "1 to 8 departments"),
+        ("hospital", lambda s: s["departments"][1].update(code="NOI"), "unique"),
+        ("hospital", lambda s: s["departments"][0].update(code="noi"), "capital letters"),
+        ("hospital", lambda s: s["departments"][0].update(code="NOI-1"), "capital letters"),
+        ("hospital", lambda s: s["departments"][0].pop("en"), "en: missing"),
+        ("hospital", lambda s: s["departments"][0].update(colour="red"), "unknown key"),
+        ("lodging", lambda s: s.update(departments=[{"code": "NOI", "vi": "a", "en": "b"}]),
+         "only a hospital"),
+    ],
+)
+def test_department_errors(name: str, change: Any, message: str) -> None:
+    data = _data(name)
+    change(data["service"])
+    with pytest.raises(ProfileError, match=message):
+        parse_profile(data, f"{name}.toml")
