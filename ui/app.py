@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from ui.flowbridge import FlowBridge, from_event
 from ui.operator import OperatorStatus
+from ui.screens_service import ServiceScreen
 from ui.shots import grab, save_screenshots
 from ui.theme import BODY_PT, font_family
 from ui.voice import Voice
@@ -55,7 +56,8 @@ def application() -> QApplication:
 
 
 class DemoUser(QObject):
-    """Answers the window's current screen as the flow's scripted user would, through the window."""
+    """Answers the window's current screen as the flow's scripted user would, through the window (the
+    service step's values are entered on the screen's own buttons and keypad)."""
 
     def __init__(self, bridge: FlowBridge, user: Any, step_ms: int, shots: Path | None) -> None:
         super().__init__(bridge)
@@ -84,8 +86,16 @@ class DemoUser(QObject):
             self.timer.stop()
             return
         event = self.user.respond(d.view(), d.session)
-        if event is not None:
-            self.bridge.window.send(from_event(event))
+        if event is None:
+            return
+        window = self.bridge.window
+        body = window.screen_body
+        values = getattr(event, "values", None)
+        if state == "service" and values is not None and isinstance(body, ServiceScreen):
+            body.set_values(values)  # fill the screen as a finger would, then press "confirm"
+            window.press("SubmitService")
+            return
+        window.send(from_event(event))
 
 
 def system_printer(image: QImage) -> None:

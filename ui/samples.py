@@ -4,7 +4,7 @@ hand-made sessions: the screenshot set and the screen tests.  The personal data 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
@@ -13,8 +13,18 @@ from kiosk.flow.views import View, render
 from kiosk.profiles import load_profile
 
 SAMPLE_REFERENCE = "01JDQ7Z8V4M3K9X2T5R6Y1B0NC"
+_DAY = date(2026, 11, 22)
 _DISPLAY = DisplayFields(full_name="NGUYỄN THỊ HỒNG NHUNG", id_number="001234567890", birth_date="14/03/1952")
-_CHIP = ChipOutcome(verdict="authentic", reasons=(), report={}, photo=None, display=_DISPLAY)
+_REPORT = {"document": {"id_number": "001234567890", "personal": {
+    "full_name": "NGUYỄN THỊ HỒNG NHUNG", "date_of_birth": "14/03/1952", "sex": "Nữ",
+    "nationality": "Việt Nam", "old_id_number": "012345678",
+    "place_of_residence": "Số 12 ngõ 34 phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội",
+    "date_of_issue": "10/05/2021", "date_of_expiry": "14/03/2027", "ethnicity": "Kinh"}}}  # fmt: skip
+_CHIP = ChipOutcome(verdict="authentic", reasons=(), report=_REPORT, photo=None, display=_DISPLAY)
+_HOSPITAL_DONE = (("department", "NOI"), ("visit_type", "first_visit"), ("department_name", "Khám Nội"),
+                  ("queue_number", "NOI-017"), ("queue_day", _DAY.isoformat()))  # fmt: skip
+_LODGING_DONE = (("room", "B305"), ("check_in", _DAY.isoformat()), ("nights", "2"), ("reason", "Du lịch"),
+                 ("check_out", "2026-11-24"))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,36 +32,58 @@ class Sample:
     name: str  # file stem: "<nn>-<state>[-variant]"
     view: View
     method: str | None = None  # key entry: the method tab to show
+    values: tuple[tuple[str, str], ...] = ()  # service step: what the person has entered on the screen
 
     def __repr__(self) -> str:
         return f"Sample({self.name})"
 
 
-def _sessions(config: FlowConfig) -> list[tuple[str, dict[str, Any], str | None]]:
+Values = tuple[tuple[str, str], ...]
+# (name, profile — None: the one asked for —, session changes, key-entry method, values entered on screen)
+Row = tuple[str, str | None, dict[str, Any], str | None, Values]
+
+
+def _rows(config: FlowConfig) -> list[Row]:
+    """The screens in the order of a transaction (the service step and receipt: the hospital's), then
+    variants — so that the numbers of the screens already published never change."""
     return [
-        ("attract", {"state": State.ATTRACT}, None),
-        ("language", {"state": State.LANGUAGE}, None),
-        ("consent", {"state": State.CONSENT}, None),
-        ("consent-ticked", {"state": State.CONSENT, "choices": config.required_purposes}, None),
-        ("key_entry-qr", {"state": State.KEY_ENTRY}, "qr"),
-        ("key_entry-typed", {"state": State.KEY_ENTRY, "hint": "key_entry.check_key", "key_errors": 1},
-         "typed"),
-        ("place_card", {"state": State.PLACE_CARD, "hint": "place_card.again", "placements": 1}, None),
-        ("reading", {"state": State.READING, "progress": ReadProgress("read_files", 5, 12)}, None),
-        ("face_capture", {"state": State.FACE_CAPTURE, "hint": "face.turn_left", "face_attempts": 1}, None),
-        ("face_capture-quality", {"state": State.FACE_CAPTURE, "hint": "face.move_closer",
-                                  "face_attempts": 2}, None),
-        ("matching", {"state": State.MATCHING, "face_attempts": 1}, None),
-        ("result", {"state": State.RESULT, "chip": _CHIP, "verified": True}, None),
-        ("result-failed", {"state": State.RESULT, "chip": _CHIP, "verified": False}, None),
-        ("service", {"state": State.SERVICE}, None),
-        ("receipt", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE, "record_status": "verified"},
-         None),
-        ("still_there", {"state": State.STILL_THERE, "resume": State.CONSENT}, None),
-        ("fallback", {"state": State.FALLBACK, "fallback": Reason.FACE_MISMATCH,
-                      "reference": SAMPLE_REFERENCE}, None),
-        ("wipe", {"state": State.WIPE}, None),
-    ]
+        ("attract", None, {"state": State.ATTRACT}, None, ()),
+        ("language", None, {"state": State.LANGUAGE}, None, ()),
+        ("consent", None, {"state": State.CONSENT}, None, ()),
+        ("consent-ticked", None, {"state": State.CONSENT, "choices": config.required_purposes}, None, ()),
+        ("key_entry-qr", None, {"state": State.KEY_ENTRY}, "qr", ()),
+        ("key_entry-typed", None, {"state": State.KEY_ENTRY, "hint": "key_entry.check_key", "key_errors": 1},
+         "typed", ()),
+        ("place_card", None, {"state": State.PLACE_CARD, "hint": "place_card.again", "placements": 1}, None,
+         ()),
+        ("reading", None, {"state": State.READING, "progress": ReadProgress("read_files", 5, 12)}, None, ()),
+        ("face_capture", None, {"state": State.FACE_CAPTURE, "hint": "face.turn_left", "face_attempts": 1},
+         None, ()),
+        ("face_capture-quality", None, {"state": State.FACE_CAPTURE, "hint": "face.move_closer",
+                                        "face_attempts": 2}, None, ()),
+        ("matching", None, {"state": State.MATCHING, "face_attempts": 1}, None, ()),
+        ("result", None, {"state": State.RESULT, "chip": _CHIP, "verified": True}, None, ()),
+        ("result-failed", None, {"state": State.RESULT, "chip": _CHIP, "verified": False}, None, ()),
+        ("service", "hospital", {"state": State.SERVICE, "service_day": _DAY}, None,
+         (("department", "NOI"),)),
+        ("receipt", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+                                 "record_status": "verified", "service": _HOSPITAL_DONE}, None, ()),
+        ("still_there", None, {"state": State.STILL_THERE, "resume": State.CONSENT}, None, ()),
+        ("fallback", None, {"state": State.FALLBACK, "fallback": Reason.FACE_MISMATCH,
+                            "reference": SAMPLE_REFERENCE}, None, ()),
+        ("wipe", None, {"state": State.WIPE}, None, ()),
+        # variants: "agree" with nothing ticked; the hospital before a department is chosen and while the
+        # number is issued; the hotel's and the bank's service step
+        ("consent-missing", None, {"state": State.CONSENT, "hint": "consent.required_missing"}, None, ()),
+        ("service-missing", "hospital", {"state": State.SERVICE, "service_day": _DAY,
+                                         "hint": "service.choose_department"}, None, ()),
+        ("queue_number", "hospital", {"state": State.QUEUE_NUMBER, "service": _HOSPITAL_DONE[:2]}, None, ()),
+        ("service-lodging", "lodging", {"state": State.SERVICE, "service_day": _DAY}, None,
+         (("room", "B305"), ("nights", "2"))),
+        ("receipt-lodging", "lodging", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+                                        "record_status": "verified", "service": _LODGING_DONE}, None, ()),
+        ("service-bank", "bank", {"state": State.SERVICE, "chip": _CHIP, "service_day": _DAY}, None, ()),
+    ]  # fmt: skip
 
 
 def flow_config(profile: str = "hospital") -> FlowConfig:
@@ -59,11 +91,13 @@ def flow_config(profile: str = "hospital") -> FlowConfig:
 
 
 def sample_views(language: str = "vi", profile: str = "hospital") -> list[Sample]:
-    """One sample per screen (and a few variants), in the order of a transaction."""
+    """One sample per screen and a few variants; the service step and receipt are the hospital's, the
+    hotel's and the bank's whatever ``profile`` is (the others use ``profile``)."""
     config = flow_config(profile)
     start = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     out = []
-    for i, (name, changes, method) in enumerate(_sessions(config), start=1):
+    for i, (name, other, changes, method, values) in enumerate(_rows(config), start=1):
         session = replace(Session(), language=language, started_at=start, **changes)
-        out.append(Sample(f"{i:02d}-{name}", render(session, config), method))
+        cfg = flow_config(other) if other else config
+        out.append(Sample(f"{i:02d}-{name}", render(session, cfg), method, values))
     return out

@@ -190,26 +190,84 @@ class ResultScreen(Screen):
         self.add_text(ctx.t("result.next_verified" if ok else "result.next_not_verified"))
 
 
+QUEUE_NUMBER_PT = 96  # the hospital queue number, readable from a few steps away
+RECEIPT_SIDE_PX = 540  # beside the queue number: the QR code and the verification ID (26 characters)
+
+
 class ReceiptScreen(Screen):
+    """The verification ID as a QR code and text, the record status; a hospital's queue number big on the
+    left with its department (the QR code and ID then in a column on the right); a hotel's room and dates."""
+
     def __init__(self, view: Any, ctx: Context) -> None:
         super().__init__(view, ctx)
         row = QHBoxLayout()
+        row.setSpacing(28)
+        number = getattr(view, "queue_number", None)
+        col = QVBoxLayout()
+        if number:
+            row.addWidget(self._queue_panel(number, getattr(view, "department", None)), 1)
+            if view.reference:
+                col.addWidget(self._qr(view.reference, 200))
+        elif view.reference:
+            row.addWidget(self._qr(view.reference, 300))
+        for key, value in self._details(view):
+            col.addWidget(label(ctx.t(key, value=value)))
         if view.reference:
-            code = QLabel()
-            code.setPixmap(qr_pixmap(view.reference, 300))
-            row.addWidget(code)
-            col = QVBoxLayout()
-            col.addWidget(label(ctx.t("receipt.reference", reference=view.reference)))
+            col.addWidget(label(ctx.t("receipt.reference", reference=view.reference), "small"))
             if view.record_status:
                 col.addWidget(label(ctx.t(f"receipt.status.{view.record_status}"), "title"))
-            col.addWidget(label(ctx.t("receipt.scan")))
-            col.addStretch(1)
-            if ctx.print_receipt is not None:
-                col.addWidget(big_button(ctx.t("receipt.print"), on_click=self.print_receipt))
-            row.addLayout(col, 1)
+            col.addWidget(label(ctx.t("receipt.scan"), "small"))
         else:
-            row.addWidget(label(ctx.t("receipt.pending")))
+            col.addWidget(label(ctx.t("receipt.pending")))
+        col.addStretch(1)
+        if view.reference and ctx.print_receipt is not None:
+            col.addWidget(big_button(ctx.t("receipt.print"), on_click=self.print_receipt))
+        if number:
+            side = QWidget()
+            side.setLayout(col)
+            side.setFixedWidth(RECEIPT_SIDE_PX)
+            row.addWidget(side)
+        else:
+            row.addLayout(col, 1)
         self.box.addLayout(row, 1)
+
+    @staticmethod
+    def _qr(reference: str, edge: int) -> QLabel:
+        code = QLabel()
+        code.setPixmap(qr_pixmap(reference, edge))
+        code.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        return code
+
+    def _queue_panel(self, number: str, department: str | None) -> QWidget:
+        panel = QWidget()
+        panel.setObjectName("queue")
+        panel.setStyleSheet("QWidget#queue { border: 4px solid #003C8F; border-radius: 16px; }")
+        col = QVBoxLayout(panel)
+        col.addStretch(1)
+        col.addWidget(label(self.ctx.t("receipt.queue_number"), "small", center=True))
+        big = label(number, "queue", wrap=False, center=True)
+        big.setStyleSheet(f"font-size: {QUEUE_NUMBER_PT}pt; font-weight: bold; color: #003C8F; border: none;")
+        col.addWidget(big)
+        if department:
+            col.addWidget(label(department, "title", center=True))
+        col.addWidget(label(self.ctx.t("receipt.queue_wait"), center=True))
+        col.addStretch(1)
+        self.queue_label = big
+        return panel
+
+    @staticmethod
+    def _details(view: Any) -> list[tuple[str, str]]:
+        """A hotel's stay: room, then check-in and check-out dates (dd/mm/yyyy), with the nights."""
+        d = dict(getattr(view, "details", ()) or ())
+        out: list[tuple[str, str]] = []
+        if d.get("room"):
+            out.append(("receipt.room", d["room"]))
+        for key in ("check_in", "check_out"):
+            if d.get(key):
+                out.append((f"receipt.{key}", _dmy(d[key])))
+        if d.get("nights"):
+            out.append(("receipt.nights", d["nights"]))
+        return out
 
 
     def print_receipt(self) -> None:
@@ -244,6 +302,11 @@ class WipeScreen(Screen):
         self.box.addStretch(1)
 
 
+def _dmy(iso: str) -> str:
+    parts = iso.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else iso
+
+
 def title_text(view: Any, ctx: Context) -> str:
     if view.state == "fallback":
         return ctx.t("fallback.title", counter=ctx.counter)
@@ -252,18 +315,20 @@ def title_text(view: Any, ctx: Context) -> str:
 
 def build_screen(view: Any, ctx: Context) -> Screen:
     """The body for ``view`` (dispatch on its state name)."""
-    from ui.screens_input import ConsentScreen, KeyEntryScreen, ServiceScreen
+    from ui.screens_input import ConsentScreen, KeyEntryScreen
+    from ui.screens_service import QueueNumberScreen, ServiceScreen
 
     table: dict[str, type[Screen]] = {
         "attract": AttractScreen, "language": LanguageScreen, "consent": ConsentScreen,
         "key_entry": KeyEntryScreen, "place_card": PlaceCardScreen, "reading": ReadingScreen,
         "face_capture": FaceScreen, "matching": FaceScreen, "result": ResultScreen,
-        "service": ServiceScreen, "receipt": ReceiptScreen, "still_there": StillThereScreen,
+        "service": ServiceScreen, "queue_number": QueueNumberScreen, "receipt": ReceiptScreen,
+        "still_there": StillThereScreen,
         "fallback": FallbackScreen, "wipe": WipeScreen,
     }  # fmt: skip
     return table.get(view.state, Screen)(view, ctx)
 
 
 STATES: tuple[str, ...] = ("attract", "language", "consent", "key_entry", "place_card", "reading",
-                           "face_capture", "matching", "result", "service", "receipt", "still_there",
-                           "fallback", "wipe")  # fmt: skip
+                           "face_capture", "matching", "result", "service", "queue_number", "receipt",
+                           "still_there", "fallback", "wipe")  # fmt: skip

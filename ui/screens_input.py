@@ -1,4 +1,5 @@
-"""The screens where the person enters something: consent, key entry (QR, MRZ, typed), service step."""
+"""The screens where the person enters something: consent, key entry (QR, MRZ, typed).  The service step
+is in :mod:`ui.screens_service`."""
 
 from __future__ import annotations
 
@@ -129,31 +130,3 @@ class KeyEntryScreen(Screen):
     def submit(self) -> None:
         fields = (("id_number", self.keypad.digits), ("birth_date", self.birth.text()))
         self.ctx.send(Intent("EnterIdAndBirth", fields))
-
-
-class ServiceScreen(Screen):
-    """The profile's service step: one row of big exclusive choices per field (none for a bank)."""
-
-    def __init__(self, view: Any, ctx: Context) -> None:
-        super().__init__(view, ctx)
-        self.values: dict[str, str] = {}
-        if not view.fields:
-            self.add_text(ctx.t("service.none"))
-        for f in view.fields:
-            self.values[f.id] = f.value
-            self.add_text(ctx.t(f"service.field.{f.id}"), "small")
-            row = QHBoxLayout()
-            group = QButtonGroup(self)
-            for choice in f.choices:
-                key = f"service.choice.{choice}"
-                b = big_button(ctx.t(key) if ctx.catalog.has(key, ctx.language) else choice)
-                b.setCheckable(True)
-                b.setChecked(choice == f.value)
-                b.clicked.connect(lambda _=False, fid=f.id, c=choice: self.values.__setitem__(fid, c))
-                group.addButton(b)
-                row.addWidget(b)
-            self.box.addLayout(row)
-        self.box.addStretch(1)
-
-    def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
-        return tuple(self.values.items()) if intent == "SubmitService" else ()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from ui.operator import OperatorStatus
 from ui.samples import sample_views
 from ui.screens_input import KeyEntryScreen
+from ui.screens_service import ServiceScreen
 from ui.window import KioskWindow
 
 
@@ -39,6 +40,8 @@ def save_screenshots(directory: Path, *, profile: str = "hospital",
                 body = window.screen_body
                 if sample.method is not None and isinstance(body, KeyEntryScreen):
                     body.show_method(sample.method)
+                if sample.values and isinstance(body, ServiceScreen):
+                    body.set_values(sample.values)
                 saved.append(grab(window, directory / f"{sample.name}-{lang}.png"))
         window.open_pin()
         saved.append(grab(window, directory / "90-operator-pin.png"))

@@ -1,5 +1,5 @@
-"""Reusable kiosk widgets: big buttons, numeric keypad, elderly-friendly date picker, camera preview with a
-framing guide, QR code image."""
+"""Reusable kiosk widgets: big buttons, numeric keypad, room keypad (digits and letters), elderly-friendly
+date picker and choice stepper, camera preview with a framing guide, QR code image."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from typing import Any
 import segno
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.theme import PRIMARY, touch_px
 
@@ -143,6 +151,110 @@ class DatePicker(QWidget):
 
     def text(self) -> str:
         return f"{self.day.value:02d}/{self.month.value:02d}/{self.year.value:04d}"
+
+
+class ChoiceStepper(QWidget):
+    """One of ``choices`` (in order) with big − and + buttons either side of it, shown by ``show``:
+    the number of nights, the check-in date.  No scrolling wheel, no calendar grid."""
+
+    changed = Signal(str)
+
+    def __init__(self, choices: tuple[str, ...], value: str, show: Callable[[str], str],
+                 min_text_px: int = 120, *, big: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        self._choices, self._show = choices, show
+        self._index = choices.index(value) if value in choices else 0
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.minus = big_button("−", on_click=lambda: self.step(-1))
+        self.plus = big_button("+", on_click=lambda: self.step(1))
+        self._shown = label("", "title" if big else "", wrap=False, center=True)
+        if not big:
+            self._shown.setStyleSheet(f"font-weight: bold; color: {PRIMARY};")
+        self._shown.setMinimumWidth(min_text_px)
+        row.addWidget(self.minus)
+        row.addWidget(self._shown, 1)
+        row.addWidget(self.plus)
+        self._update()
+
+    @property
+    def value(self) -> str:
+        return self._choices[self._index] if self._choices else ""
+
+    def set_value(self, value: str) -> None:
+        if value in self._choices:
+            self._index = self._choices.index(value)
+            self._update()
+
+    def step(self, delta: int) -> None:
+        self._index = min(len(self._choices) - 1, max(0, self._index + delta))
+        self._update()
+
+    def _update(self) -> None:
+        self._shown.setText(self._show(self.value))
+        self.minus.setEnabled(self._index > 0)
+        self.plus.setEnabled(self._index < len(self._choices) - 1)
+        self.changed.emit(self.value)
+
+
+class RoomKeypad(QWidget):
+    """Digits, and a second page of letters (A–Z) behind a button, for a room number of up to ``length``
+    characters (hotel rooms such as ``305`` or ``B12``)."""
+
+    changed = Signal(str)
+
+    def __init__(self, length: int, letters_text: str, digits_text: str, delete_text: str) -> None:
+        super().__init__()
+        self._length = length
+        self._text = ""
+        self.pages = QStackedWidget()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.pages)
+        digits = QWidget()
+        grid = QGridLayout(digits)
+        grid.setSpacing(8)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, d in enumerate("123456789"):
+            grid.addWidget(big_button(d, on_click=self._presser(d)), i // 3, i % 3)
+        grid.addWidget(big_button(letters_text, on_click=lambda: self.pages.setCurrentIndex(1)), 3, 0)
+        grid.addWidget(big_button("0", on_click=self._presser("0")), 3, 1)
+        grid.addWidget(big_button(delete_text, on_click=self.delete), 3, 2)
+        letters = QWidget()
+        lgrid = QGridLayout(letters)
+        lgrid.setSpacing(6)
+        lgrid.setContentsMargins(0, 0, 0, 0)
+        for i, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+            lgrid.addWidget(big_button(ch, on_click=self._presser(ch)), i // 7, i % 7)
+        lgrid.addWidget(big_button(digits_text, on_click=lambda: self.pages.setCurrentIndex(0)), 4, 0, 1, 3)
+        lgrid.addWidget(big_button(delete_text, on_click=self.delete), 4, 3, 1, 4)
+        self.pages.addWidget(digits)
+        self.pages.addWidget(letters)
+
+    def _presser(self, key: str) -> Callable[[], None]:
+        def press() -> None:
+            self.press(key)
+
+        return press
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def press(self, key: str) -> None:
+        if len(key) == 1 and key.isascii() and key.isalnum() and len(self._text) < self._length:
+            self._text += key.upper()
+            self.changed.emit(self._text)
+
+    def delete(self) -> None:
+        self._text = self._text[:-1]
+        self.changed.emit(self._text)
+
+    def set_text(self, text: str) -> None:
+        self._text = ""
+        for ch in text:
+            self.press(ch)
+        self.changed.emit(self._text)
 
 
 class CameraPreview(QWidget):

@@ -162,6 +162,13 @@ class KioskWindow(QWidget):
             parts += [ctx.t("consent.prompt"), view.document]
         elif view.state == "fallback":
             parts.append(ctx.t(view.message_key))
+        elif view.state == "service":
+            parts.append(ctx.t(f"service.prompt.{getattr(view, 'kind', '') or 'other'}"))
+        elif view.state == "receipt" and getattr(view, "queue_number", None):
+            number = str(view.queue_number)
+            prefix, _, digits = number.partition("-")
+            spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
+            parts.append(ctx.t("receipt.queue_spoken", number=spoken, department=view.department or ""))
         self.voice.say(" ".join(parts), view.language)
 
     def toggle_mute(self) -> None:

@@ -37,8 +37,9 @@ def register(subparsers: Any) -> None:
 def _line(r: Any) -> str:
     detail = f" ({', '.join(r.detail)})" if r.detail else ""
     mark = "" if r.as_expected else f"  [expected {r.expected}]"
+    queue = f"  queue={r.queue_number}" if r.queue_number else ""
     return (f"{r.profile}/{r.scenario}: {r.outcome}{detail}  record={r.record_status or '-'} "
-            f"id={r.verification_id or '-'}  {r.elapsed_ms:.0f} ms{mark}")  # fmt: skip
+            f"id={r.verification_id or '-'}{queue}  {r.elapsed_ms:.0f} ms{mark}")  # fmt: skip
 
 
 def _usage(args: argparse.Namespace) -> str | None:

@@ -4,6 +4,12 @@ Field names follow the Ministry of Health data standard QĐ 130/QĐ-BYT (as amen
 ``HO_TEN``, ``SO_CCCD``, ``NGAY_SINH`` (``yyyyMMdd0000``), ``GIOI_TINH`` (1 male, 2 female, 3 unknown),
 ``DIA_CHI``, plus the nationality and ethnicity as names (the kiosk does not hold the code tables) and
 the arrival time ``THOI_GIAN_DEN`` (``yyyyMMddHHmm``, Vietnam time).  Only forwarded fields appear.
+
+The kiosk's service step adds a ``visit`` object (service data, not personal): the department chosen
+(``department_code`` — the profile's code, also the queue number's prefix — and ``department_name``), the
+queue number issued for it (``queue_number``, e.g. ``NOI-017``, one sequence per department per local
+day ``queue_day``), and the kind of visit (``first_visit`` | ``follow_up`` | ``other``).  The signed record
+carries the same values in its ``service`` object.
 """
 
 from __future__ import annotations
@@ -37,8 +43,21 @@ def his_patient(subject: Mapping[str, Any], arrived: str, facility_code: str | N
     return out
 
 
+_VISIT = (("department", "department_code"), ("department_name", "department_name"),
+          ("queue_number", "queue_number"), ("queue_day", "queue_day"),
+          ("visit_type", "visit_type"))  # fmt: skip
+
+
+def his_visit(service: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The visit the patient registered for at the kiosk (``None`` when the service step did not run)."""
+    visit = {name: service[key] for key, name in _VISIT if service.get(key)}
+    return visit or None
+
+
 class HisWebhookConnector(HttpConnector):
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
         patient = his_patient(subject_fields(ctx.record), ctx.record["times"]["started"],
                               self.profile.service.get("facility_code"))  # fmt: skip
-        return self.post_envelope(ctx, "cccd.hospital.registration", {"patient": patient})
+        visit = his_visit(ctx.record.get("service") or {})
+        data = {"patient": patient, "visit": visit}
+        return self.post_envelope(ctx, "cccd.hospital.registration", data)

@@ -2,15 +2,20 @@
 
 Per guest: full name, personal ID number, reason for stay, period of stay, lodging address; due by 23:00
 on the arrival day, or 08:00 the next day for arrivals after 23:00.  No face data ever goes to a hotel.
-The stay details come from the kiosk's service step (``record["service"]``: ``arrival``, ``departure``,
-``reason``, ``room``); the establishment's name and address from the profile.
+
+The stay comes from the kiosk's service step (``record["service"]``, kiosk.flow.service): ``room``,
+``check_in`` and ``check_out`` (ISO dates: the period of stay), ``nights``, ``reason``.  ``arrival`` is
+when the guest checked in at the kiosk (the record's completion time, Vietnam time); the deadline runs
+from it, or from the check-in day when the guest registers ahead of the stay.  The establishment's name and
+address come from the profile.  Records stored by earlier versions (``departure``, ``stay_reason``) are
+still read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
@@ -26,9 +31,11 @@ class GuestDeclaration:
     birth_date: str | None
     nationality: str | None
     reason: str
-    arrival: str  # ISO 8601, Vietnam time
-    departure: str | None
+    check_in: str | None  # ISO date: the period of stay (Circular 55/2021) …
+    check_out: str | None  # … to this date
+    nights: int | None
     room: str | None
+    arrival: str  # ISO 8601, Vietnam time: when the guest checked in at the kiosk
     establishment_name: str
     establishment_address: str
     declaration_due: str  # ISO 8601, Vietnam time
@@ -61,17 +68,31 @@ def guest_declaration(record: Mapping[str, Any], service: Mapping[str, str]) -> 
     arrived = datetime.fromisoformat(when.replace("Z", "+00:00"))
     if arrived.tzinfo is None:
         arrived = arrived.replace(tzinfo=VIETNAM)
+    check_in = _day(stay.get("check_in"))
+    starts = arrived
+    if check_in is not None and check_in > arrived.astimezone(VIETNAM).date():  # registered ahead
+        starts = datetime.combine(check_in, time(0, 0), VIETNAM)
+    nights = str(stay.get("nights") or "")
     return GuestDeclaration(
         verification_id=str(record["verification_id"]),
         full_name=str(subject["full_name"]), id_number=str(subject["id_number"]),
         birth_date=subject.get("birth_date"), nationality=subject.get("nationality"),
-        reason=str(stay.get("reason") or service.get("default_reason") or ""),
+        reason=str(stay.get("reason") or stay.get("stay_reason") or service.get("default_reason") or ""),
+        check_in=check_in.isoformat() if check_in else None,
+        check_out=stay.get("check_out") or stay.get("departure"),
+        nights=int(nights) if nights.isdigit() else None, room=stay.get("room"),
         arrival=arrived.astimezone(VIETNAM).isoformat(timespec="minutes"),
-        departure=stay.get("departure"), room=stay.get("room"),
         establishment_name=service.get("establishment_name", ""),
         establishment_address=service.get("establishment_address", ""),
-        declaration_due=declaration_due(arrived).isoformat(timespec="minutes"),
+        declaration_due=declaration_due(starts).isoformat(timespec="minutes"),
     )  # fmt: skip
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 class LodgingWebhookConnector(HttpConnector):

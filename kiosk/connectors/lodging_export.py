@@ -19,7 +19,8 @@ from kiosk.connectors.lodging import COLUMNS, GuestDeclaration
 HEADERS_VI = {
     "verification_id": "Mã xác thực", "full_name": "Họ và tên", "id_number": "Số định danh cá nhân",
     "birth_date": "Ngày sinh", "nationality": "Quốc tịch", "reason": "Lý do lưu trú",
-    "arrival": "Lưu trú từ", "departure": "Lưu trú đến", "room": "Phòng",
+    "check_in": "Lưu trú từ ngày", "check_out": "Lưu trú đến ngày", "nights": "Số đêm", "room": "Phòng",
+    "arrival": "Thời điểm đến",
     "establishment_name": "Cơ sở lưu trú", "establishment_address": "Địa chỉ cơ sở lưu trú",
     "declaration_due": "Hạn thông báo",
 }  # fmt: skip

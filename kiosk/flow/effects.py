@@ -7,7 +7,7 @@ feeds the results back as events carrying the same ``op`` token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
 from reader.access.bac import BACKeyInput
@@ -117,6 +117,16 @@ class PersistAndDeliver(Effect):
 
     def __repr__(self) -> str:
         return f"PersistAndDeliver(op={self.op}, txn={self.txn}, reasons={self.flow_reasons}, <data hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueQueueNumber(Effect):
+    """Issue the next hospital queue number of ``department`` on the local ``day`` (durably, atomically
+    across kiosks sharing the database); post ``QueueNumberIssued`` or ``QueueNumberFailed``."""
+
+    op: int
+    department: str
+    day: date
 
 
 @dataclass(frozen=True, slots=True)

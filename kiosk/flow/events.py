@@ -8,6 +8,7 @@ finishes late changes nothing).  ``TimerExpired`` carries the token of the timer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
 
@@ -80,6 +81,8 @@ class Continue(Event):
 
 @dataclass(frozen=True, slots=True)
 class SubmitService(Event):
+    """The service step's values (``(field id, value)`` pairs); the bank's confirmation sends none."""
+
     values: tuple[tuple[str, str], ...]
 
 
@@ -173,12 +176,28 @@ class PersistFailed(Event):
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class QueueNumberIssued(Event):
+    """The hospital queue number ``number`` of ``department`` on the local ``day`` (kiosk.storage.queue)."""
+
+    op: int
+    department: str
+    day: date
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNumberFailed(Event):
+    op: int
+    error: str
+
+
 INTENTS: tuple[type[Event], ...] = (
     Touch, ChooseLanguage, TogglePurpose, AcceptConsent, RefuseConsent, ScanQR, EnterMRZ, EnterIdAndBirth,
     Continue, SubmitService, StillHere, Cancel, AskForHelp, Done,
 )  # fmt: skip
 RESULTS: tuple[type[Event], ...] = (
     TimerExpired, CardPresent, ReadProgressed, ReadSucceeded, ReadFailed, FaceGuidance, FaceCaptured,
-    FaceFailed, FaceMatched, Persisted, PersistFailed,
+    FaceFailed, FaceMatched, Persisted, PersistFailed, QueueNumberIssued, QueueNumberFailed,
 )  # fmt: skip
 ALL_EVENTS: tuple[type[Event], ...] = INTENTS + RESULTS

@@ -14,6 +14,7 @@ from kiosk.flow.common import Outcome, enter, persist_once, stay, to_fallback
 from kiosk.flow.effects import (
     CancelOperation,
     Effect,
+    IssueQueueNumber,
     SaveConsent,
     StartChipRead,
     StartFaceCapture,
@@ -22,7 +23,14 @@ from kiosk.flow.effects import (
     WaitForCard,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
-from kiosk.flow.service import ServiceInputError, validate_service
+from kiosk.flow.service import (
+    ServiceInputError,
+    completed,
+    fields_for_day,
+    local_day,
+    queue_values,
+    validate_service,
+)
 from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
 from reader.access.bac import BACKeyInput
 
@@ -183,8 +191,8 @@ def on_face_matched(s: Session, e: ev.FaceMatched, c: FlowConfig, now: datetime)
 
 
 def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
-    if c.service_fields:
-        return enter(s, State.SERVICE, c)
+    if c.has_service_step:
+        return enter(s, State.SERVICE, c, service_day=local_day(now))
     return to_receipt(s, c, now)
 
 
@@ -194,11 +202,26 @@ def to_receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
 
 
 def on_submit_service(s: Session, e: ev.SubmitService, c: FlowConfig, now: datetime) -> Outcome:
+    """The service values (kiosk.flow.service); a hospital then waits for its queue number."""
     try:
-        values = validate_service(c.service_fields, e.values)
-    except ServiceInputError:
-        return stay(s, hint="service.invalid")
-    return to_receipt(replace(s, service=values), c, now)
+        values = validate_service(fields_for_day(c.service_fields, s.service_day), e.values)
+    except ServiceInputError as exc:
+        return stay(s, hint=exc.hint)
+    s = replace(s, service=completed(c, values))
+    department = dict(values).get("department")
+    if department is None:
+        return to_receipt(s, c, now)
+    op = s.op + 1
+    return enter(s, State.QUEUE_NUMBER, c, IssueQueueNumber(op, department, local_day(now)), op=op)
+
+
+def on_queue_number(s: Session, e: ev.QueueNumberIssued, c: FlowConfig, now: datetime) -> Outcome:
+    """The number goes into the record's service data and onto the receipt."""
+    return to_receipt(replace(s, service=s.service + queue_values(c, e.department, e.day, e.number)), c, now)
+
+
+def on_queue_failed(s: Session, e: ev.QueueNumberFailed, c: FlowConfig, now: datetime) -> Outcome:
+    return to_fallback(s, c, Reason.QUEUE_UNAVAILABLE, now, (e.error,))
 
 
 def on_persisted(s: Session, e: ev.Persisted, c: FlowConfig, now: datetime) -> Outcome:

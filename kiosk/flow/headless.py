@@ -67,6 +67,28 @@ def _tampered(image: Any) -> Any:
     return dataclasses.replace(image, lds_files=files)
 
 
+SCRIPTED_ROOM = "305"
+SCRIPTED_NIGHTS = "2"
+
+
+def scripted_service_values(view: ServiceView) -> tuple[tuple[str, str], ...]:
+    """What the scripted person enters at the service step: the first department offered (hospital),
+    room 305 for two nights from today (lodging), every other field as offered; the bank's confirmation
+    needs no value."""
+    out: list[tuple[str, str]] = []
+    for f in view.fields:
+        if f.kind == "text":
+            value = SCRIPTED_ROOM
+        elif f.kind == "count" and SCRIPTED_NIGHTS in f.choices:
+            value = SCRIPTED_NIGHTS
+        elif not f.value and f.choices:
+            value = f.choices[0]
+        else:
+            value = f.value
+        out.append((f.id, value))
+    return tuple(out)
+
+
 def _wrong_birth(birth: str) -> str:
     day, month, year = int(birth[0:2]), birth[3:5], birth[6:10]
     return f"{(day % 27) + 1:02d}/{month}/{year}"
@@ -94,7 +116,7 @@ class ScriptedUser:
         if state is State.RESULT:
             return ev.Continue()
         if state is State.SERVICE and isinstance(view, ServiceView):
-            return ev.SubmitService(tuple((f.id, f.value) for f in view.fields))
+            return ev.SubmitService(scripted_service_values(view))
         if state in (State.RECEIPT, State.FALLBACK):
             waiting = session.persist_requested and session.record_status is None
             return None if waiting else ev.Done()
@@ -103,7 +125,7 @@ class ScriptedUser:
         if state is State.WIPE:
             waiting = session.persist_requested and session.record_status is None
             return None if waiting else ev.Touch()
-        return None  # place_card, reading, face_capture, matching: the machines are working
+        return None  # place_card, reading, face_capture, matching, queue_number: the machines are working
 
     def _key(self) -> ev.Event:
         p = self.card
@@ -128,6 +150,7 @@ class FlowResult:
     path: tuple[str, ...]
     apdus: int
     elapsed_ms: float
+    queue_number: str | None = None  # hospital: the number issued (service data, not personal)
 
     @property
     def as_expected(self) -> bool:
@@ -259,4 +282,5 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_s
     expected = expected_outcome(scenario, kiosk.profile.chip, verdict, reasons)
     return FlowResult(scenario.name, kiosk.profile.name, outcome, last.detail, last.record_status,
                       last.reference, verdict, reasons, expected, tuple(path), apdus,
-                      round((time.perf_counter() - t0) * 1000, 1))  # fmt: skip
+                      round((time.perf_counter() - t0) * 1000, 1),
+                      dict(last.service).get("queue_number"))  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
 from kiosk.keyentry import AccessKeyInput
@@ -22,6 +22,7 @@ class State(enum.Enum):
     MATCHING = "matching"
     RESULT = "result"
     SERVICE = "service"
+    QUEUE_NUMBER = "queue_number"
     RECEIPT = "receipt"
     STILL_THERE = "still_there"
     FALLBACK = "fallback"
@@ -46,6 +47,7 @@ class Reason(enum.StrEnum):
     USER_CANCELLED = "USER_CANCELLED"
     USER_ASKED_FOR_HELP = "USER_ASKED_FOR_HELP"
     STORAGE_FAILED = "STORAGE_FAILED"
+    QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
 
 
 # States where the kiosk waits for the person: a timeout there asks "do you need more time?" first.
@@ -53,7 +55,7 @@ USER_WAIT_STATES = frozenset({
     State.LANGUAGE, State.CONSENT, State.KEY_ENTRY, State.PLACE_CARD, State.RESULT, State.SERVICE,
 })  # fmt: skip
 # States where the kiosk waits for a machine: a timeout there is a fallback (TIMEOUT).
-MACHINE_WAIT_STATES = frozenset({State.READING, State.FACE_CAPTURE, State.MATCHING})
+MACHINE_WAIT_STATES = frozenset({State.READING, State.FACE_CAPTURE, State.MATCHING, State.QUEUE_NUMBER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Timeouts:
     matching: float = 30.0
     result: float = 90.0
     service: float = 240.0
+    queue_number: float = 20.0  # one durable commit; other kiosks sharing the database may hold the lock
     receipt: float = 45.0
     still_there: float = 30.0
     fallback: float = 90.0
@@ -93,11 +96,23 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class ServiceField:
-    """One choice of the profile's service step (lodging: nights and reason; hospital: visit type)."""
+    """One field of the profile's service step (kiosk.flow.service).
+
+    ``kind``: ``choice`` (one of ``choices``), ``count`` (a number among ``choices``, shown with − and +),
+    ``date`` (an ISO date among ``choices``, set per day), ``text`` (typed; validated by the service
+    module).  ``default`` ``""``: the person must choose.  ``labels_*``: how the choices are shown, when
+    they come from the profile (department names) rather than the translation files.
+    """
 
     id: str
     choices: tuple[str, ...]
     default: str
+    kind: str = "choice"
+    labels_vi: tuple[str, ...] = ()
+    labels_en: tuple[str, ...] = ()
+
+    def labels(self, language: str) -> tuple[str, ...]:
+        return self.labels_vi if language == "vi" else self.labels_en
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +137,9 @@ class FlowConfig:
     face_max_attempts: int
     service_fields: tuple[ServiceField, ...]
     retention_days: int
+    summary_fields: tuple[str, ...] = ()  # bank: the forwarded fields its confirmation lists
+    recipient: str = ""  # the institution the data goes to (shown by the bank's confirmation)
+    sends_images: bool = False  # the face images go to the institution too (bank, deliver_then_delete)
     consent_documents: tuple[tuple[str, str], ...] = ()  # (language, exact text shown)
     languages: tuple[str, ...] = ("vi", "en")
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -130,7 +148,8 @@ class FlowConfig:
     @classmethod
     def from_profile(cls, profile: Profile, *, timeouts: Timeouts | None = None,
                      limits: Limits | None = None) -> FlowConfig:  # fmt: skip
-        from kiosk.flow.service import service_fields
+        from kiosk.flow.service import service_fields, summary_fields
+        from kiosk.profiles import EvidencePolicy
 
         return cls(
             profile=profile.name, kind=profile.kind, controller=profile.controller_name,
@@ -138,12 +157,18 @@ class FlowConfig:
             chip=profile.chip, face_required=profile.face.required,
             liveness_required=profile.face.liveness_required, face_max_attempts=profile.face.max_attempts,
             service_fields=service_fields(profile), retention_days=profile.retention.results_days,
+            summary_fields=summary_fields(profile), recipient=profile.service.get("institution_name", ""),
+            sends_images=profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE,
             consent_documents=tuple((lang, profile.consent_document(lang)) for lang in ("vi", "en")),
             timeouts=timeouts or Timeouts(), limits=limits or Limits(),
         )  # fmt: skip
 
     def consent_document(self, language: str) -> str:
         return dict(self.consent_documents).get(language, "")
+
+    @property
+    def has_service_step(self) -> bool:
+        return bool(self.service_fields or self.summary_fields)
 
     @property
     def required_purposes(self) -> frozenset[str]:
@@ -179,6 +204,7 @@ class Session:
     face: FaceDecision | None = None
     verified: bool = False
     service: tuple[tuple[str, str], ...] = ()
+    service_day: date | None = None  # the kiosk's local date when the service step opened
     fallback: Reason | None = None
     detail: tuple[str, ...] = ()  # e.g. the chip verdict's reasons behind CHIP_NOT_ACCEPTED
     hint: str | None = None  # a message key for the current screen ("check the key", "place again")

@@ -1,5 +1,9 @@
 """Persistence of one transaction: the verification record built from the chip report and the face
 decision (kiosk.record), stored with its outbox rows in one transaction (kiosk.storage).
+
+Biometric images are kept for delivery only where the profile says ``deliver_then_delete`` (bank) and the
+person did not stop the transaction: "stop" — on the bank's confirmation or anywhere else — means the
+face images are not sent (integrations.md, duty 4: nothing beyond what the person agreed to).
 """
 
 from __future__ import annotations
@@ -92,8 +96,10 @@ def persist(req: PersistAndDeliver, *, profile: Profile, consent: ConsentRecord,
             store: KioskStore, now: float) -> VerificationRecord:  # fmt: skip
     """Build the record and store it with its outbox rows (and, for the bank, the images) atomically."""
     images: BiometricImages | None = None
+    stopped = "USER_CANCELLED" in req.flow_reasons
     if (profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE and req.capture is not None
-            and req.capture.live_jpeg and req.chip.photo is not None and req.face is not None):  # fmt: skip
+            and req.capture.live_jpeg and req.chip.photo is not None and req.face is not None
+            and not stopped):  # fmt: skip
         images = BiometricImages(req.capture.live_jpeg, req.chip.photo)
     service = {k: v for k, v in profile.service.items()} | dict(req.service)
     inp = VerificationInput(

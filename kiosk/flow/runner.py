@@ -5,8 +5,8 @@ user, results from the effect runner, expired timers), applies :func:`kiosk.flow
 effect requests to :class:`EffectRunner`, and publishes the new :class:`kiosk.flow.views.View`.
 
 :class:`EffectRunner` performs effects: chip reads, waits for a card, face captures and comparisons on a
-worker pool; consent, persistence, audit, wipes and relay rounds on one storage thread (one SQLite
-connection, FIFO order: a wipe never overtakes the persistence it follows).
+worker pool; consent, queue numbers, persistence, audit, wipes and relay rounds on one storage thread (one
+SQLite connection, FIFO order: a wipe never overtakes the persistence it follows).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from kiosk.flow.face import FaceStep, FaceStepError
 from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.persist import persist
 from kiosk.flow.qrscan import scan_qr
+from kiosk.flow.service import queue_ticket
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
 from kiosk.profiles import Profile
@@ -86,7 +87,8 @@ class EffectRunner:
         if job is None:
             log.warning("no runner for effect %s", type(effect).__name__)
             return
-        storage = isinstance(effect, fx.SaveConsent | fx.PersistAndDeliver | fx.Audit | fx.Wipe)
+        storage = isinstance(effect, fx.SaveConsent | fx.IssueQueueNumber | fx.PersistAndDeliver | fx.Audit
+                             | fx.Wipe)  # fmt: skip
         (self._storage if storage else self._workers).submit(self._guard, job, effect)
 
     def _guard(self, job: Callable[[Any], None], effect: fx.Effect) -> None:
@@ -100,7 +102,7 @@ class EffectRunner:
             fx.SaveConsent: self._save_consent, fx.WaitForCard: self._wait_card, fx.StartChipRead: self._read,
             fx.StartQRScan: self._scan_qr,
             fx.StartFaceCapture: self._capture, fx.StartFaceMatch: self._match,
-            fx.PersistAndDeliver: self._persist,
+            fx.IssueQueueNumber: self._issue_queue_number, fx.PersistAndDeliver: self._persist,
             fx.Audit: self._audit, fx.Wipe: self._wipe,
         }  # fmt: skip
         return jobs.get(type(effect))
@@ -116,6 +118,17 @@ class EffectRunner:
         consent = ConsentRecord.create(s.profile, e.language, choices, "touch", s.kiosk.device_id, e.at)
         s.store.save_consent(consent, s.profile, self.wall())
         self._consents[e.txn] = consent
+
+    def _issue_queue_number(self, e: fx.IssueQueueNumber) -> None:
+        s = self.services
+        try:
+            number = s.store.issue_queue_number(e.department, e.day, self.wall(), s.profile.name)
+        except Exception as exc:  # the flow sends the person to the counter (QUEUE_UNAVAILABLE)
+            log.error("issuing a queue number failed: %s", type(exc).__name__)
+            self.post(ev.QueueNumberFailed(e.op, type(exc).__name__))
+            return
+        log.info("queue number %s issued", queue_ticket(e.department, number))
+        self.post(ev.QueueNumberIssued(e.op, e.department, e.day, number))
 
     def _persist(self, e: fx.PersistAndDeliver) -> None:
         s = self.services

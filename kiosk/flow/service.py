@@ -1,40 +1,99 @@
-"""The profile's service step: the few choices the institution needs besides the verified identity.
+"""The profile's service step: what the institution needs besides the verified identity.  Pure.
 
-Lodging (Law on Residence 2020 Art. 30; Circular 55/2021): period and reason of stay.  Hospital: the kind
-of visit.  Public service: the prefilled form to produce.  Bank: none (the bank's own flow continues).
+* Hospital: the department (the profile's ``[[service.departments]]``) and the kind of visit; the kiosk
+  then issues a queue number per department per local day (:class:`kiosk.flow.effects.IssueQueueNumber`,
+  :mod:`kiosk.storage.queue`), e.g. ``NOI-017``.
+* Lodging (Law on Residence 2020 Art. 30; Circular 55/2021: name, ID, reason and period of stay): room
+  (1–6 letters or digits), check-in date (today by default), nights, reason; the check-out date is
+  computed (check-in + nights).
+* Bank: no choices — a confirmation of what will be sent (the profile's forwarded fields, the ID masked;
+  the images when the profile delivers them), with "confirm" and "stop" equally prominent.
+* Public service: the form to prefill.
+
+Dates are the kiosk's local dates (Vietnam, UTC+7 all year: no daylight saving time).
 """
 
 from __future__ import annotations
 
-from kiosk.flow.model import ServiceField
-from kiosk.profiles import Profile
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from kiosk.flow.model import FlowConfig, ServiceField
+from kiosk.profiles import FORWARDABLE_FIELDS, Profile
+from reader.lds.mrz import mask_id
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+CHECK_IN_DAYS = (-1, 14)  # check-in from yesterday (after midnight arrivals) to two weeks ahead
+MAX_NIGHTS = 30
+ROOM = re.compile(r"^[A-Z0-9]{1,6}$")
+REASONS = ("Du lịch", "Công tác", "Thăm thân", "Khác")
+VISIT_TYPES = ("first_visit", "follow_up", "other")
+#: The order in which the bank's confirmation lists the forwarded fields.
+SUMMARY_ORDER = ("full_name", "id_number", "old_id_number", "birth_date", "sex", "nationality", "ethnicity",
+                 "religion", "place_of_origin", "address", "issue_date", "expiry_date")  # fmt: skip
 
 
 class ServiceInputError(ValueError):
-    """The submitted service values do not fit the step's fields."""
+    """The submitted service values do not fit the step's fields; ``hint`` is the message key to show."""
+
+    def __init__(self, message: str, hint: str = "service.invalid") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def local_day(now: datetime) -> date:
+    """The kiosk's local date at ``now`` (aware)."""
+    return now.astimezone(VIETNAM).date()
 
 
 def service_fields(profile: Profile) -> tuple[ServiceField, ...]:
-    """The service step's fields for ``profile`` (empty: the profile has no service step)."""
+    """The service step's fields for ``profile`` (the check-in date's choices are set per day by
+    :func:`fields_for_day`)."""
     s = profile.service
     if profile.kind == "lodging":
-        reasons = tuple(dict.fromkeys((s.get("default_reason", "Du lịch"), "Du lịch", "Công tác", "Thăm thân",
-                                       "Khác")))  # fmt: skip
+        reasons = tuple(dict.fromkeys((s.get("default_reason", REASONS[0]), *REASONS)))
+        nights = tuple(str(n) for n in range(1, MAX_NIGHTS + 1))
         return (
-            ServiceField("stay_nights", ("1", "2", "3", "4-7", "8-30"), "1"),
-            ServiceField("stay_reason", reasons, reasons[0]),
+            ServiceField("room", (), "", kind="text"),
+            ServiceField("check_in", (), "", kind="date"),
+            ServiceField("nights", nights, "1", kind="count"),
+            ServiceField("reason", reasons, reasons[0]),
         )
     if profile.kind == "hospital":
-        return (ServiceField("visit_type", ("first_visit", "follow_up", "other"), "first_visit"),)
+        d = profile.departments
+        department = ServiceField("department", tuple(x.code for x in d), "",
+                                  labels_vi=tuple(x.name_vi for x in d),
+                                  labels_en=tuple(x.name_en for x in d))  # fmt: skip
+        return department, ServiceField("visit_type", VISIT_TYPES, VISIT_TYPES[0])
     if profile.kind == "public_service":
         code = s.get("form_code", "CT01")
         return (ServiceField("form_code", (code,), code),)
     return ()
 
 
+def summary_fields(profile: Profile) -> tuple[str, ...]:
+    """The bank's confirmation lists what the profile forwards (minimisation), in a fixed order."""
+    if profile.kind != "bank":
+        return ()
+    return tuple(f for f in SUMMARY_ORDER if f in profile.forwarded_fields and f in FORWARDABLE_FIELDS)
+
+
+def fields_for_day(fields: tuple[ServiceField, ...], day: date | None) -> tuple[ServiceField, ...]:
+    """Date fields get their choices (ISO dates around ``day``) and ``day`` as the default."""
+    if day is None:
+        return fields
+    low, high = CHECK_IN_DAYS
+    dates = tuple((day + timedelta(days=n)).isoformat() for n in range(low, high + 1))
+    iso = day.isoformat()
+    return tuple(replace(f, choices=dates, default=iso) if f.kind == "date" else f for f in fields)
+
+
 def validate_service(fields: tuple[ServiceField, ...], values: tuple[tuple[str, str], ...]) -> tuple[
         tuple[str, str], ...]:  # fmt: skip
-    """Every field present once, with one of its choices; returned in the fields' order."""
+    """Every field present once with an allowed value (a missing one takes its default, if it has one);
+    returned in the fields' order.  A room is upper-cased and must be 1–6 letters or digits."""
     given = dict(values)
     if len(given) != len(values):
         raise ServiceInputError("a field was given twice")
@@ -43,8 +102,67 @@ def validate_service(fields: tuple[ServiceField, ...], values: tuple[tuple[str, 
         raise ServiceInputError(f"unknown service fields: {sorted(unknown)}")
     out: list[tuple[str, str]] = []
     for f in fields:
-        value = given.get(f.id, f.default)
-        if value not in f.choices:
+        value = given.get(f.id, f.default).strip()
+        if f.kind == "text":
+            value = value.upper()
+            if not ROOM.match(value):
+                raise ServiceInputError(f"{f.id}: 1 to 6 letters or digits", f"service.{f.id}_invalid")
+        elif not value:
+            raise ServiceInputError(f"{f.id} must be chosen", f"service.choose_{f.id}")
+        elif value not in f.choices:
             raise ServiceInputError(f"{f.id} must be one of {list(f.choices)}")
         out.append((f.id, value))
+    return tuple(out)
+
+
+def completed(c: FlowConfig, values: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The values the record carries: lodging adds the check-out date; the bank records the confirmation."""
+    v = dict(values)
+    if c.kind == "lodging" and "check_in" in v and "nights" in v:
+        out = date.fromisoformat(v["check_in"]) + timedelta(days=int(v["nights"]))
+        return (*values, ("check_out", out.isoformat()))
+    if c.kind == "bank":
+        return (*values, ("confirmed", "yes"))
+    return values
+
+
+def queue_ticket(department: str, number: int) -> str:
+    """``NOI`` and 17 → ``NOI-017`` (three digits at least; a thousandth patient gets four)."""
+    return f"{department}-{number:03d}"
+
+
+def queue_values(c: FlowConfig, department: str, day: date, number: int) -> tuple[tuple[str, str], ...]:
+    """What the record's ``service`` gains when the queue number is issued (service data, not personal)."""
+    return (("department_name", department_name(c, department, "vi")),
+            ("queue_number", queue_ticket(department, number)), ("queue_day", day.isoformat()))  # fmt: skip
+
+
+def department_name(c: FlowConfig, code: str, language: str) -> str:
+    for f in c.service_fields:
+        if f.id == "department" and code in f.choices:
+            labels = f.labels(language)
+            return labels[f.choices.index(code)] if labels else code
+    return code
+
+
+def summary_lines(report: Any, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The bank's confirmation: ``(field, shown value)`` for each forwarded field the chip holds.  IDs are
+    masked; dates dd/mm/yyyy; sex ``M``/``F`` (the screen translates it)."""
+    from kiosk.flow.persist import subject_claims
+
+    if report is None:
+        return ()
+    subject = subject_claims(report)
+    out: list[tuple[str, str]] = []
+    for name in fields:
+        value = getattr(subject, name, None)
+        if value is None or value == "":
+            continue
+        if isinstance(value, date):
+            text = value.strftime("%d/%m/%Y")
+        elif name in ("id_number", "old_id_number"):
+            text = mask_id(str(value))
+        else:
+            text = str(value)
+        out.append((name, text))
     return tuple(out)

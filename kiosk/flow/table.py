@@ -109,7 +109,9 @@ def _build() -> None:
     _add(S.MATCHING, ev.FaceMatched, h.on_face_matched, S.RESULT, S.FACE_CAPTURE, S.FALLBACK)
     _add(S.MATCHING, ev.FaceFailed, h.on_face_failed, S.FACE_CAPTURE, S.FALLBACK)
     _add(S.RESULT, ev.Continue, h.on_result_continue, S.SERVICE, S.RECEIPT)
-    _add(S.SERVICE, ev.SubmitService, h.on_submit_service, S.RECEIPT, S.SERVICE)
+    _add(S.SERVICE, ev.SubmitService, h.on_submit_service, S.RECEIPT, S.SERVICE, S.QUEUE_NUMBER)
+    _add(S.QUEUE_NUMBER, ev.QueueNumberIssued, h.on_queue_number, S.RECEIPT)
+    _add(S.QUEUE_NUMBER, ev.QueueNumberFailed, h.on_queue_failed, S.FALLBACK)
     for state in (S.RECEIPT, S.FALLBACK, S.WIPE):
         _add(state, ev.Persisted, h.on_persisted, state)
     _add(S.RECEIPT, ev.PersistFailed, _persist_failed, S.FALLBACK)

@@ -2,15 +2,17 @@
 it never calls the reader, the face engine or the connectors.
 
 Texts are message keys (``"consent.prompt"``) for the UI's translation catalogue, except the consent
-document, which is shown verbatim (its SHA-256 goes into the consent record).  Personal data appears only
-in :class:`ResultView` (the person's own name, masked ID and birth date) and :class:`ServiceView`; no
-view's ``repr`` shows it.
+document, which is shown verbatim (its SHA-256 goes into the consent record), and names that come from
+the deployment profile (hospital departments).  Personal data appears only in :class:`ResultView` (the
+person's own name, masked ID and birth date) and the bank's :class:`ServiceView` (what will be sent, the ID
+masked), shown to the person it belongs to; no view's ``repr`` shows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.flow import service as svc
 from kiosk.flow.model import FlowConfig, Session, State
 
 
@@ -89,20 +91,45 @@ class ResultView(View):
 
 @dataclass(frozen=True, slots=True)
 class ServiceField:
+    """A field to fill: ``kind`` ``choice`` (big exclusive buttons), ``count`` / ``date`` (− and +
+    through ``choices``), ``text`` (typed).  ``labels``: how to show the choices (profile data, in the
+    view's language); empty: the translation key ``service.choice.<choice>``."""
+
     id: str
     choices: tuple[str, ...]
+    value: str  # "" until chosen
+    kind: str = "choice"
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """One line of the bank's confirmation: a forwarded field (``service.summary.<field>``) and its value."""
+
+    field: str
     value: str
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceView(View):
     fields: tuple[ServiceField, ...]
+    kind: str = ""  # the profile's kind: hospital | lodging | bank | public_service
+    today: str | None = None  # ISO date: the default check-in
+    summary: tuple[SummaryLine, ...] = ()  # bank: what will be sent
+    recipient: str = ""  # bank: to whom
+    sends_images: bool = False  # bank: the face images are sent too
+
+    def __repr__(self) -> str:
+        return f"ServiceView(kind={self.kind}, fields={[f.id for f in self.fields]}, <personal data hidden>)"
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiptView(View):
     reference: str | None  # the verification ID once stored
     record_status: str | None  # verified | not_verified | referred
+    queue_number: str | None = None  # hospital: "NOI-017", shown big
+    department: str | None = None  # hospital: the department's name in the view's language
+    details: tuple[tuple[str, str], ...] = ()  # lodging: room, check_in, check_out, nights (ISO dates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +160,20 @@ Common = tuple[str, str, str, str | None, tuple[Button, ...], float | None]
 
 
 def _base(s: Session, c: FlowConfig, buttons: tuple[Button, ...]) -> Common:
-    """The fields every view has, in :class:`View` order."""
+    """The fields every view has, in :class:`View` order (the hospital's, the hotel's and the bank's
+    service steps have a title of their own)."""
     st = s.state
-    return st.value, s.language, f"{st.value}.title", s.hint, buttons, c.timeouts.for_state(st)
+    title = f"{st.value}.title"
+    if st is State.SERVICE and c.kind in ("hospital", "lodging", "bank"):
+        title = f"service.title.{c.kind}"
+    return st.value, s.language, title, s.hint, buttons, c.timeouts.for_state(st)
 
 
 def _consent(s: Session, c: FlowConfig) -> ConsentView:
     purposes = tuple(PurposeChoice(p.id, p.text_vi if s.language == "vi" else p.text_en, p.required,
                                    p.id in s.choices) for p in c.purposes)  # fmt: skip
-    ready = c.required_purposes <= s.choices
-    buttons = (Button("AcceptConsent", "consent.accept", prominent=True, enabled=ready),
+    # "Agree" stays enabled: pressed with a required purpose unticked, it says so (consent.required_missing).
+    buttons = (Button("AcceptConsent", "consent.accept", prominent=True),
                Button("RefuseConsent", "consent.refuse", prominent=True), _HELP)  # fmt: skip
     return ConsentView(*_base(s, c, buttons), controller=c.controller,
                        document=c.consent_document(s.language), purposes=purposes,
@@ -155,6 +186,34 @@ def _result(s: Session, c: FlowConfig) -> ResultView:
     return ResultView(*_base(s, c, buttons), verified=s.verified,
                       full_name=d.full_name if d else None, id_masked=d.id_masked if d else None,
                       birth_date=d.birth_date if d else None)  # fmt: skip
+
+
+def _service(s: Session, c: FlowConfig) -> ServiceView:
+    """Hospital, lodging, public service: the fields; bank: what will be sent, to confirm or stop."""
+    current = dict(s.service)
+    fields = tuple(ServiceField(f.id, f.choices, current.get(f.id, f.default), f.kind,
+                                f.labels(s.language))
+                   for f in svc.fields_for_day(c.service_fields, s.service_day))  # fmt: skip
+    if c.summary_fields:
+        buttons = (Button("SubmitService", "service.confirm", prominent=True),
+                   Button("Cancel", "service.stop", prominent=True), _HELP)  # fmt: skip
+        report = s.chip.report if s.chip is not None else None
+        lines = tuple(SummaryLine(f, v) for f, v in svc.summary_lines(report, c.summary_fields))
+        return ServiceView(*_base(s, c, buttons), fields=fields, kind=c.kind, summary=lines,
+                           recipient=c.recipient or c.controller, sends_images=c.sends_images)  # fmt: skip
+    buttons = (Button("SubmitService", "service.submit", prominent=True), _CANCEL, _HELP)
+    today = s.service_day.isoformat() if s.service_day else None
+    return ServiceView(*_base(s, c, buttons), fields=fields, kind=c.kind, today=today)
+
+
+def _receipt(s: Session, c: FlowConfig) -> ReceiptView:
+    v = dict(s.service)
+    number = v.get("queue_number")
+    department = svc.department_name(c, v["department"], s.language) if number and "department" in v else None
+    details = tuple((k, v[k]) for k in ("room", "check_in", "check_out", "nights") if k in v)
+    return ReceiptView(*_base(s, c, (Button("Done", "receipt.done", prominent=True),)), reference=s.reference,
+                       record_status=s.record_status, queue_number=number, department=department,
+                       details=details)  # fmt: skip
 
 
 def render(s: Session, c: FlowConfig) -> View:
@@ -184,13 +243,11 @@ def render(s: Session, c: FlowConfig) -> View:
     if st is State.RESULT:
         return _result(s, c)
     if st is State.SERVICE:
-        current = dict(s.service)
-        fields = tuple(ServiceField(f.id, f.choices, current.get(f.id, f.default)) for f in c.service_fields)
-        buttons = (Button("SubmitService", "service.submit", prominent=True), _CANCEL, _HELP)
-        return ServiceView(*_base(s, c, buttons), fields=fields)
+        return _service(s, c)
+    if st is State.QUEUE_NUMBER:
+        return View(*_base(s, c, (_CANCEL,)))
     if st is State.RECEIPT:
-        return ReceiptView(*_base(s, c, (Button("Done", "receipt.done", prominent=True),)),
-                           reference=s.reference, record_status=s.record_status)  # fmt: skip
+        return _receipt(s, c)
     if st is State.STILL_THERE:
         return View(*_base(s, c, (Button("StillHere", "still_there.yes", prominent=True), _CANCEL)))
     if st is State.FALLBACK:

@@ -91,8 +91,22 @@ def to_key_entry(w: Walk) -> Walk:
     return w(ev.AcceptConsent())
 
 
+#: What the scripted person enters at each profile's service step.
+SERVICE_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
+    "lodging": (("room", "305"),), "hospital": (("department", "NOI"),), "bank": (), "public_service": (),
+}
+
+
+def issued(number: int) -> Maker:
+    """The runner's answer to ``IssueQueueNumber``."""
+    return lambda s: ev.QueueNumberIssued(s.op, "NOI", NOW.date(), number)
+
+
 def walk_to(state: State, profile: str = "lodging") -> Walk:
-    """A session in ``state`` reached through the table itself."""
+    """A session in ``state`` reached through the table itself (the queue number: in the hospital
+    profile, with a chip it accepts)."""
+    if state is State.QUEUE_NUMBER:
+        profile = "hospital"
     w = Walk(config(profile))
     if state is State.ATTRACT:
         return w
@@ -115,7 +129,7 @@ def walk_to(state: State, profile: str = "lodging") -> Walk:
     w(card)
     if state is State.READING:
         return w
-    w(read_ok(chip()))
+    w(read_ok(chip("authentic", ()) if profile in ("hospital", "bank") else chip()))
     if state is State.FACE_CAPTURE:
         return w
     w(captured(LIVE))
@@ -127,6 +141,10 @@ def walk_to(state: State, profile: str = "lodging") -> Walk:
     w(ev.Continue())
     if state is State.SERVICE:
         return w
-    w(lambda s: ev.SubmitService(()))
-    assert state is State.RECEIPT
+    w(ev.SubmitService(SERVICE_VALUES[profile]))
+    if state is State.QUEUE_NUMBER:
+        return w
+    if w.at() is State.QUEUE_NUMBER:
+        w(issued(17))
+    assert state is State.RECEIPT and w.at() is State.RECEIPT
     return w

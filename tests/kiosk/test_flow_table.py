@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from kiosk.flow import effects as fx
@@ -42,6 +44,8 @@ def _instance(event: type[ev.Event], s: Session) -> ev.Event:
         ev.FaceFailed: ev.FaceFailed(s.op, "no_face"), ev.FaceMatched: ev.FaceMatched(s.op, MATCH),
         ev.Persisted: ev.Persisted(s.op, "01TESTULID", "verified"),
         ev.PersistFailed: ev.PersistFailed(s.op, "disk"),
+        ev.QueueNumberIssued: ev.QueueNumberIssued(s.op, "NOI", NOW.date(), 1),
+        ev.QueueNumberFailed: ev.QueueNumberFailed(s.op, "OperationalError"),
     }  # fmt: skip
     return samples.get(event) or event()
 
@@ -252,10 +256,12 @@ def test_persist_failure_at_the_receipt_goes_to_the_counter() -> None:
 
 def test_service_values_are_validated() -> None:
     w = walk_to(State.SERVICE)
-    w(ev.SubmitService((("stay_nights", "999"),)))
+    w(ev.SubmitService((("room", "305"), ("nights", "999"))))
     assert w.at() is State.SERVICE and w.s.hint == "service.invalid"
-    w(ev.SubmitService((("stay_nights", "3"),)))
-    assert w.at() is State.RECEIPT and dict(w.s.service)["stay_nights"] == "3"
+    w(ev.SubmitService((("nights", "3"),)))
+    assert w.at() is State.SERVICE and w.s.hint == "service.room_invalid"  # the room is not optional
+    w(ev.SubmitService((("room", "305"), ("nights", "3"))))
+    assert w.at() is State.RECEIPT and dict(w.s.service)["nights"] == "3"
 
 
 def test_unsupported_language_and_unknown_purpose_are_hints() -> None:
@@ -291,3 +297,85 @@ def test_back_to_key_entry_scans_again() -> None:
     w(*[read_failed("access_denied")] * len(w.s.key.expiry_candidates))
     assert w.at() is State.KEY_ENTRY
     assert len([e for e in w.effects if isinstance(e, fx.StartQRScan)]) == 2
+
+
+# --- the service step per profile (kiosk.flow.service) ------------------------------------------------------
+
+
+def test_lodging_room_dates_and_check_out() -> None:
+    w = walk_to(State.SERVICE)
+    assert w.s.service_day == NOW.date() == date(2026, 11, 22)  # 09:00 UTC is 16:00 in Vietnam
+    for room in ("", "3 05", "1234567", "30-5", "Phòng1"):
+        w(ev.SubmitService((("room", room),)))
+        assert w.at() is State.SERVICE and w.s.hint == "service.room_invalid", room
+    w(ev.SubmitService((("room", "305"), ("check_in", "2026-11-20"))))  # before yesterday
+    assert w.at() is State.SERVICE and w.s.hint == "service.invalid"
+    w(ev.SubmitService((("room", "b12"), ("check_in", "2026-11-23"), ("nights", "2"),
+                        ("reason", "Công tác"))))
+    assert w.at() is State.RECEIPT
+    assert dict(w.s.service) == {"room": "B12", "check_in": "2026-11-23", "nights": "2", "reason": "Công tác",
+                                 "check_out": "2026-11-25"}  # fmt: skip
+    persist = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)][-1]
+    assert dict(persist.service)["check_out"] == "2026-11-25"
+
+
+def test_lodging_check_in_defaults_to_the_local_day() -> None:
+    late = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)  # 01:30 on 23 November in Vietnam
+    w = walk_to(State.RESULT)
+    result = step(w.s, ev.Continue(), w.c, late)
+    s = step(result.session, ev.SubmitService((("room", "7"),)), w.c, late).session
+    assert s.state is State.RECEIPT
+    assert dict(s.service)["check_in"] == "2026-11-23" and dict(s.service)["check_out"] == "2026-11-24"
+
+
+def test_hospital_department_then_queue_number() -> None:
+    w = walk_to(State.SERVICE, "hospital")
+    w(ev.SubmitService((("visit_type", "follow_up"),)))
+    assert w.at() is State.SERVICE and w.s.hint == "service.choose_department"  # no department preselected
+    w(ev.SubmitService((("department", "XYZ"),)))
+    assert w.at() is State.SERVICE and w.s.hint == "service.invalid"
+    w(ev.SubmitService((("department", "NGO"), ("visit_type", "follow_up"))))
+    assert w.at() is State.QUEUE_NUMBER
+    issue = [e for e in w.effects if isinstance(e, fx.IssueQueueNumber)]
+    assert len(issue) == 1 and issue[0] == fx.IssueQueueNumber(w.s.op, "NGO", date(2026, 11, 22))
+    assert not any(isinstance(e, fx.PersistAndDeliver) for e in w.effects)  # not before the number
+    w(lambda s: ev.QueueNumberIssued(s.op, "NGO", date(2026, 11, 22), 17))
+    assert w.at() is State.RECEIPT
+    service = dict(w.s.service)
+    assert service["queue_number"] == "NGO-017" and service["department"] == "NGO"
+    assert service["department_name"] == "Khám Ngoại" and service["queue_day"] == "2026-11-22"
+    assert service["visit_type"] == "follow_up"
+    persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
+    assert len(persists) == 1 and dict(persists[0].service)["queue_number"] == "NGO-017"
+    assert persists[0].flow_reasons == ()
+
+
+def test_queue_number_failure_timeout_and_cancel() -> None:
+    w = walk_to(State.QUEUE_NUMBER)(lambda s: ev.QueueNumberFailed(s.op, "OperationalError"))
+    assert w.at() is State.FALLBACK and w.s.fallback is Reason.QUEUE_UNAVAILABLE
+    assert w.s.detail == ("OperationalError",)
+    persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
+    assert len(persists) == 1 and persists[0].flow_reasons == ("QUEUE_UNAVAILABLE",)
+    service = dict(persists[0].service)
+    assert service["department"] == "NOI" and "queue_number" not in service
+    w = walk_to(State.QUEUE_NUMBER)
+    op = w.s.op
+    w(timeout)
+    assert w.at() is State.FALLBACK and w.s.fallback is Reason.TIMEOUT
+    assert not step(w.s, ev.QueueNumberIssued(op, "NOI", NOW.date(), 3), w.c, NOW).handled  # late: stale
+    w = walk_to(State.QUEUE_NUMBER)
+    op = w.s.op
+    w(ev.Cancel())
+    assert w.at() is State.WIPE and any(isinstance(e, fx.CancelOperation) and e.op == op for e in w.effects)
+
+
+def test_bank_confirmation_then_receipt() -> None:
+    w = walk_to(State.RESULT, "bank")(ev.Continue())
+    assert w.at() is State.SERVICE
+    w(ev.SubmitService(()))
+    assert w.at() is State.RECEIPT and dict(w.s.service) == {"confirmed": "yes"}
+    w = walk_to(State.SERVICE, "bank")(ev.Cancel())  # "stop": goodbye, stored as stopped
+    assert w.at() is State.WIPE
+    persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
+    assert len(persists) == 1 and persists[0].flow_reasons == ("USER_CANCELLED",)
+    assert persists[0].service == ()

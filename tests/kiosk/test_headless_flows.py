@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kiosk.flow import events as ev
 from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot
 from kiosk.flow.headless import SCENARIOS, FlowResult, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.flow.model import State
@@ -100,7 +103,9 @@ def test_record_carries_service_step_and_minimised_claims(tmp_path: Path, built:
     kiosk, r = _run(tmp_path, built, "happy", "lodging")
     assert r.verification_id is not None
     doc = kiosk.store.record(r.verification_id)
-    assert doc["service"]["stay_nights"] == "1" and doc["service"]["stay_reason"]
+    service = doc["service"]
+    assert service["room"] == "305" and service["nights"] == "2" and service["reason"] == "Du lịch"
+    assert date.fromisoformat(service["check_out"]) - date.fromisoformat(service["check_in"]) == timedelta(2)
     claims = doc["verified_claims"]["claims"]
     assert set(claims) <= {"name", "family_name", "given_name", "birthdate", "vn_id_number", "address",
                            "gender", "nationalities", "vn_old_id_number"}  # fmt: skip
@@ -147,3 +152,53 @@ def test_bank_with_the_real_engine_keeps_the_live_image_for_delivery(
     images = kiosk.store.biometric_images(r.verification_id)
     assert images is not None and images.live_jpeg.startswith(b"\xff\xd8") and images.chip_image
     assert images.live_jpeg != images.chip_image
+
+
+def _accepting_sim_chips(name: str) -> Profile:
+    """A profile that accepts today's simulated reads (``inconclusive``/``NO_ANTICLONE_PROOF``)."""
+    return dataclasses.replace(load_profile(name), chip=ChipPolicy(True, False, False))
+
+
+def test_hospital_issues_queue_numbers_in_sequence(tmp_path: Path, built: list[Kiosk]) -> None:
+    """Department chosen, queue number issued by the runner from the kiosk's database, carried by the
+    record; the next patient of the same department gets the next number."""
+    sc = SCENARIOS["happy"]
+    kiosk, card = build_scenario_kiosk(sc, _accepting_sim_chips("hospital"), KioskConfig(tmp_path / "data"))
+    built.append(kiosk)
+    results = [run_flow(kiosk, ScriptedUser(sc, card), sc) for _ in range(2)]
+    assert [r.outcome for r in results] == ["verified"] * 2
+    assert "queue_number" in results[0].path
+    assert [r.queue_number for r in results] == ["NOI-001", "NOI-002"]
+    kiosk.runner.drain_storage()
+    assert results[1].verification_id is not None
+    service = kiosk.store.record(results[1].verification_id)["service"]
+    assert service["department"] == "NOI" and service["department_name"] == "Khám Nội"
+    assert service["queue_number"] == "NOI-002" and service["visit_type"] == "first_visit"
+    assert service["facility_code"] == "00000"
+    assert kiosk.store.verify_audit().ok
+
+
+def test_bank_confirmation_sends_and_stop_keeps_the_images_back(tmp_path: Path, built: list[Kiosk]) -> None:
+    kiosk, r = _run(tmp_path / "ok", built, "happy", _bank_accepting_sim_chips())
+    assert r.outcome == "verified" and "service" in r.path and r.verification_id is not None
+    assert kiosk.store.record(r.verification_id)["service"]["confirmed"] == "yes"
+    assert kiosk.store.biometric_images(r.verification_id) is not None
+
+    class Stops(ScriptedUser):
+        def respond(self, view: Any, session: Any) -> Any:
+            if view.state == "service":
+                return ev.Cancel()  # "stop" on the bank's confirmation
+            return super().respond(view, session)
+
+    sc = SCENARIOS["happy"]
+    kiosk, card = build_scenario_kiosk(sc, _bank_accepting_sim_chips(), KioskConfig(tmp_path / "stop"))
+    built.append(kiosk)
+    r = run_flow(kiosk, Stops(sc, card), sc)
+    kiosk.runner.drain_storage()
+    assert r.path[-3:] == ("service", "wipe", "attract") and r.verification_id is not None
+    assert r.record_status == "referred"
+    doc = kiosk.store.record(r.verification_id)
+    assert doc["status"] == "referred" and "USER_CANCELLED" in doc["reasons"]
+    assert doc["verified_claims"] is None and "confirmed" not in doc["service"]
+    assert kiosk.store.biometric_images(r.verification_id) is None  # stop means the images are not sent
+    assert doc["biometric"]["images_retained"] is False

@@ -14,7 +14,8 @@ from kiosk.flow import events as ev
 from ui.flowbridge import BridgeError, from_event, to_event
 from ui.i18n import Catalog
 from ui.samples import sample_views
-from ui.screens_input import ConsentScreen, KeyEntryScreen, ServiceScreen
+from ui.screens_input import ConsentScreen, KeyEntryScreen
+from ui.screens_service import ServiceScreen
 from ui.shots import save_screenshots
 from ui.theme import BODY_PT, TOUCH_MM, touch_px
 from ui.viewmodel import Intent
@@ -45,7 +46,15 @@ def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: o
     window.show_view(sample.view, speak=False)  # type: ignore[attr-defined]
     if sample.method and isinstance(window.screen_body, KeyEntryScreen):  # type: ignore[attr-defined]
         window.screen_body.show_method(sample.method)  # type: ignore[attr-defined]
+    if sample.values and isinstance(window.screen_body, ServiceScreen):  # type: ignore[attr-defined]
+        window.screen_body.set_values(sample.values)  # type: ignore[attr-defined]
     QApplication.processEvents()
+    _accessible(window)
+
+
+def _accessible(window: KioskWindow) -> None:
+    """Every visible text at least body size and not squeezed, every button a big target whose label
+    fits, nothing off the screen, no two buttons overlapping."""
     assert window.catalog.missing == set()
     assert len(_visible(window, QPushButton)) >= 2  # the checks below are not vacuous
     mm15 = TOUCH_MM / 25.4 * window.screen().physicalDotsPerInch()
@@ -58,6 +67,8 @@ def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: o
             assert lab.font().pointSizeF() >= BODY_PT, lab.text()
             if not lab.wordWrap():  # unwrapped text must fit its label
                 assert lab.fontMetrics().horizontalAdvance(lab.text()) <= lab.contentsRect().width() + 1
+            else:  # wrapped text is not cut off at the bottom (a screen with too much on it)
+                assert lab.height() >= lab.heightForWidth(lab.width()) - 2, lab.text()
     rect = window.rect()
     for ab in _visible(window, QAbstractButton):  # nothing outside the screen, no overlapping buttons
         r = ab.rect().translated(ab.mapTo(window, ab.rect().topLeft()))
@@ -106,6 +117,8 @@ def test_consent_tick_and_equal_answers(window: KioskWindow, qtbot: QtBot) -> No
     got = _collect(window)
     view = _sample("vi", "consent")
     _show(window, view)
+    window.press("AcceptConsent")  # enabled with nothing ticked: the flow says what is missing
+    assert to_event(got[-1]) == ev.AcceptConsent()
     body = window.screen_body
     assert isinstance(body, ConsentScreen)
     body.checks[0].click()
@@ -141,10 +154,15 @@ def test_service_values(window: KioskWindow) -> None:
     _show(window, _sample("en", "service"))
     body = window.screen_body
     assert isinstance(body, ServiceScreen)
+    window.press("SubmitService")  # no department chosen yet: the flow answers with a hint
+    assert to_event(got[-1]) == ev.SubmitService((("visit_type", "first_visit"),))
     follow = next(b for b in _visible(window, QPushButton) if b.text() == "Follow-up visit")
     follow.click()
+    ent = next(b for b in _visible(window, QPushButton) if b.text() == "Ear, nose, throat")
+    ent.click()
+    assert ent.isChecked() and ent.height() > touch_px()  # departments: the biggest targets
     window.press("SubmitService")
-    assert to_event(got[-1]) == ev.SubmitService((("visit_type", "follow_up"),))
+    assert to_event(got[-1]) == ev.SubmitService((("department", "TMH"), ("visit_type", "follow_up")))
 
 
 def test_every_intent_converts_both_ways() -> None:
@@ -220,3 +238,88 @@ def test_new_views_of_the_same_state_update_in_place(window: KioskWindow) -> Non
     assert window.screen_body is body
     assert body.progress.value() == 90  # type: ignore[union-attr]
     assert window.catalog.text("reading.phase.passive_auth", "vi") in body.phase.text()  # type: ignore[union-attr]
+
+
+def _sample_of(lang: str, name: str) -> Any:
+    return next(s for s in sample_views(lang) if s.name.split("-", 1)[1] == name)
+
+
+def test_lodging_room_dates_and_reason(window: KioskWindow) -> None:
+    got = _collect(window)
+    _show(window, _sample("vi", "service-lodging"))
+    body = window.screen_body
+    assert isinstance(body, ServiceScreen) and body.keypad is not None
+    window.press("SubmitService")
+    assert "room" not in dict(to_event(got[-1]).values)  # type: ignore[attr-defined]  # nothing typed yet
+    for key in "305":
+        body.keypad.press(key)
+    next(b for b in body.keypad.findChildren(QPushButton) if b.text() == "ABC").click()
+    QApplication.processEvents()
+    _accessible(window)  # the letters page: big keys too, nothing off the screen
+    next(b for b in _visible(window, QPushButton) if b.text() == "B").click()
+    for key in "XYZ":  # six characters at most
+        body.keypad.press(key)
+    assert body.room_shown.text() == "305BXY"
+    body.keypad.delete()
+    assert body.check_out is not None and body.check_out.text() == "Ngày trả phòng: 23/11/2026"
+    body.steppers["nights"].plus.click()
+    body.steppers["nights"].plus.click()
+    body.steppers["check_in"].minus.click()  # yesterday: arrived after midnight
+    assert "(hôm qua)" in body.steppers["check_in"]._shown.text()
+    assert body.check_out.text() == "Ngày trả phòng: 24/11/2026"
+    body.steppers["check_in"].minus.click()  # not before yesterday
+    assert not body.steppers["check_in"].minus.isEnabled()
+    for _ in range(2):  # tomorrow: the longest date text fits too
+        body.steppers["check_in"].plus.click()
+    assert "(ngày mai)" in body.steppers["check_in"]._shown.text()
+    QApplication.processEvents()
+    _accessible(window)
+    for _ in range(2):
+        body.steppers["check_in"].minus.click()
+    next(b for b in _visible(window, QPushButton) if b.text() == "Thăm thân").click()
+    window.press("SubmitService")
+    assert to_event(got[-1]) == ev.SubmitService((("room", "305BX"), ("check_in", "2026-11-21"),
+                                                  ("nights", "3"), ("reason", "Thăm thân")))  # fmt: skip
+
+
+def test_bank_confirmation_lists_masked_data_and_two_equal_answers(window: KioskWindow) -> None:
+    got = _collect(window)
+    _show(window, _sample("en", "service-bank"))
+    texts = "\n".join(lab.text() for lab in _visible(window, QLabel))
+    assert "001234***890" in texts and "001234567890" not in texts and "NGUYỄN THỊ HỒNG NHUNG" in texts
+    assert "Female" in texts and "Ethnicity" not in texts  # the bank does not receive the ethnicity
+    assert "face photo" in texts
+    answers = [b for b in window.buttons if b.property("button").intent in ("SubmitService", "Cancel")]
+    assert [b.text() for b in answers] == ["Confirm and send", "Stop, don't send"]
+    assert answers[0].size() == answers[1].size()
+    assert {b.property("prominent") for b in answers} == {"true"} and all(b.isEnabled() for b in answers)
+    window.press("SubmitService")
+    assert to_event(got[-1]) == ev.SubmitService(())
+    window.press("Cancel")
+    assert to_event(got[-1]) == ev.Cancel()
+
+
+def test_bank_confirmation_with_a_long_address_still_fits(window: KioskWindow) -> None:
+    from dataclasses import replace
+
+    from kiosk.flow.views import SummaryLine
+
+    view = _sample("vi", "service-bank")
+    address = ("Thôn Đông Hạ, Xã Yên Thường, Huyện Gia Lâm, Thành phố Hà Nội, gần Trường Tiểu học "
+               "Yên Thường, ngõ 3 đường liên xã")  # fmt: skip
+    long = replace(view, summary=tuple(replace(x, value=address) if x.field == "address" else x
+                                       for x in view.summary))  # fmt: skip
+    assert any(isinstance(x, SummaryLine) and x.value == address for x in long.summary)
+    _show(window, long)
+    _accessible(window)
+
+
+def test_receipt_shows_the_queue_number_big(window: KioskWindow) -> None:
+    _show(window, _sample("vi", "receipt"))
+    big = next(lab for lab in _visible(window, QLabel) if lab.text() == "NOI-017")
+    assert big.font().pointSizeF() >= 72 and big.font().bold()
+    texts = [lab.text() for lab in _visible(window, QLabel)]
+    assert "Khám Nội" in texts and any("01JDQ7Z8V4M3K9X2T5R6Y1B0NC" in x for x in texts)
+    _show(window, _sample("en", "receipt-lodging"))
+    texts = [lab.text() for lab in _visible(window, QLabel)]
+    assert {"Room: B305", "Check-in: 22/11/2026", "Check-out: 24/11/2026"} <= set(texts)

@@ -81,3 +81,17 @@ def test_window_speaks_each_screen_and_mute_button_toggles(qtbot: QtBot, tmp_pat
     assert not voice.muted
     voice.stop()
     assert consent.document.splitlines()[0] in said
+
+
+def test_service_and_queue_number_are_spoken(qtbot: QtBot, tmp_path: Path) -> None:
+    voice = Voice(_slow_engine(tmp_path))
+    w = KioskWindow(voice=voice)
+    qtbot.addWidget(w)
+    views = {s.name.split("-", 1)[1]: s.view for s in sample_views("vi")}
+    w.show_view(views["service"])
+    said = _said(tmp_path, 1)
+    assert "Chọn khoa khám" in said and "lấy số thứ tự" in said
+    w.show_view(views["receipt"])
+    said = _said(tmp_path, 2)
+    voice.stop()
+    assert "Số thứ tự của bạn là NOI 17, Khám Nội." in said  # "17", not "017" nor "NOI-017"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from kiosk.flow.compose import KioskConfig
 from kiosk.flow.headless import SCENARIOS, build_scenario_kiosk
 from ui.flowbridge import FlowBridge
 from ui.screens_input import ConsentScreen, KeyEntryScreen
+from ui.screens_service import ServiceScreen
 from ui.window import KioskWindow
 
 WAIT_MS = 20_000
@@ -41,14 +43,17 @@ def _texts(w: KioskWindow) -> str:
 
 
 def _consent(qtbot: QtBot, w: KioskWindow) -> None:
+    """"I agree" first (always enabled: the flow says what is missing), then tick and agree."""
+    w.press("AcceptConsent")
+    qtbot.waitUntil(lambda: w.view.hint_key == "consent.required_missing", timeout=WAIT_MS)
+    assert w.catalog.text("consent.required_missing", "vi") in _texts(w)
     for _ in range(10):  # each tick re-renders the screen from the new view
-        accept = next(b for b in w.buttons if b.property("button").intent == "AcceptConsent")
-        if accept.isEnabled():
-            accept.click()
-            return
         body = w.screen_body
         assert isinstance(body, ConsentScreen)
-        box = next(b for b in body.checks if not b.isChecked())
+        box = next((b for b in body.checks if not b.isChecked()), None)
+        if box is None:
+            w.press("AcceptConsent")
+            return
         before = w.view
         box.click()
         qtbot.waitUntil(lambda: w.view is not before, timeout=WAIT_MS)  # noqa: B023
@@ -83,10 +88,18 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     assert len(photos) == 2  # the chip photo beside the live capture
     w.press("Continue")
     _wait(qtbot, w, "service")
+    w.press("SubmitService")  # no room typed: the flow asks for it
+    qtbot.waitUntil(lambda: w.view.hint_key == "service.room_invalid", timeout=WAIT_MS)
+    service = w.screen_body
+    assert isinstance(service, ServiceScreen) and service.keypad is not None
+    for key in "1204":
+        service.keypad.press(key)
+    service.steppers["nights"].plus.click()
     w.press("SubmitService")
     _wait(qtbot, w, "receipt")
     qtbot.waitUntil(lambda: w.view.reference is not None, timeout=WAIT_MS)
-    assert w.view.reference in _texts(w)
+    assert w.view.reference in _texts(w) and "Phòng: 1204" in _texts(w)
+    assert dict(w.view.details)["nights"] == "2"
     w.press("Done")
     _wait(qtbot, w, "wipe")
     assert name not in _texts(w)
@@ -148,3 +161,52 @@ def test_refusing_consent_leads_to_the_counter_and_back(qtbot: QtBot, flow: Any)
     _wait(qtbot, w, "wipe")
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "attract")
+
+
+def test_hospital_department_and_queue_number_through_the_ui(qtbot: QtBot, tmp_path: Path) -> None:
+    """With a hospital profile that accepts the simulated chip: the department chosen on the screen, the
+    queue number issued from the kiosk's database and shown big on the receipt."""
+    import dataclasses
+
+    from kiosk.flow.service import local_day
+    from kiosk.profiles import ChipPolicy, load_profile
+
+    hospital = dataclasses.replace(load_profile("hospital"), chip=ChipPolicy(True, False, False))
+    kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], hospital, KioskConfig(tmp_path / "data"))
+    w = KioskWindow()
+    qtbot.addWidget(w)
+    w.show()
+    bridge = FlowBridge(w, kiosk.driver)
+    bridge.start()
+    try:
+        today = local_day(datetime.now(UTC))  # the kiosk's local (Vietnam) day
+        kiosk.store.issue_queue_number("SAN", today, 0.0)  # a patient before
+        qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+        _wait(qtbot, w, "language")
+        w.press("ChooseLanguage", "en")
+        _wait(qtbot, w, "consent")
+        body = w.screen_body
+        assert isinstance(body, ConsentScreen)
+        for box in body.checks:
+            before = w.view
+            box.click()
+            qtbot.waitUntil(lambda: w.view is not before, timeout=WAIT_MS)  # noqa: B023
+        w.press("AcceptConsent")
+        _wait(qtbot, w, "key_entry")
+        assert w.scan_qr(card.qr_payload)
+        _wait(qtbot, w, "result")
+        w.press("Continue")
+        _wait(qtbot, w, "service")
+        service = w.screen_body
+        assert isinstance(service, ServiceScreen)
+        service.choice_buttons["department"]["SAN"].click()
+        w.press("SubmitService")
+        _wait(qtbot, w, "receipt")
+        assert w.view.queue_number == "SAN-002" and w.view.department == "Obstetrics"
+        assert "SAN-002" in _texts(w) and "Obstetrics" in _texts(w)
+        qtbot.waitUntil(lambda: w.view.reference is not None, timeout=WAIT_MS)
+        kiosk.runner.drain_storage()
+        assert kiosk.store.record(w.view.reference)["service"]["queue_number"] == "SAN-002"
+    finally:
+        bridge.timer.stop()
+        kiosk.close()

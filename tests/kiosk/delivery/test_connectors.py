@@ -77,3 +77,45 @@ def test_guest_declaration_and_exports(tmp_path: Path, profiles: dict[str, Profi
     assert export_xlsx([d, other], tmp_path / "g.xlsx") == 2
     sheet = load_workbook(tmp_path / "g.xlsx").active
     assert sheet is not None and sheet["B2"].value == TEST_NAME and str(sheet["F2"].value).startswith("'=")
+
+
+def test_guest_declaration_from_the_kiosk_service_step(profiles: dict[str, Profile]) -> None:
+    """The flow's lodging values (kiosk.flow.service): room, check-in, nights, check-out, reason."""
+    lodging = profiles["lodging"]
+    stay = {"room": "B12", "check_in": "2026-03-01", "nights": "2", "reason": "Công tác",
+            "check_out": "2026-03-03"}  # fmt: skip
+    d = guest_declaration(make_record(lodging, service=stay).document, lodging.service)
+    assert d is not None
+    assert (d.room, d.check_in, d.check_out, d.nights, d.reason) == ("B12", "2026-03-01", "2026-03-03", 2,
+                                                                     "Công tác")  # fmt: skip
+    assert d.arrival == "2026-03-01T15:30+07:00"  # the record's completion time (08:30:40 UTC)
+    assert d.declaration_due == "2026-03-01T23:00+07:00"
+    assert d.establishment_address == lodging.service["establishment_address"]
+    ahead = dict(stay, check_in="2026-03-05", check_out="2026-03-07")  # registered ahead of the stay
+    later = guest_declaration(make_record(lodging, service=ahead).document, lodging.service)
+    assert later is not None and later.declaration_due == "2026-03-05T23:00+07:00"
+    row = d.as_row()
+    for key in ("room", "check_in", "check_out", "nights", "reason", "establishment_address"):
+        assert row[key], key
+
+
+def test_lodging_webhook_body_carries_the_stay(profiles: dict[str, Profile]) -> None:
+    from kiosk.connectors.lodging import COLUMNS
+    from kiosk.connectors.lodging_export import HEADERS_VI
+
+    assert {"room", "check_in", "check_out", "reason"} <= set(COLUMNS) and set(COLUMNS) == set(HEADERS_VI)
+    assert "face" not in " ".join(COLUMNS) and "image" not in " ".join(COLUMNS)
+
+
+def test_his_visit_carries_department_and_queue_number(profiles: dict[str, Profile]) -> None:
+    from kiosk.connectors.his import his_visit
+
+    hospital = profiles["hospital"]
+    service = {"facility_code": "00000", "department": "NOI", "department_name": "Khám Nội",
+               "visit_type": "first_visit", "queue_number": "NOI-017", "queue_day": "2026-03-01"}  # fmt: skip
+    doc = make_record(hospital, service=service).document
+    assert doc["service"]["queue_number"] == "NOI-017"  # in the signed record too
+    assert his_visit(doc["service"]) == {"department_code": "NOI", "department_name": "Khám Nội",
+                                         "queue_number": "NOI-017", "queue_day": "2026-03-01",
+                                         "visit_type": "first_visit"}  # fmt: skip
+    assert his_visit({"facility_code": "00000"}) is None
