@@ -45,6 +45,7 @@ class UIOptions:
     data_dir: Path | None = None
     step_ms: int = DEMO_STEP_MS
     print_receipts: bool = False
+    deliver_to: str | None = None  # every connector at one receiver (make demo)
 
 
 def application() -> QApplication:
@@ -133,7 +134,7 @@ def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
     from kiosk.flow.headless import build_scenario_kiosk
     from kiosk.storage.paths import data_dir
 
-    config = KioskConfig(options.data_dir or data_dir())
+    config = KioskConfig(options.data_dir or data_dir(), deliver_to=options.deliver_to)
     if options.sim:
         return build_scenario_kiosk(scenario, options.profile, config, face=options.face)
     assert options.reader is not None

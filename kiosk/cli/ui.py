@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +29,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mute", action="store_true", help="no voice guidance")
     p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
+    p.add_argument("--deliver-to", metavar="URL",
+                   help="point every connector at this receiver (needs $CCCD_WEBHOOK_SECRET)")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.deliver_to and not os.environ.get("CCCD_WEBHOOK_SECRET"):
+        print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
+              file=sys.stderr)  # fmt: skip
+        return 2
     from ui.app import UIOptions, run
 
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,
                          trust_dir=args.trust_dir, profile=args.profile, demo=args.demo,
                          screenshots=args.screenshots,
                          kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
-                         step_ms=max(50, args.step_ms), print_receipts=args.print_receipts))  # fmt: skip
+                         step_ms=max(50, args.step_ms), print_receipts=args.print_receipts,
+                         deliver_to=args.deliver_to))  # fmt: skip

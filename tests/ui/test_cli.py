@@ -46,3 +46,12 @@ def test_sim_or_reader_is_required(tmp_path: Path) -> None:
     assert r.returncode == 2 and "--sim" in r.stderr and "--reader" in r.stderr
     r = _cccd("--reader", "Virtual PCD 00 00", "--demo", cwd=tmp_path)
     assert r.returncode == 2 and "--demo needs --sim" in r.stderr
+
+
+def test_deliver_to_needs_the_webhook_secret(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from kiosk.cli import main
+
+    monkeypatch.delenv("CCCD_WEBHOOK_SECRET", raising=False)
+    assert main(["ui", "--sim", "--demo", "--deliver-to", "http://127.0.0.1:9"]) == 2
+    assert "CCCD_WEBHOOK_SECRET" in capsys.readouterr().err

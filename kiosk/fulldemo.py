@@ -1,0 +1,334 @@
+"""``make demo``: the whole kiosk on embedded defaults — simulated card and camera, SQLite, no hardware.
+
+Issue 5 ("``make demo`` runs ``cccd kiosk --headless --sim`` against a local ``cccd receiver``") and issue 6
+("``make demo`` opens the UI when a display exists").  The steps, each a real ``cccd`` process:
+
+1. ``cccd receiver`` on a free loopback port (verifies the webhook signature and the record's JWS);
+2. ``cccd demo``: one simulated card read through pcscd and the vpcd virtual reader (the real PC/SC path);
+3. ``cccd kiosk --headless --sim --profile all --scenario all --deliver-to URL``: every profile and scenario,
+   each record delivered to the receiver;
+4. with a display (``DISPLAY`` or ``WAYLAND_DISPLAY``): ``cccd ui --sim --demo`` walks one transaction on
+   screen, delivering to the same receiver;
+5. a summary: what the receiver stored, the kiosk's outbox, the audit chain; then the receiver is stopped
+   (also on failure, Ctrl-C or SIGTERM).
+
+State lives in ``build/demo/`` (``--state-dir``).  Kept between runs: the webhook secret (``whsec_``, mode
+0600) and the kiosk's device keys.  Fresh every run: the kiosk and receiver databases, so that running the
+demo twice gives the same result.  Run ``python -m kiosk.fulldemo --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from kiosk.connectors.webhooks import decode_secret, new_webhook_secret
+from kiosk.keys import KeyStore
+
+DEFAULT_STATE = Path("build") / "demo"
+UI_PROFILE = "lodging"  # the profile whose flow reaches a receipt with today's simulated chip (docs/ui.md)
+RECEIVER_START_SECONDS = 15.0
+CHIP_STEP = "chip read through pcscd (simulated card on the vpcd reader)"
+UI_STEP = f"touch-screen UI: a scripted user walks one '{UI_PROFILE}' transaction"
+
+
+class DemoError(Exception):
+    """A step of the demo could not start or finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoState:
+    """The demo's files under one directory."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "kiosk"
+
+    @property
+    def keys(self) -> Path:
+        return self.data / "keys"
+
+    @property
+    def kiosk_db(self) -> Path:
+        return self.data / "kiosk.db"
+
+    @property
+    def receiver_db(self) -> Path:
+        return self.root / "receiver.db"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.root / "webhook.secret"
+
+
+def _remove_db(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        p.unlink(missing_ok=True)
+
+
+def _secret(path: Path) -> str:
+    """The demo's webhook secret: created once (mode 0600), then reused."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text().strip()
+        decode_secret(value)  # a damaged file is an error, not a silently different secret
+        return value
+    value = new_webhook_secret()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
+
+
+def prepare_state(root: Path) -> tuple[DemoState, str]:
+    """Create (or reuse) the secret and the device keys; start from empty databases."""
+    state = DemoState(root)
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
+    secret = _secret(state.secret_file)
+    state.data.mkdir(mode=0o700, exist_ok=True)
+    KeyStore.open(state.keys)
+    _remove_db(state.kiosk_db)
+    _remove_db(state.receiver_db)
+    return state, secret
+
+
+def _cccd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kiosk", *args]
+
+
+class Receiver:
+    """``cccd receiver`` as a child process on a free loopback port; a context manager that stops it."""
+
+    def __init__(self, state: DemoState, env: dict[str, str]) -> None:
+        self.state, self.env = state, env
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def __enter__(self) -> Receiver:
+        argv = _cccd("receiver", "--port", "0", "--db", str(self.state.receiver_db), "--keys",
+                     str(self.state.keys))  # fmt: skip
+        self.proc = subprocess.Popen(argv, env=self.env, text=True, stdout=subprocess.PIPE)  # noqa: S603
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_pump, args=(self.proc.stdout, lines), daemon=True).start()
+        try:
+            line = lines.get(timeout=RECEIVER_START_SECONDS)
+        except queue.Empty:
+            line = ""
+        if "listening on" not in line:
+            self.stop()
+            raise DemoError(f"the receiver did not start (exit code {self.proc.returncode})")
+        self.url = line.split()[-1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)  # the receiver shuts its server down and closes its database
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.url + "/stats", timeout=5) as response:  # noqa: S310 (loopback)
+            data: dict[str, Any] = json.loads(response.read())
+        return data
+
+
+def _pump(stream: IO[str] | None, lines: queue.Queue[str]) -> None:
+    """Hand the child's stdout lines over (and keep draining it so the child never blocks)."""
+    if stream is None:
+        return
+    for line in stream:
+        lines.put(line)
+
+
+@dataclass(slots=True)
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    note: str = ""
+
+
+@dataclass(slots=True)
+class HeadlessSummary:
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def unexpected(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if not r.get("as_expected")]
+
+    @property
+    def verified(self) -> int:
+        return sum(r.get("outcome") == "verified" for r in self.results)
+
+
+def _line(r: dict[str, Any]) -> str:
+    detail = f" ({', '.join(r['detail'])})" if r.get("detail") else ""
+    mark = "" if r.get("as_expected") else f"   << expected {r.get('expected')}"
+    return (f"  {r['profile']:<14} {r['scenario']:<19} {r['outcome']}{detail}"
+            f"  record={r.get('record_status') or '-'}  {r['elapsed_ms']:.0f} ms{mark}")  # fmt: skip
+
+
+def run_headless(url: str, state: DemoState, env: dict[str, str], face: str) -> tuple[int, HeadlessSummary]:
+    """Every profile and scenario against the receiver; prints one line per transaction as it ends."""
+    argv = _cccd("kiosk", "--headless", "--sim", "--profile", "all", "--scenario", "all", "--face", face,
+                 "--deliver-to", url, "--data-dir", str(state.data), "--json")  # fmt: skip
+    summary = HeadlessSummary()
+    with subprocess.Popen(argv, env=env, text=True, stdout=subprocess.PIPE) as proc:  # noqa: S603
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    print(raw, end="")
+                    continue
+                if "outcome" in row:
+                    summary.results.append(row)
+                    print(_line(row), flush=True)
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            raise
+    return rc, summary
+
+
+def _run(name: str, argv: list[str], env: dict[str, str]) -> Step:
+    print(f"\n== {name}\n$ {' '.join(['cccd', *argv[3:]])}", flush=True)
+    t0 = time.monotonic()
+    rc = subprocess.run(argv, env=env, check=False).returncode  # noqa: S603 (our own argv)
+    return Step(name, rc == 0, time.monotonic() - t0, "" if rc == 0 else f"exit code {rc}")
+
+
+def _kiosk_figures(state: DemoState) -> tuple[dict[str, int], str]:
+    """The outbox counts and the audit chain's state of the demo kiosk's database."""
+    from kiosk.storage import KioskStore
+
+    store = KioskStore(state.kiosk_db, KeyStore.open(state.keys, create=False))
+    try:
+        counts = {k: int(v) for k, v in store.counts().items()}
+        report = store.verify_audit()
+    finally:
+        store.close()
+    audit = (f"intact, {report.entries} entries" if report.ok
+             else f"TAMPERED: {report.problem} at seq {report.at_seq}")  # fmt: skip
+    return counts, audit
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: int) -> int:
+    """The whole demo; returns the process exit code (0 when every step did what it should)."""
+    started = time.monotonic()
+    state, secret = prepare_state(state_dir)
+    env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(state.data))
+    steps: list[Step] = []
+    print(f"demo state: {state.root} (webhook secret and device keys kept; databases fresh)", flush=True)
+    with Receiver(state, env) as receiver:
+        print(f"receiver: {receiver.url} -> {state.receiver_db}", flush=True)
+        if chip:
+            steps.append(_run(CHIP_STEP, _cccd("demo"), env))
+        print(f"\n== headless kiosk: every profile and scenario, face step '{face}', delivered to the "
+              "receiver", flush=True)  # fmt: skip
+        t0 = time.monotonic()
+        rc, headless = run_headless(receiver.url, state, env, face)
+        bad = len(headless.unexpected)
+        n = len(headless.results)
+        note = (f"{n} transactions, {headless.verified} verified, {n - headless.verified} sent to the "
+                f"counter, {bad} not as expected")  # fmt: skip
+        steps.append(Step("headless kiosk", rc == 0 and bad == 0 and bool(headless.results),
+                          time.monotonic() - t0, note))  # fmt: skip
+        if ui:
+            argv = _cccd("ui", "--sim", "--demo", "--profile", UI_PROFILE, "--face", face,
+                         "--data-dir", str(state.data), "--deliver-to", receiver.url,
+                         "--step-ms", str(ui_step_ms))  # fmt: skip
+            steps.append(_run(UI_STEP, argv, env))
+        stats = receiver.stats()
+    counts, audit = _kiosk_figures(state)
+    undelivered = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
+    steps.append(Step("delivery", undelivered == 0, 0.0, f"kiosk outbox {counts}"))
+    _print_summary(steps, stats, audit, state, time.monotonic() - started, ui)
+    return 0 if all(s.ok for s in steps) and audit.startswith("intact") else 1
+
+
+def _print_summary(steps: list[Step], stats: dict[str, Any], audit: str, state: DemoState, total: float,
+                   ui: bool) -> None:  # fmt: skip
+    print("\n== summary", flush=True)
+    for s in steps:
+        took = f" ({s.seconds:.1f} s)" if s.seconds else ""
+        print(f"  {'ok  ' if s.ok else 'FAIL'} {s.name}{took}{': ' + s.note if s.note else ''}")
+    per = ", ".join(f"{k} {v}" for k, v in sorted(stats.get("per_endpoint", {}).items())) or "none"
+    print(f"  receiver stored {stats.get('deliveries', 0)} deliveries of "
+          f"{stats.get('distinct_verifications', 0)} verifications "
+          f"({stats.get('duplicates', 0)} duplicates refused), FHIR patients {stats.get('patients', 0)}, "
+          f"provenances {stats.get('provenances', 0)}")  # fmt: skip
+    print(f"  per endpoint: {per}")
+    print(f"  audit log: {audit}")
+    if not ui:
+        print("  UI: not opened (no DISPLAY or WAYLAND_DISPLAY; `--ui yes` with QT_QPA_PLATFORM=offscreen "
+              "runs it unseen)")  # fmt: skip
+    print(f"  receiver database: {state.receiver_db}; kiosk state: {state.data}")
+    print(f"  total {total:.1f} s", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kiosk.fulldemo",
+        description="the whole kiosk on embedded defaults (what `make demo` runs)",
+    )
+    p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="demo state (default build/demo)")
+    p.add_argument("--face", default="engine", choices=("engine", "ground-truth"),
+                   help="engine: the biometrics verifier on the simulated person (default); "
+                   "ground-truth: no face analysis (fast)")  # fmt: skip
+    p.add_argument("--no-chip", dest="chip", action="store_false",
+                   help="skip the chip read through pcscd (no pcscd/vpcd needed)")  # fmt: skip
+    p.add_argument("--ui", choices=("auto", "yes", "no"), default="auto",
+                   help="open the touch-screen UI demo (auto: when a display exists)")  # fmt: skip
+    p.add_argument("--ui-step-ms", type=int, default=1200, help="UI demo pace (milliseconds per step)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ui = has_display() if args.ui == "auto" else args.ui == "yes"
+    try:
+        return run_demo(args.state_dir, face=args.face, chip=args.chip, ui=ui, ui_step_ms=args.ui_step_ms)
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted; the receiver was stopped", file=sys.stderr)
+        return 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # run the clean-up (stop the receiver) on SIGTERM too
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(main())
