@@ -1,21 +1,12 @@
-"""BAC expiry candidates from the renewal milestones (cccd-chip.md §2, Law on Citizen Identification).
+"""BAC expiry candidates when the MRZ was not read (cccd-chip.md §2, Law on Citizen Identification).
 
-A card expires on the holder's birthday in the year they turn 25, 40 or 60; cards under the 2023 law
-(issued from 1 July 2024) also have a milestone at 14.  A card issued within 2 years before a milestone is
-valid to the next one; a card issued at 58 or older never expires and its MRZ carries ``991231``.
+The expiry rule itself — renewal milestones at 14 (2023 law), 25, 40 and 60, the 2-year margin, no expiry
+from 58 (MRZ ``991231``) — is :func:`reader.lds.mrz.cccd_expiry`; this module only turns it into the
+ordered list of values a kiosk tries when it knows the birth date and perhaps the issue date:
 
-=================  =========================  ===============================
-age at issue       2014 law (before 1/7/2024)  2023 law (from 1/7/2024)
-=================  =========================  ===============================
-< 12               birthday at 25              birthday at 14
-12 ≤ age < 23      birthday at 25              birthday at 25
-23 ≤ age < 38      birthday at 40              birthday at 40
-38 ≤ age < 58      birthday at 60              birthday at 60
-≥ 58               ``991231``                  ``991231``
-=================  =========================  ===============================
-
-29 February birthdays in a non-leap milestone year are *uncertain*: both 28 February and 1 March are
-tried, 28 February first.
+* a 29 February birthday in a non-leap milestone year is *uncertain*: 28 February (the reader's answer)
+  and then 1 March are tried;
+* without the issue date, every expiry a chip card (issued from 2021) could carry is listed, ranked.
 """
 
 from __future__ import annotations
@@ -24,17 +15,10 @@ from datetime import date
 
 from kiosk.keyentry.dates import yymmdd
 from kiosk.keyentry.errors import InvalidDateError
+from reader.lds.mrz import LAW_2023_IN_FORCE, NO_EXPIRY_MRZ, cccd_expiry
 
-NEVER_EXPIRES = "991231"
-LAW_2023_IN_FORCE = date(2024, 7, 1)
-CHIP_CARDS_FROM = date(2021, 1, 1)
-_MILESTONES_2014 = ((23, 25), (38, 40), (58, 60))
-_MILESTONES_2023 = ((12, 14), (23, 25), (38, 40), (58, 60))
-
-
-def age_on(birth: date, day: date) -> int:
-    """Completed years of age on ``day``."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+NEVER_EXPIRES = NO_EXPIRY_MRZ
+CHIP_CARDS_FROM = date(2021, 1, 1)  # the first chip-based CCCDs
 
 
 def birthday_in(birth: date, year: int) -> tuple[date, ...]:
@@ -47,25 +31,24 @@ def birthday_in(birth: date, year: int) -> tuple[date, ...]:
 
 def milestone_for_issue(birth: date, issue: date) -> int | None:
     """The age at which a card issued on ``issue`` expires; ``None`` when it never expires."""
-    table = _MILESTONES_2023 if issue >= LAW_2023_IN_FORCE else _MILESTONES_2014
-    age = age_on(birth, issue)
-    for below, milestone in table:
-        if age < below:
-            return milestone
-    return None
+    expiry = cccd_expiry(birth, issue)
+    return None if expiry is None else expiry.year - birth.year
 
 
-def _expiries(birth: date, milestone: int | None) -> tuple[str, ...]:
-    if milestone is None:
+def _expiries(birth: date, issue: date) -> tuple[str, ...]:
+    """``YYMMDD`` values for a card issued on ``issue``: one, or two for an uncertain 29 February."""
+    expiry = cccd_expiry(birth, issue)
+    if expiry is None:
         return (NEVER_EXPIRES,)
-    return tuple(yymmdd(d) for d in birthday_in(birth, birth.year + milestone))
+    return tuple(yymmdd(d) for d in birthday_in(birth, expiry.year))
 
 
 def _issue_breakpoints(birth: date, start: date, end: date) -> list[date]:
-    """Issue dates at which the expiry rule may change, within [start, end]."""
+    """Issue dates within [start, end] at which the rule's inputs change: the holder's birthdays (the age
+    at issue) and the day the 2023 law took effect.  Between two of them the rule gives one answer."""
     points = {start, end, LAW_2023_IN_FORCE}
-    for age in (12, 23, 38, 58):
-        points.update(birthday_in(birth, birth.year + age))
+    for year in range(start.year, end.year + 1):
+        points.update(birthday_in(birth, year))
     return sorted(p for p in points if start <= p <= end)
 
 
@@ -74,7 +57,7 @@ def expiry_candidates(
 ) -> tuple[str, ...]:
     """``YYMMDD`` expiry values to try for BAC, most likely first.
 
-    With the issue date, the rule gives the answer (the neighbouring milestones follow as fallbacks in
+    With the issue date, the rule gives the answer (the other possible values follow as fallbacks in
     case the card was issued under the other rule).  Without it, every expiry a chip card issued between
     2021 and ``today`` could carry is listed: cards still valid first, nearest expiry first (``991231``
     last among them), then expired cards, most recently expired first.
@@ -85,9 +68,8 @@ def expiry_candidates(
     if issue is not None:
         if issue < birth or issue > today:
             raise InvalidDateError("the issue date must lie between the birth date and today")
-        primary = _expiries(birth, milestone_for_issue(birth, issue))
         others = _possible(birth, max(birth, CHIP_CARDS_FROM), today)
-        return _unique(primary + _rank(others, today))
+        return _unique(_expiries(birth, issue) + _rank(others, today))
     start = max(birth, CHIP_CARDS_FROM)
     return _rank(_possible(birth, start, max(start, today)), today)
 
@@ -95,7 +77,7 @@ def expiry_candidates(
 def _possible(birth: date, start: date, end: date) -> tuple[str, ...]:
     found: list[str] = []
     for point in _issue_breakpoints(birth, start, end):
-        found += _expiries(birth, milestone_for_issue(birth, point))
+        found += _expiries(birth, point)
     return _unique(tuple(found))
 
 
