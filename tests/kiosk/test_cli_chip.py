@@ -124,7 +124,8 @@ def test_save_dump_and_photo_out(tmp_path: Path, capsys: pytest.CaptureFixture[s
         == 0
     )
     names = sorted(p.name for p in dump.iterdir())
-    assert names == ["DG1", "DG13", "DG14", "DG15", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD", "evidence.json"]
+    assert names == ["DG1", "DG13", "DG14", "DG15", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD",
+                     "evidence.json"]  # fmt: skip
     evidence = json.loads((dump / "evidence.json").read_text())
     assert set(evidence) == {"format", "pace", "ca", "aa"}
     assert len(bytes.fromhex(evidence["aa"]["rnd_ifd"])) == 8 and evidence["aa"]["valid"] is True
