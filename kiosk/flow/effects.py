@@ -62,12 +62,14 @@ class WaitForCard(Effect):
 
 @dataclass(frozen=True, slots=True)
 class StartChipRead(Effect):
-    """Read the chip with this BAC key (expiry candidate ``candidate`` of ``candidates``)."""
+    """Read the chip: PACE with ``can`` when the chip offers it, else BAC with this key (expiry candidate
+    ``candidate`` of ``candidates``)."""
 
     op: int
     key: BACKeyInput
     candidate: int
     candidates: int
+    can: str | None = None
 
     def __repr__(self) -> str:
         return f"StartChipRead(op={self.op}, candidate={self.candidate + 1}/{self.candidates}, <key hidden>)"

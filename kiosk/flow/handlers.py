@@ -101,7 +101,9 @@ def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Out
     assert s.key is not None
     key = BACKeyInput(s.key.document_number, s.key.date_of_birth, s.key.expiry_candidates[index])
     op = s.op + 1
-    start = StartChipRead(op, key, index, len(s.key.expiry_candidates))
+    doc = s.key.document_number
+    can = doc[-6:] if len(doc) == 9 and doc.isdigit() else None  # cccd-chip.md §3: the ID's last 6 digits
+    start = StartChipRead(op, key, index, len(s.key.expiry_candidates), can)
     return enter(s, State.READING, c, start, op=op, expiry_index=index, progress=ReadProgress("connect"),
                  hint=hint)  # fmt: skip
 
@@ -138,11 +140,12 @@ def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) ->
 
 
 def on_read_failed(s: Session, e: ev.ReadFailed, c: FlowConfig, now: datetime) -> Outcome:
-    """Wrong key: next expiry candidate, then "check your entry"; card gone: "place it again"; bounded."""
+    """Wrong key: next expiry candidate (BAC), then "check your entry"; a CAN the chip rejects (PACE) goes
+    straight to "check your entry"; card gone: "place it again"; bounded."""
     assert s.key is not None
-    if e.kind == "access_denied":
+    if e.kind in ("access_denied", "wrong_can"):
         nxt = s.expiry_index + 1
-        if nxt < len(s.key.expiry_candidates):
+        if e.kind == "access_denied" and nxt < len(s.key.expiry_candidates):
             return _read(s, c, nxt, hint="reading.trying_next_key")
         rounds = s.key_rounds + 1
         if rounds >= c.limits.wrong_key_rounds:

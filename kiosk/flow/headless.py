@@ -37,7 +37,11 @@ class Scenario:
     remove_after: tuple[int | None, ...] = ()
     refuse_consent: bool = False
     wrong_birth_date: bool = False
+    wrong_id: bool = False  # the last digit of the ID typed wrong: the CAN (its last 6 digits) is wrong
+    clone: str | None = None  # sims.personalize.CLONE_VARIANTS: the data copied onto a chip without its keys
+    no_pace: bool = False  # an older chip without PACE (and without EF.CardAccess): BAC opens it
     qr_camera: bool = False  # the card's QR code is shown to the camera instead of being scanned/typed
+    typed: bool = False  # the ID and birth date are typed (no QR)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -54,7 +58,14 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              remove_after=(12,)),
     Scenario("no_consent", "the person refuses consent: nothing is read", "CONSENT_REFUSED",
              refuse_consent=True),
-    Scenario("wrong_key", "a wrong birth date is typed twice", "ACCESS_DENIED", wrong_birth_date=True),
+    Scenario("copied_chip", "the holder's signed data copied onto another chip (passive authentication "
+             "passes; Chip and Active Authentication fail)", "CHIP_NOT_AUTHENTIC", clone="wrong-keys"),
+    Scenario("wrong_key", "a wrong ID number is typed twice (the chip refuses the CAN)", "ACCESS_DENIED",
+             wrong_id=True),
+    Scenario("no_pace_wrong_birth", "a chip without PACE and a wrong birth date typed twice (BAC refuses "
+             "every expiry candidate)", "ACCESS_DENIED", no_pace=True, wrong_birth_date=True),
+    Scenario("no_pace", "a chip without PACE: BAC with the typed ID and birth date (downgrade recorded)",
+             "verified", no_pace=True, typed=True),
     Scenario("qr_camera", "the card's QR code is held up to the camera", "verified", qr_camera=True),
 )}  # fmt: skip
 
@@ -129,8 +140,13 @@ class ScriptedUser:
 
     def _key(self) -> ev.Event:
         p = self.card
+        birth = p.date_of_birth.strftime("%d/%m/%Y")
+        if self.scenario.wrong_id:
+            return ev.EnterIdAndBirth(p.id_number[:-1] + str((int(p.id_number[-1]) + 1) % 10), birth)
         if self.scenario.wrong_birth_date:
-            return ev.EnterIdAndBirth(p.id_number, _wrong_birth(p.date_of_birth.strftime("%d/%m/%Y")))
+            return ev.EnterIdAndBirth(p.id_number, _wrong_birth(birth))
+        if self.scenario.typed:
+            return ev.EnterIdAndBirth(p.id_number, birth)
         return ev.ScanQR(p.qr_payload)
 
 
@@ -160,13 +176,20 @@ class FlowResult:
         return dataclasses.asdict(self) | {"as_expected": self.as_expected}
 
 
+FACE_OUTCOMES = frozenset({"FACE_MISMATCH", "LIVENESS_FAILED"})
+
+
 def expected_outcome(
-    scenario: Scenario, policy: ChipPolicy, verdict: str | None, reasons: tuple[str, ...]
-) -> str:
+    scenario: Scenario, policy: ChipPolicy, verdict: str | None, reasons: tuple[str, ...],
+    face_required: bool = True,
+) -> str:  # fmt: skip
     """The scenario's outcome under this profile: a genuine chip whose verdict the profile does not accept
-    (today's simulated reads: ``inconclusive``/``NO_ANTICLONE_PROOF``) ends at the counter first."""
+    ends at the counter first; a profile without a face step (public_service) cannot notice a face attack,
+    so those scenarios end verified there — the counter staff see the person when the form is handed in."""
     if verdict is not None and verdict != "not_authentic" and not policy.accepts(verdict, reasons, None):
         return "CHIP_NOT_ACCEPTED"
+    if not face_required and scenario.expect in FACE_OUTCOMES:
+        return "verified"
     return scenario.expect
 
 
@@ -206,11 +229,13 @@ def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: Kio
     image = card_image(scenario.card)
     if scenario.tamper:
         image = _tampered(image)
+    if scenario.no_pace:
+        image = dataclasses.replace(image, mf_files={})  # no EF.CardAccess: the card runs no PACE
     seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
     step = scenario_face_step(scenario, seen.face_jpeg(), face, keep)
     qr = SimulatedQRCamera.factory(image.profile.qr_payload) if scenario.qr_camera else None
     kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after,
-                            qr_camera=qr)  # fmt: skip
+                            qr_camera=qr, clone=scenario.clone)  # fmt: skip
     return kiosk, image.profile
 
 
@@ -279,7 +304,7 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_s
     outcome = "verified" if last.verified and last.fallback is None else str(last.fallback)
     apdus = slot.apdus[0] if isinstance(slot, SimulatedCardSlot) else 0
     verdict, reasons = (chip_seen.verdict, chip_seen.reasons) if chip_seen else (None, ())
-    expected = expected_outcome(scenario, kiosk.profile.chip, verdict, reasons)
+    expected = expected_outcome(scenario, kiosk.profile.chip, verdict, reasons, kiosk.profile.face.required)
     return FlowResult(scenario.name, kiosk.profile.name, outcome, last.detail, last.record_status,
                       last.reference, verdict, reasons, expected, tuple(path), apdus,
                       round((time.perf_counter() - t0) * 1000, 1),

@@ -193,7 +193,7 @@ class EffectRunner:
             self.post(ev.ReadProgressed(e.op, p.phase.value, p.done, p.total))
 
         try:
-            outcome = read_chip(self.services.slot.open(), e.key, self.services.trust, progress)
+            outcome = read_chip(self.services.slot.open(), e.key, self.services.trust, progress, can=e.can)
         except ChipReadError as exc:
             log.info("chip read failed: %s", exc.kind)
             self.post(ev.ReadFailed(e.op, exc.kind))
