@@ -49,6 +49,15 @@ def _quickack(sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
 
+# When a card is pulled in the middle of a command and the next one connects at once, pcscd never sees
+# the slot empty on one of its 0.4 s polls, never powers the new card up, and reports the reader empty for
+# good (measured with pcsc-lite 2.0 and vpcd 0.8).  So a slot stays empty for at least this long after a
+# card left it (within one process: tests and the demo).
+ABSENT_GAP = 1.0
+_last_removed: dict[int, float] = {}
+_last_removed_lock = threading.Lock()
+
+
 class VPCDBridge:
     """Runs one card on one vpcd slot.  ``remove_after`` drops the card after that many APDUs."""
 
@@ -71,6 +80,10 @@ class VPCDBridge:
 
     def connect(self, timeout: float = 10.0) -> None:
         """Connect to the driver ("insert the card"); retries until ``timeout``."""
+        with _last_removed_lock:
+            gap = _last_removed.get(self.port, 0.0) + ABSENT_GAP - time.monotonic()
+        if gap > 0:
+            time.sleep(gap)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -135,6 +148,8 @@ class VPCDBridge:
         sock, self._sock = self._sock, None
         self.connected.clear()
         if sock is not None:
+            with _last_removed_lock:
+                _last_removed[self.port] = time.monotonic()
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
