@@ -56,6 +56,9 @@ class Services:
     card_wait_seconds: float = 120.0
 
 
+PURGE_INTERVAL = 3600.0  # seconds between retention purges of a running kiosk
+
+
 class EffectRunner:
     def __init__(self, services: Services, post: Post, *, wall: Callable[[], float] = time.time) -> None:
         self.services, self.post, self.wall = services, post, wall
@@ -63,6 +66,7 @@ class EffectRunner:
         self._storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-storage")
         self._consents: dict[int, ConsentRecord] = {}
         self._cancel: dict[int, threading.Event] = {}
+        self._last_purge: float | None = None
 
     def close(self) -> None:
         self._workers.shutdown(wait=True)
@@ -165,6 +169,23 @@ class EffectRunner:
         for flag in self._cancel.values():
             flag.set()  # a QR scan or card wait of the finished transaction stops
         self._cancel.clear()
+        self._purge_if_due()
+
+    def _purge_if_due(self) -> None:
+        """Retention on schedule (the profile's periods, :mod:`kiosk.storage.retention`): after the first
+        transaction and then at most once per :data:`PURGE_INTERVAL`, on the storage thread, between
+        transactions."""
+        now = self.wall()
+        if self._last_purge is not None and now - self._last_purge < PURGE_INTERVAL:
+            return
+        self._last_purge = now
+        try:
+            report = self.services.store.purge(now, self.services.profile.retention.audit_days)
+        except Exception as exc:
+            log.error("retention purge failed: %s (retried after the next transaction)", type(exc).__name__)
+            self._last_purge = None
+            return
+        log.info("retention purge: %s", report)
 
     # --- worker threads ---------------------------------------------------------------------------------
 
