@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reader.access.bac import BACKeyInput
-from reader.access.control import AccessMode
+from reader.access.control import AccessMode, BACDataMissingError
 from reader.access.pace_protocol import PACEPasswordError
 from reader.engine import ChipReader, ChipReadResult, ProgressCallback, ReadRequest
 from reader.errors import (
@@ -35,6 +35,7 @@ EXIT_CODES: dict[str, int] = {
     "usage": 2,
     "access_denied": 3,
     "wrong_can": 3,
+    "need_bac_data": 2,
     "no_reader": 4,
     "no_card": 5,
     "card_removed": 6,
@@ -47,6 +48,8 @@ MESSAGES: dict[str, str] = {
     "access_denied": "the card refused the access key — check the ID number, birth date and expiry",
     "wrong_can": "the card refused the access number (CAN) — check the ID number: the CAN is its last 6 "
     "digits",
+    "need_bac_data": "this chip does not open with the CAN alone (it has no PACE) — give the birth date and "
+    "expiry too, or the MRZ",
     "no_reader": "no card reader is available",
     "no_card": "no card on the reader — place the card flat on the reader and keep it still",
     "card_removed": "the card was removed during the read — place it again and keep it still until the end",
@@ -157,6 +160,8 @@ def read_with_transport(
         result = ChipReader(transport, progress=progress).read(request)
     except PACEPasswordError:
         raise ChipReadError("wrong_can" if can else "access_denied") from None
+    except BACDataMissingError:
+        raise ChipReadError("need_bac_data") from None
     except AccessDeniedError as exc:
         reason = getattr(exc, "reason", None)
         raise ChipReadError("access_denied", str(reason) if reason else "") from None

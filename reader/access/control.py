@@ -62,6 +62,11 @@ class AccessPlan:
         return None
 
 
+class BACDataMissingError(AccessDeniedError):
+    """BAC is needed (the chip offers no PACE, or PACE failed) but the document number, birth date and
+    expiry were not given — the chip refused nothing."""
+
+
 class PACERequiredError(AccessDeniedError):
     """``--access pace`` on a chip that offers no usable PACE, or without a password."""
 
@@ -164,7 +169,7 @@ def open_with_bac(
     """BAC (ICAO 9303-11 §4.3), after SELECT of the application; the downgrade recorded when PACE was
     offered but not used."""
     if plan.bac_key is None:
-        raise AccessDeniedError("BAC needs the document number, birth date and expiry")
+        raise BACDataMissingError("BAC needs the document number, birth date and expiry")
     session.start_secure_messaging(perform_bac(session, plan.bac_key, rng=rng))
     reason = downgrade_reason
     if reason is None and view.offers_pace:

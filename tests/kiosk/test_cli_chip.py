@@ -260,3 +260,9 @@ def test_verify_dump_detects_forged_evidence(tmp_path: Path, capsys: pytest.Capt
 def test_verify_dump_of_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify-dump", str(tmp_path / "nothing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_can_alone_on_a_chip_without_pace_asks_for_the_bac_data(capsys: pytest.CaptureFixture[str]) -> None:
+    can = load_profile("default").can
+    assert main(["read", "--sim", "default", "--can", can, "--access", "bac"]) == 2
+    assert "give the birth date and expiry" in capsys.readouterr().err
