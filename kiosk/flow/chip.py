@@ -19,10 +19,19 @@ ProgressSink = Callable[[Progress], None]
 
 
 class CardSlot(Protocol):
-    """Where cards come from: a PC/SC reader, or simulated cards."""
+    """Where cards come from: a PC/SC reader, or simulated cards.  No personal data is involved: these
+    only say whether a card is there."""
 
     def wait_for_card(self, timeout: float) -> bool:
         """True once a card is present (``False`` after ``timeout`` seconds)."""
+        ...
+
+    def card_present(self) -> bool:
+        """Whether a card is on the reader now (without talking to it)."""
+        ...
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """True once no card is on the reader (at once if there is none; ``False`` after ``timeout``)."""
         ...
 
     def open(self) -> Transport:

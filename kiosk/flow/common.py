@@ -1,4 +1,5 @@
-"""Building blocks of the transition functions: entering a state, leaving to the fallback or the goodbye.
+"""Building blocks of the transition functions: entering a state, leaving to the fallback or the goodbye
+("please take your card" first when the card may still be on the reader), back to the attract loop.
 
 All pure: they take the session and return the new session with the effect requests entering implies.
 """
@@ -16,6 +17,7 @@ from kiosk.flow.effects import (
     PersistAndDeliver,
     Speak,
     StartTimer,
+    WaitForCardRemoval,
     Wipe,
 )
 from kiosk.flow.model import MACHINE_WAIT_STATES, FlowConfig, Reason, Session, State
@@ -51,7 +53,7 @@ def persist_once(s: Session, now: datetime, reasons: tuple[str, ...]) -> tuple[S
         op=op, txn=s.txn, chip=s.chip, capture=s.capture, face=s.face, face_attempts=s.face_attempts,
         service=s.service, flow_reasons=reasons, started_at=s.started_at, completed_at=now,
     )  # fmt: skip
-    return replace(s, op=op, persist_requested=True), (effect,)
+    return replace(s, op=op, persist_requested=True, persist_op=op), (effect,)
 
 
 def _cancel_running(s: Session) -> tuple[Effect, ...]:
@@ -68,8 +70,23 @@ def to_fallback(s: Session, c: FlowConfig, reason: Reason, now: datetime,
     return enter(s, State.FALLBACK, c, *cancel, *persist, *audit, fallback=reason, detail=detail)
 
 
+def needs_take_card(s: Session) -> bool:
+    """The person's card may still be on the reader: it was on it in this transaction, or the person was
+    being asked to place it (and may just have done so).  Not a card left there by someone earlier (the
+    person was being asked to lift that one off: it is not theirs to take)."""
+    return s.card_seen or (s.state is State.PLACE_CARD and not s.remove_first)
+
+
+def forget(s: Session) -> Session:
+    """The session without anything personal (the key, the chip's data, the face images and decision);
+    the outcome (verified, reason code, reference, service values) stays for the goodbye and the logs."""
+    return replace(s, key=None, chip=None, capture=None, face=None, progress=None)
+
+
 def to_wipe(s: Session, c: FlowConfig, now: datetime, reason: Reason | None) -> Outcome:
-    """Goodbye: wipe everything; a read transaction left unfinished is stored with ``reason``."""
+    """The end of the transaction: a read transaction left unfinished is stored with ``reason``, then
+    everything personal is wiped (the storage thread is FIFO: the wipe never overtakes the record) — then
+    "please take your card" while the card may still be on the reader, else the goodbye."""
     cancel = _cancel_running(s)
     persist: tuple[Effect, ...] = ()
     audit: tuple[Effect, ...] = ()
@@ -77,10 +94,23 @@ def to_wipe(s: Session, c: FlowConfig, now: datetime, reason: Reason | None) -> 
         s, persist = persist_once(s, now, (reason.value,))
         if not persist and s.state is not State.FALLBACK:
             audit = (Audit("flow.abandoned", reason.value),)
-    return enter(s, State.WIPE, c, *cancel, *persist, *audit, Wipe(s.txn))
+    wipe = Wipe(s.txn, s.op)
+    if needs_take_card(s):
+        op = s.op + 1
+        return enter(forget(s), State.TAKE_CARD, c, *cancel, *persist, *audit, wipe, WaitForCardRemoval(op),
+                     op=op, reminders=0)  # fmt: skip
+    return enter(forget(s), State.WIPE, c, *cancel, *persist, *audit, wipe)
+
+
+def attract(s: Session, c: FlowConfig) -> Outcome:
+    """The attract loop for ``s``; while a card left by someone lies on the reader it says so, and the
+    runner watches for the card to be taken."""
+    if s.card_left:
+        return enter(s, State.ATTRACT, c, WaitForCardRemoval(s.op), hint="attract.card_left")
+    return enter(s, State.ATTRACT, c)
 
 
 def fresh(s: Session, c: FlowConfig) -> Outcome:
-    """Back to the attract loop with an empty session (the counters carry on so late results are stale)."""
-    new = Session(txn=s.txn + 1, timer=s.timer, op=s.op + 1)
-    return enter(new, State.ATTRACT, c)
+    """Back to the attract loop with an empty session (the counters carry on so late results are stale;
+    so does a card left on the reader)."""
+    return attract(Session(txn=s.txn + 1, timer=s.timer, op=s.op + 1, card_left_at=s.card_left_at), c)

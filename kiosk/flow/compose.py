@@ -6,6 +6,7 @@ This module (with :mod:`kiosk.flow.headless`) is the only part of the flow that 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile, load_profile
 from kiosk.record import KioskIdentity
 from kiosk.storage import KioskStore
-from reader.errors import NoCardError, NoReaderError, TransportError
+from reader.errors import CardRemovedError, NoCardError, NoReaderError, TransportError
 from reader.transports import CallableTransport
 from reader.transports.base import Transport
 from reader.transports.faults import FaultyTransport
@@ -62,8 +63,11 @@ class CountingTransport:
 
 
 class SimulatedCardSlot:
-    """Simulated cards of one image, always present.  ``remove_after[i]``: read ``i`` loses the card after
-    that many APDUs (``None``: no fault); ``clone``: the image's data on a chip without its keys."""
+    """Simulated cards of one image on a simulated reader.  The simulated person places the card when the
+    kiosk asks for it (:meth:`wait_for_card`) and lifts it off when their script says so (:meth:`take`);
+    the card stays on the reader between transactions until then.  ``remove_after[i]``: read ``i`` loses
+    the card after that many APDUs (``None``: no fault) — the reader is then empty; ``clone``: the image's
+    data on a chip without its keys."""
 
     def __init__(
         self, image: Any, remove_after: tuple[int | None, ...] = (), clone: str | None = None
@@ -71,13 +75,33 @@ class SimulatedCardSlot:
         self.image, self.remove_after, self.clone = image, remove_after, clone
         self.apdus = [0]
         self.opened = 0
+        self._present = threading.Event()
+        self._empty = threading.Event()
+        self._empty.set()
 
     def reset(self) -> None:
-        """A new transaction: the faults apply again from the first read, the APDU count restarts."""
+        """A new transaction: the faults apply again from the first read, the APDU count restarts (a card
+        left on the reader stays there)."""
         self.opened, self.apdus[0] = 0, 0
 
+    def place(self) -> None:
+        self._empty.clear()
+        self._present.set()
+
+    def take(self) -> None:
+        """The person lifts the card off the reader."""
+        self._present.clear()
+        self._empty.set()
+
+    def card_present(self) -> bool:
+        return self._present.is_set()
+
     def wait_for_card(self, timeout: float) -> bool:
+        self.place()  # asked to, the simulated person places the card at once
         return True
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        return self._empty.wait(timeout)
 
     def open(self) -> Transport:
         index = self.opened
@@ -85,12 +109,39 @@ class SimulatedCardSlot:
         inner: Transport = CallableTransport(self.image.new_card(clone=self.clone).execute, name="sim")
         fault = self.remove_after[index] if index < len(self.remove_after) else None
         if fault is not None:
-            inner = FaultyTransport(inner, remove_after=fault)
+            inner = _LeavesReader(FaultyTransport(inner, remove_after=fault), self)
         return CountingTransport(inner, self.apdus)
 
 
+class _LeavesReader:
+    """A card that leaves the field mid-read leaves the simulated reader empty."""
+
+    def __init__(self, inner: Transport, slot: SimulatedCardSlot) -> None:
+        self.inner, self.slot = inner, slot
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def supports_extended_length(self) -> bool:
+        return self.inner.supports_extended_length
+
+    def transmit(self, command: bytes) -> bytes:
+        try:
+            return self.inner.transmit(command)
+        except CardRemovedError:
+            self.slot.take()
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class PCSCCardSlot:
-    """A PC/SC reader: polls until a card answers (no personal data involved)."""
+    """A PC/SC reader: polls until a card answers; pcscd's own view of the slot
+    (``SCardGetStatusChange``, :func:`reader.transports.pcsc.wait_for_card`) for presence and removal.
+    No personal data involved."""
 
     def __init__(self, reader_name: str, poll_seconds: float = 0.3) -> None:
         self.reader_name, self.poll = reader_name, poll_seconds
@@ -104,6 +155,26 @@ class PCSCCardSlot:
             except (NoCardError, TransportError):
                 time.sleep(self.poll)
         return False
+
+    def card_present(self) -> bool:
+        from reader.transports.pcsc import wait_for_card
+
+        try:
+            return wait_for_card(self.reader_name, present=True, timeout=0)
+        except NoReaderError:
+            return False
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """True once pcscd reports the slot empty.  A reader that cannot be watched (unplugged, pcscd
+        stopped) answers ``False`` after ``timeout``: the flow then counts the card as left, on the safe
+        side."""
+        from reader.transports.pcsc import wait_for_card
+
+        try:
+            return wait_for_card(self.reader_name, present=False, timeout=timeout)
+        except NoReaderError:
+            time.sleep(timeout)
+            return False
 
     def open(self) -> Transport:
         from kiosk.chipread import open_transport
@@ -144,13 +215,21 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     relay = Relay(store, ConnectorRegistry({prof.name: prof}, signer, config.deliver_to), workers=4)
     identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
-    driver = FlowDriver(flow)
+    driver = FlowDriver(flow, card_left=_card_present(slot))
     services = Services(
         prof, identity, store, slot, trust, face, relay_round=relay.run_once, qr_camera=qr_camera
     )
     runner = EffectRunner(services, driver.post)
     driver.attach(runner)
     return Kiosk(driver, runner, store, prof, relay)
+
+
+def _card_present(slot: Any) -> bool:
+    """A card on the reader as the kiosk starts (nobody's card for the next person)?"""
+    try:
+        return bool(slot.card_present())
+    except Exception:  # a reader that cannot say must not stop the kiosk from starting
+        return False
 
 
 def sim_trust(image: Any) -> Any:

@@ -26,8 +26,10 @@ def mermaid() -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {State.ATTRACT.value}"]
     for (src, dst), labels in sorted(edges.items()):
         lines.append(f"    {src} --> {dst}: {', '.join(sorted(labels))}")
-    lines.append("    note right of wipe: Cancel from every state but attract and wipe leads here")
-    lines.append("    note right of fallback: AskForHelp from every state but attract, wipe and fallback")
+    lines.append("    note right of wipe: Cancel from every state but attract, take_card and wipe leads here "
+                 "(to take_card first while the card may be on the reader)")
+    lines.append("    note right of fallback: AskForHelp from every state but attract, take_card, wipe and "
+                 "fallback")
     return "\n".join(lines) + "\n"
 
 

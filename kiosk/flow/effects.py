@@ -61,6 +61,14 @@ class WaitForCard(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class WaitForCardRemoval(Effect):
+    """Post ``CardTaken(op)`` once no card is on the reader (at once if there is none); runs until
+    cancelled."""
+
+    op: int
+
+
+@dataclass(frozen=True, slots=True)
 class StartChipRead(Effect):
     """Read the chip: PACE with ``can`` when the chip offers it, else BAC with this key (expiry candidate
     ``candidate`` of ``candidates``)."""
@@ -133,7 +141,8 @@ class IssueQueueNumber(Effect):
 
 @dataclass(frozen=True, slots=True)
 class Audit(Effect):
-    """An audit entry for an outcome that stores nothing else (refusal, abandonment before a read)."""
+    """An audit entry for an outcome that stores nothing else (refusal, abandonment before a read, a card
+    left on the reader)."""
 
     event: str
     reason: str
@@ -141,6 +150,9 @@ class Audit(Effect):
 
 @dataclass(frozen=True, slots=True)
 class Wipe(Effect):
-    """Forget everything of transaction ``txn``: key, chip data, images, consent handle."""
+    """Forget everything of transaction ``txn``: key, chip data, images, consent handle; stop its
+    operations up to token ``op`` (a later one — the wait for the card to be taken — outlives the wipe;
+    ``None``: every operation)."""
 
     txn: int
+    op: int | None = None

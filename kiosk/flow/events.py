@@ -120,6 +120,13 @@ class CardPresent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CardTaken(Event):
+    """The card has left the reader (the answer to ``WaitForCardRemoval``)."""
+
+    op: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReadProgressed(Event):
     op: int
     phase: str  # reader.engine.Phase value
@@ -197,7 +204,7 @@ INTENTS: tuple[type[Event], ...] = (
     Continue, SubmitService, StillHere, Cancel, AskForHelp, Done,
 )  # fmt: skip
 RESULTS: tuple[type[Event], ...] = (
-    TimerExpired, CardPresent, ReadProgressed, ReadSucceeded, ReadFailed, FaceGuidance, FaceCaptured,
-    FaceFailed, FaceMatched, Persisted, PersistFailed, QueueNumberIssued, QueueNumberFailed,
+    TimerExpired, CardPresent, CardTaken, ReadProgressed, ReadSucceeded, ReadFailed, FaceGuidance,
+    FaceCaptured, FaceFailed, FaceMatched, Persisted, PersistFailed, QueueNumberIssued, QueueNumberFailed,
 )  # fmt: skip
 ALL_EVENTS: tuple[type[Event], ...] = INTENTS + RESULTS

@@ -20,7 +20,6 @@ from kiosk.flow.effects import (
     StartFaceCapture,
     StartFaceMatch,
     StartQRScan,
-    WaitForCard,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
 from kiosk.flow.service import (
@@ -31,12 +30,16 @@ from kiosk.flow.service import (
     queue_values,
     validate_service,
 )
+from kiosk.flow.takecard import to_place_card
 from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
 from reader.access.bac import BACKeyInput
 
 
 def on_touch_attract(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
-    return enter(s, State.LANGUAGE, c, started_at=now)
+    """A new transaction; the attract loop's watch on a card left on the reader stops (the place-card step
+    asks for that card to be lifted off)."""
+    stop = (CancelOperation(s.op),) if s.card_left else ()
+    return enter(s, State.LANGUAGE, c, *stop, started_at=now)
 
 
 def on_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) -> Outcome:
@@ -91,10 +94,7 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
         if errors >= c.limits.key_entry_errors:
             return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
         return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
-    op = s.op + 1
-    return enter(
-        s, State.PLACE_CARD, c, CancelOperation(s.op), WaitForCard(op), op=op, key=key, expiry_index=0
-    )
+    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0)
 
 
 def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Outcome:
@@ -109,7 +109,16 @@ def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Out
 
 
 def on_card_present(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime) -> Outcome:
-    return _read(s, c, s.expiry_index)
+    if s.remove_first:  # a card left there earlier is not read (the runner waits for it to go first)
+        return stay(s)
+    return _read(replace(s, card_seen=True), c, s.expiry_index)
+
+
+def on_card_present_still_there(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime) -> Outcome:
+    """"Do you need more time?" over "place your card", and the card was placed: the person is there."""
+    if s.resume is not State.PLACE_CARD or s.remove_first:
+        return stay(s)
+    return on_card_present(replace(s, resume=None), e, c, now)
 
 
 def on_progress(s: Session, e: ev.ReadProgressed, c: FlowConfig, now: datetime) -> Outcome:
@@ -155,9 +164,7 @@ def on_read_failed(s: Session, e: ev.ReadFailed, c: FlowConfig, now: datetime) -
         placements = s.placements + 1
         if placements >= c.limits.card_placements:
             return to_fallback(replace(s, placements=placements), c, Reason.CARD_REMOVED, now)
-        op = s.op + 1
-        return enter(s, State.PLACE_CARD, c, WaitForCard(op), op=op, placements=placements,
-                     hint="place_card.again")  # fmt: skip
+        return to_place_card(s, c, placements=placements, hint="place_card.again")
     if e.kind == "not_icao":
         return to_fallback(s, c, Reason.NOT_A_CHIP_CARD, now)
     return to_fallback(s, c, Reason.CHIP_UNREADABLE, now, (e.kind,))

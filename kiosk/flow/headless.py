@@ -1,7 +1,9 @@
 """Headless flows: the simulated card and camera, and a scripted user who answers every screen at once.
 
 Used by ``cccd kiosk --headless --sim``, the flow tests and ``benchmarks/kiosk_e2e.py``.  A scenario names
-the card, what the camera sees, what the user does and the outcome it must produce.
+the card, what the camera sees, what the user does and the outcome it must produce.  The scripted user
+lifts the card off the reader at once when asked to (or after ``Scenario.takes_card_after`` seconds, or
+never: ``card_left``); the time it lets pass is the kiosk's clock, skipped forward, not real seconds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kiosk.flow import events as ev
 from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
 from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from kiosk.flow.model import Session, State
-from kiosk.flow.views import ConsentView, ServiceView, View
+from kiosk.flow.views import ConsentView, PlaceCardView, ServiceView, View
 from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile, load_profile
 
 
@@ -42,6 +44,7 @@ class Scenario:
     no_pace: bool = False  # an older chip without PACE (and without EF.CardAccess): BAC opens it
     qr_camera: bool = False  # the card's QR code is shown to the camera instead of being scanned/typed
     typed: bool = False  # the ID and birth date are typed (no QR)
+    takes_card_after: float | None = 0.0  # kiosk seconds before the card is lifted off; None: walks away
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -67,6 +70,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("no_pace", "a chip without PACE: BAC with the typed ID and birth date (downgrade recorded)",
              "verified", no_pace=True, typed=True),
     Scenario("qr_camera", "the card's QR code is held up to the camera", "verified", qr_camera=True),
+    Scenario("card_left", "the person walks away without the card: reminders, then CARD_LEFT_ON_READER",
+             "verified", takes_card_after=None),
 )}  # fmt: skip
 
 
@@ -106,7 +111,8 @@ def _wrong_birth(birth: str) -> str:
 
 
 class ScriptedUser:
-    """Answers each view at once (no deliberate waits) as the scenario says."""
+    """Answers each view at once (no deliberate waits) as the scenario says; :meth:`card_action` says what
+    the person does with the card on the reader."""
 
     def __init__(self, scenario: Scenario, profile: Any) -> None:
         self.scenario, self.card = scenario, profile
@@ -136,7 +142,17 @@ class ScriptedUser:
         if state is State.WIPE:
             waiting = session.persist_requested and session.record_status is None
             return None if waiting else ev.Touch()
-        return None  # place_card, reading, face_capture, matching, queue_number: the machines are working
+        return None  # place_card, reading, face_capture, matching, queue_number, take_card: no intent
+
+    def card_action(self, view: View) -> str | None:
+        """``"take"``: lift the card off the reader — asked to take it at the end (unless the scenario
+        walks away: ``takes_card_after`` is ``None``), or asked to lift off a card found on the reader
+        before placing one; ``None``: leave the card alone (the kiosk places it when it asks for it)."""
+        if view.state == State.TAKE_CARD.value:
+            return None if self.scenario.takes_card_after is None else "take"
+        if isinstance(view, PlaceCardView) and view.remove_first:
+            return "take"
+        return None
 
     def _key(self) -> ev.Event:
         p = self.card
@@ -167,10 +183,12 @@ class FlowResult:
     apdus: int
     elapsed_ms: float
     queue_number: str | None = None  # hospital: the number issued (service data, not personal)
+    card_left: bool = False  # the transaction ended with the card left on the reader (CARD_LEFT_ON_READER)
+    expected_card_left: bool = False
 
     @property
     def as_expected(self) -> bool:
-        return self.outcome == self.expected
+        return self.outcome == self.expected and self.card_left == self.expected_card_left
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {"as_expected": self.as_expected}
@@ -272,6 +290,53 @@ class SimulatedQRCamera:
         self._image.fill(0)
 
 
+class ScriptClock:
+    """The driver's monotonic clock in headless runs: real time plus the time the scripted person let pass
+    (skipped forward at once: the run never sleeps for it)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def advance(self, seconds: float) -> None:
+        self.skipped += max(0.0, seconds)
+
+
+def _script_clock(kiosk: Kiosk) -> ScriptClock:
+    d = kiosk.driver
+    if not isinstance(d.monotonic, ScriptClock):
+        d.monotonic = ScriptClock()
+    assert isinstance(d.monotonic, ScriptClock)
+    return d.monotonic
+
+
+def _let_time_pass(kiosk: Kiosk, clock: ScriptClock, seconds: float | None) -> float:
+    """Up to ``seconds`` (``None``: as long as it takes) of the kiosk's clock, at most to the current
+    timer's expiry (one event at a time); returns the seconds let pass."""
+    due = kiosk.driver.timer_due_in()
+    if due is None:
+        return 0.0
+    step = due + 0.001 if seconds is None else min(seconds, due + 0.001)
+    clock.advance(step)
+    return step
+
+
+def _card(kiosk: Kiosk, clock: ScriptClock, sim: SimulatedCardSlot, user: ScriptedUser, view: View,
+          waited: float) -> float:  # fmt: skip
+    """The scripted person's hands on the card on the reader; returns the kiosk seconds waited on this
+    screen.  At "take your card" they let ``takes_card_after`` seconds pass first (for ever: they walked
+    away, the reminders go unheard)."""
+    if view.state == State.TAKE_CARD.value:
+        delay = user.scenario.takes_card_after
+        if delay is None or waited < delay:
+            return waited + _let_time_pass(kiosk, clock, None if delay is None else delay - waited)
+    if user.card_action(view) == "take":
+        sim.take()
+    return waited
+
+
 def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_seconds: float = 120.0,
              on_state: Callable[[Session], None] | None = None) -> FlowResult:  # fmt: skip
     """One whole transaction, from the attract loop back to it."""
@@ -279,20 +344,27 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_s
     if d.state is not State.ATTRACT:
         raise HeadlessError("the kiosk is not idle")
     slot = kiosk.runner.services.slot
-    if isinstance(slot, SimulatedCardSlot):
-        slot.reset()
+    sim = slot if isinstance(slot, SimulatedCardSlot) else None
+    if sim is not None:
+        sim.reset()
+    clock = _script_clock(kiosk)
     chip_seen = None
     t0, end = time.perf_counter(), time.monotonic() + deadline_seconds
     path: list[str] = [d.state.value]
     last = d.session
+    waited = 0.0  # kiosk seconds the person let pass on the current screen
     while time.monotonic() < end:
-        intent = user.respond(d.view(), d.session)
+        view = d.view()
+        if sim is not None and sim.card_present():
+            waited = _card(kiosk, clock, sim, user, view, waited)
+        intent = user.respond(view, d.session)
         if intent is not None:
             d.post(intent)
         d.process(0.0 if intent is not None else 0.05)
         s = d.session
         if s.state.value != path[-1]:
             path.append(s.state.value)
+            waited = 0.0
             if on_state is not None:
                 on_state(s)
         if s.state is State.ATTRACT and len(path) > 1:
@@ -302,10 +374,12 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_s
     else:
         raise HeadlessError(f"scenario {scenario.name} did not finish (stuck in {d.state.value})")
     outcome = "verified" if last.verified and last.fallback is None else str(last.fallback)
-    apdus = slot.apdus[0] if isinstance(slot, SimulatedCardSlot) else 0
+    apdus = sim.apdus[0] if sim is not None else 0
     verdict, reasons = (chip_seen.verdict, chip_seen.reasons) if chip_seen else (None, ())
     expected = expected_outcome(scenario, kiosk.profile.chip, verdict, reasons, kiosk.profile.face.required)
+    left = "take_card" in path and last.card_left
+    expected_left = scenario.takes_card_after is None and "reading" in path  # the card was placed
     return FlowResult(scenario.name, kiosk.profile.name, outcome, last.detail, last.record_status,
                       last.reference, verdict, reasons, expected, tuple(path), apdus,
                       round((time.perf_counter() - t0) * 1000, 1),
-                      dict(last.service).get("queue_number"))  # fmt: skip
+                      dict(last.service).get("queue_number"), left, expected_left)  # fmt: skip

@@ -26,6 +26,7 @@ class State(enum.Enum):
     RECEIPT = "receipt"
     STILL_THERE = "still_there"
     FALLBACK = "fallback"
+    TAKE_CARD = "take_card"
     WIPE = "wipe"
 
 
@@ -75,6 +76,7 @@ class Timeouts:
     receipt: float = 45.0
     still_there: float = 30.0
     fallback: float = 90.0
+    take_card: float = 10.0  # between the spoken reminders to take the card (Limits.card_left_after: the end)
     wipe: float = 6.0
 
     def for_state(self, state: State) -> float | None:
@@ -92,6 +94,7 @@ class Limits:
     key_entry_errors: int = 3  # malformed QR/MRZ/typed entries before the counter
     wrong_key_rounds: int = 2  # times every expiry candidate was refused before the counter
     card_placements: int = 3  # card removed / not found, then placed again
+    card_left_after: float = 90.0  # seconds on "please take your card" before it counts as left on the reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +213,23 @@ class Session:
     hint: str | None = None  # a message key for the current screen ("check the key", "place again")
     resume: State | None = None  # where STILL_THERE returns to
     persist_requested: bool = False
+    persist_op: int | None = None  # the token the record's answer (Persisted, PersistFailed) carries
     reference: str | None = None
     record_status: str | None = None
     started_at: datetime | None = None
+    card_seen: bool = False  # a card was on the reader in this transaction (CardPresent)
+    remove_first: bool = False  # place_card: waiting for a card left there earlier to be lifted off
+    reminders: int = 0  # take_card: spoken reminders so far
+    card_left_at: datetime | None = None  # a card left on the reader (kept across transactions until taken)
+
+    @property
+    def card_left(self) -> bool:
+        return self.card_left_at is not None
 
     def __repr__(self) -> str:
         return (
             f"Session(state={self.state.value}, txn={self.txn}, op={self.op}, timer={self.timer}, "
             f"fallback={self.fallback}, hint={self.hint}, chip={'read' if self.chip else None}, "
+            f"card_left={self.card_left}, "
             f"<personal data hidden>)"
         )

@@ -4,9 +4,10 @@
 user, results from the effect runner, expired timers), applies :func:`kiosk.flow.table.step`, hands the
 effect requests to :class:`EffectRunner`, and publishes the new :class:`kiosk.flow.views.View`.
 
-:class:`EffectRunner` performs effects: chip reads, waits for a card, face captures and comparisons on a
-worker pool; consent, queue numbers, persistence, audit, wipes and relay rounds on one storage thread (one
-SQLite connection, FIFO order: a wipe never overtakes the persistence it follows).
+:class:`EffectRunner` performs effects: chip reads, waits for a card (to be placed, or to be taken), face
+captures and comparisons on a worker pool; consent, queue numbers, persistence, audit, wipes and relay
+rounds on one storage thread (one SQLite connection, FIFO order: a wipe never overtakes the persistence it
+follows).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from reader.engine import Progress
 
 log = logging.getLogger("kiosk.flow")
 Post = Callable[[ev.Event], None]
+CARD_POLL_SECONDS = 0.25  # waits for a card to be placed or taken look at their cancellation this often
 
 
 @dataclass
@@ -69,6 +71,8 @@ class EffectRunner:
         self._last_purge: float | None = None
 
     def close(self) -> None:
+        for flag in list(self._cancel.values()):
+            flag.set()  # waits for a card to be placed or taken end
         self._workers.shutdown(wait=True)
         self._storage.shutdown(wait=True)
 
@@ -104,7 +108,7 @@ class EffectRunner:
     def _job(self, effect: fx.Effect) -> Callable[[Any], None] | None:
         jobs: dict[type[fx.Effect], Callable[[Any], None]] = {
             fx.SaveConsent: self._save_consent, fx.WaitForCard: self._wait_card, fx.StartChipRead: self._read,
-            fx.StartQRScan: self._scan_qr,
+            fx.WaitForCardRemoval: self._wait_removal, fx.StartQRScan: self._scan_qr,
             fx.StartFaceCapture: self._capture, fx.StartFaceMatch: self._match,
             fx.IssueQueueNumber: self._issue_queue_number, fx.PersistAndDeliver: self._persist,
             fx.Audit: self._audit, fx.Wipe: self._wipe,
@@ -163,12 +167,16 @@ class EffectRunner:
     def _audit(self, e: fx.Audit) -> None:
         data = {"profile": self.services.profile.name, "reason": e.reason}
         self.services.store.audit(e.event, data, self.wall())
+        log.info("audit %s %s", e.event, e.reason)
 
     def _wipe(self, e: fx.Wipe) -> None:
         self._consents.pop(e.txn, None)
-        for flag in self._cancel.values():
-            flag.set()  # a QR scan or card wait of the finished transaction stops
-        self._cancel.clear()
+        # A QR scan or card wait of the finished transaction stops; the wait for the card to be taken (a
+        # later token) goes on.
+        for op, flag in list(self._cancel.items()):
+            if e.op is None or op <= e.op:
+                flag.set()
+                self._cancel.pop(op, None)
         self._purge_if_due()
 
     def _purge_if_due(self) -> None:
@@ -203,11 +211,24 @@ class EffectRunner:
             self.post(ev.ScanQR(text))
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
-        if (
-            self.services.slot.wait_for_card(self.services.card_wait_seconds)
-            and not self._cancelled(e.op).is_set()
-        ):
-            self.post(ev.CardPresent(e.op))
+        cancel = self._cancelled(e.op)
+        end = time.monotonic() + self.services.card_wait_seconds
+        while not cancel.is_set() and time.monotonic() < end:
+            if self.services.slot.wait_for_card(CARD_POLL_SECONDS):
+                if not cancel.is_set():
+                    self.post(ev.CardPresent(e.op))
+                return
+
+    def _wait_removal(self, e: fx.WaitForCardRemoval) -> None:
+        """Until the reader is empty (``CardTaken``) or the flow stops waiting (no time limit here: the
+        flow's timer decides when a card counts as left)."""
+        cancel = self._cancelled(e.op)
+        while not cancel.is_set():
+            if self.services.slot.wait_for_removal(CARD_POLL_SECONDS):
+                if not cancel.is_set():
+                    log.info("the card has left the reader")
+                    self.post(ev.CardTaken(e.op))
+                return
 
     def _read(self, e: fx.StartChipRead) -> None:
         def progress(p: Progress) -> None:
@@ -252,13 +273,16 @@ class FlowDriver:
     """Runs the machine: a queue of events in, views out.  ``clock`` and ``monotonic`` are injectable."""
 
     def __init__(self, config: FlowConfig, *, clock: Callable[[], datetime] = utc_now,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 monotonic: Callable[[], float] = time.monotonic,
+                 card_left: bool = False) -> None:  # fmt: skip
+        """``card_left``: a card lies on the reader as the kiosk starts (nobody's card for the next
+        transaction: its place-card step asks for it to be lifted off first)."""
         self.config, self.clock, self.monotonic = config, clock, monotonic
         self.events: queue.Queue[ev.Event] = queue.Queue()
         self.runner: EffectRunner | None = None
         self.listeners: list[Callable[[View], None]] = []
         self._timer: tuple[float, int] | None = None
-        first = initial(config)
+        first = initial(config, card_left_at=clock() if card_left else None)
         self.session: Session = first.session
         self._pending = first.effects
 
@@ -312,6 +336,10 @@ class FlowDriver:
         for listener in self.listeners:
             listener(view)
         return self.session.state is not before
+
+    def timer_due_in(self) -> float | None:
+        """Seconds until the current state's timer expires (``None``: no timer runs)."""
+        return None if self._timer is None else self._timer[0] - self.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         """Process events until ``stop`` is set (the UI's driver thread)."""

@@ -16,7 +16,8 @@ from typing import Any
 
 from kiosk.flow import events as ev
 from kiosk.flow import handlers as h
-from kiosk.flow.common import Outcome, enter, fresh, stay, to_fallback, to_wipe
+from kiosk.flow import takecard as tc
+from kiosk.flow.common import Outcome, attract, enter, fresh, stay, to_fallback, to_wipe
 from kiosk.flow.effects import Effect, Speak, StartTimer
 from kiosk.flow.model import MACHINE_WAIT_STATES, USER_WAIT_STATES, FlowConfig, Reason, Session, State
 
@@ -99,7 +100,8 @@ def _build() -> None:
     _add(S.CONSENT, ev.RefuseConsent, h.on_refuse_consent, S.FALLBACK)
     for key_event in (ev.ScanQR, ev.EnterMRZ, ev.EnterIdAndBirth):
         _add(S.KEY_ENTRY, key_event, h.on_key, S.PLACE_CARD, S.KEY_ENTRY, S.FALLBACK)
-    _add(S.PLACE_CARD, ev.CardPresent, h.on_card_present, S.READING)
+    _add(S.PLACE_CARD, ev.CardPresent, h.on_card_present, S.READING, S.PLACE_CARD)
+    _add(S.PLACE_CARD, ev.CardTaken, tc.on_card_taken_place_card, S.PLACE_CARD)
     _add(S.READING, ev.ReadProgressed, h.on_progress, S.READING)
     _add(S.READING, ev.ReadSucceeded, h.on_read_ok, S.FACE_CAPTURE, S.RESULT, S.FALLBACK)
     _add(S.READING, ev.ReadFailed, h.on_read_failed, S.READING, S.KEY_ENTRY, S.PLACE_CARD, S.FALLBACK)
@@ -112,29 +114,35 @@ def _build() -> None:
     _add(S.SERVICE, ev.SubmitService, h.on_submit_service, S.RECEIPT, S.SERVICE, S.QUEUE_NUMBER)
     _add(S.QUEUE_NUMBER, ev.QueueNumberIssued, h.on_queue_number, S.RECEIPT)
     _add(S.QUEUE_NUMBER, ev.QueueNumberFailed, h.on_queue_failed, S.FALLBACK)
-    for state in (S.RECEIPT, S.FALLBACK, S.WIPE):
+    for state in (S.RECEIPT, S.FALLBACK, S.TAKE_CARD, S.WIPE):
         _add(state, ev.Persisted, h.on_persisted, state)
     _add(S.RECEIPT, ev.PersistFailed, _persist_failed, S.FALLBACK)
-    _add(S.FALLBACK, ev.PersistFailed, _ignore_persist_failure, S.FALLBACK)
-    _add(S.WIPE, ev.PersistFailed, _ignore_persist_failure, S.WIPE)
+    for state in (S.FALLBACK, S.TAKE_CARD, S.WIPE):
+        _add(state, ev.PersistFailed, _ignore_persist_failure, state)
+    _add(S.TAKE_CARD, ev.CardTaken, tc.on_card_taken, S.WIPE)
+    _add(S.ATTRACT, ev.CardTaken, tc.on_card_taken_attract, S.ATTRACT)
     for state in (S.RECEIPT, S.FALLBACK):
-        _add(state, ev.Done, _leave, S.WIPE)
-        _add(state, ev.Continue, _leave, S.WIPE)
+        _add(state, ev.Done, _leave, S.WIPE, S.TAKE_CARD)
+        _add(state, ev.Continue, _leave, S.WIPE, S.TAKE_CARD)
     _add(S.STILL_THERE, ev.StillHere, _resume, *USER_WAIT_STATES)
     _add(S.STILL_THERE, ev.Touch, _resume, *USER_WAIT_STATES)
+    _add(S.STILL_THERE, ev.CardPresent, h.on_card_present_still_there, S.READING, S.STILL_THERE)
+    _add(S.STILL_THERE, ev.CardTaken, tc.on_card_taken_still_there, S.PLACE_CARD, S.STILL_THERE)
     _add(S.WIPE, ev.Touch, _fresh, S.ATTRACT)
+    # The end of a transaction (attract, take_card, wipe) is neither cancelled nor sent to the counter.
     for state in State:
-        if state not in (S.ATTRACT, S.WIPE):
-            _add(state, ev.Cancel, _cancel, S.WIPE)
-        if state not in (S.ATTRACT, S.WIPE, S.FALLBACK):
+        if state not in (S.ATTRACT, S.TAKE_CARD, S.WIPE):
+            _add(state, ev.Cancel, _cancel, S.WIPE, S.TAKE_CARD)
+        if state not in (S.ATTRACT, S.TAKE_CARD, S.WIPE, S.FALLBACK):
             _add(state, ev.AskForHelp, _help, S.FALLBACK)
     for state in USER_WAIT_STATES:
         _add(state, ev.TimerExpired, _ask_still_there, S.STILL_THERE, label="timeout")
     for state in MACHINE_WAIT_STATES:
         _add(state, ev.TimerExpired, _machine_timeout, S.FALLBACK, label="timeout")
-    _add(S.STILL_THERE, ev.TimerExpired, _gone, S.WIPE, label="timeout")
-    _add(S.RECEIPT, ev.TimerExpired, _leave, S.WIPE, label="timeout")
-    _add(S.FALLBACK, ev.TimerExpired, _leave, S.WIPE, label="timeout")
+    _add(S.STILL_THERE, ev.TimerExpired, _gone, S.WIPE, S.TAKE_CARD, label="timeout")
+    _add(S.RECEIPT, ev.TimerExpired, _leave, S.WIPE, S.TAKE_CARD, label="timeout")
+    _add(S.FALLBACK, ev.TimerExpired, _leave, S.WIPE, S.TAKE_CARD, label="timeout")
+    _add(S.TAKE_CARD, ev.TimerExpired, tc.on_take_card_timer, S.TAKE_CARD, S.WIPE, label="timeout")
     _add(S.WIPE, ev.TimerExpired, _fresh, S.ATTRACT, label="timeout")
 
 
@@ -153,6 +161,9 @@ def _stale(s: Session, e: ev.Event) -> str:
     if isinstance(e, ev.TimerExpired) and e.token != s.timer:
         return "stale timer"
     op = getattr(e, "op", None)
+    if isinstance(e, ev.Persisted | ev.PersistFailed) and s.persist_op is not None:
+        # the record's answer may come after a later request (the wait for the card to be taken)
+        return "" if op == s.persist_op else "stale record answer"
     if op is not None and op != s.op:
         return "stale operation result"
     return ""
@@ -172,7 +183,8 @@ def step(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Step:
     return Step(new, effects, True)
 
 
-def initial(c: FlowConfig) -> Step:
-    """The session a kiosk starts with (the attract loop)."""
-    new, effects = enter(Session(), S.ATTRACT, c)
+def initial(c: FlowConfig, *, card_left_at: datetime | None = None) -> Step:
+    """The session a kiosk starts with (the attract loop); ``card_left_at``: a card was already lying on
+    the reader when the kiosk started (it is nobody's card for the next transaction)."""
+    new, effects = attract(Session(card_left_at=card_left_at), c)
     return Step(replace(new), effects, True)

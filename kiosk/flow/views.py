@@ -62,6 +62,15 @@ class KeyEntryView(View):
 @dataclass(frozen=True, slots=True)
 class PlaceCardView(View):
     placements_left: int
+    remove_first: bool = False  # a card left by someone earlier is on the reader: lift it off first
+
+
+@dataclass(frozen=True, slots=True)
+class TakeCardView(View):
+    """"Please take your ID card" (no buttons: lifting the card is the answer); ``reminders`` counts the
+    spoken reminders so far (a UI speaks again when it changes)."""
+
+    reminders: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +147,7 @@ class FallbackView(View):
     message_key: str
     detail: tuple[str, ...]
     reference: str | None
+    take_card: bool = False  # the card was on the reader: remind the person to take it to the counter
 
 
 _PHASES = {"connect": 0.0, "card_access": 0.05, "access_control": 0.1, "read_files": 0.15,
@@ -231,7 +241,8 @@ def render(s: Session, c: FlowConfig) -> View:
                             attempts_left=lim.key_entry_errors - s.key_errors)  # fmt: skip
     if st is State.PLACE_CARD:
         return PlaceCardView(*_base(s, c, (_CANCEL, _HELP)),
-                             placements_left=lim.card_placements - s.placements)  # fmt: skip
+                             placements_left=lim.card_placements - s.placements,
+                             remove_first=s.remove_first)  # fmt: skip
     if st is State.READING:
         n = len(s.key.expiry_candidates) if s.key else 0
         phase = s.progress.phase if s.progress else "connect"
@@ -254,5 +265,7 @@ def render(s: Session, c: FlowConfig) -> View:
         reason = s.fallback.value if s.fallback else "UNKNOWN"
         return FallbackView(*_base(s, c, (Button("Done", "fallback.done", prominent=True),)),
                             reason=reason, message_key=f"fallback.{reason.lower()}", detail=s.detail,
-                            reference=s.reference)  # fmt: skip
+                            reference=s.reference, take_card=s.card_seen)  # fmt: skip
+    if st is State.TAKE_CARD:
+        return TakeCardView(*_base(s, c, ()), reminders=s.reminders)
     return View(*_base(s, c, (Button("Touch", "wipe.touch"),)))

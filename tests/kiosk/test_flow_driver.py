@@ -105,11 +105,14 @@ def test_cancel_during_a_read_ignores_its_late_result(kiosk: tuple[Kiosk, HeldSl
     _until(k, State.READING)
     assert slot.started.wait(5)
     k.driver.post(ev.Cancel())
-    _until(k, State.WIPE)
+    _until(k, State.TAKE_CARD)  # the card is on the reader
     slot.release.set()  # the read finishes after the cancel
     for _ in range(100):
         k.driver.process(0.02)
-    assert k.driver.state is State.WIPE and k.driver.session.chip is None
+    assert k.driver.state is State.TAKE_CARD and k.driver.session.chip is None
+    slot.take()
+    _until(k, State.WIPE)
+    assert k.driver.session.chip is None
     k.runner.drain_storage()
     assert k.store.list_outbox() == []  # nothing read was kept or sent
 
@@ -136,3 +139,72 @@ def test_views_are_published_to_listeners(kiosk: tuple[Kiosk, HeldSlot, Clock]) 
     k.driver.post(ev.Touch())
     _until(k, State.LANGUAGE)
     assert seen == ["language"]
+
+
+def _cancel_mid_read(k: Kiosk, slot: HeldSlot) -> None:
+    _to_key_entry(k)
+    k.driver.post(ev.ScanQR(QR))
+    _until(k, State.READING)
+    assert slot.started.wait(5)
+    k.driver.post(ev.Cancel())
+    _until(k, State.TAKE_CARD)
+    slot.release.set()
+
+
+def test_the_wait_for_the_card_outlives_the_wipe(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, slot, _ = kiosk
+    _cancel_mid_read(k, slot)
+    k.runner.drain_storage()  # the wipe has run on the storage thread
+    for _ in range(20):
+        k.driver.process(0.02)
+    assert k.driver.state is State.TAKE_CARD and slot.card_present()
+    slot.take()
+    _until(k, State.WIPE)
+    assert not k.driver.session.card_left
+
+
+def test_a_card_left_on_the_reader_on_the_injected_clock(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    k, slot, clock = kiosk
+    _cancel_mid_read(k, slot)
+    c = k.driver.config
+    for i in range(1, 9):
+        clock.t += c.timeouts.take_card + 0.01
+        for _ in range(100):
+            k.driver.process(0.01)
+            if k.driver.session.reminders == i:
+                break
+        assert k.driver.state is State.TAKE_CARD and k.driver.session.reminders == i
+    clock.t += c.timeouts.take_card + 0.01
+    _until(k, State.WIPE)
+    assert k.driver.session.card_left
+    k.runner.drain_storage()
+    sql = "SELECT event, data FROM audit WHERE event LIKE 'flow.card_left%'"
+    rows = k.store.db.conn.execute(sql).fetchall()
+    assert [r[0] for r in rows] == ["flow.card_left"] and "CARD_LEFT_ON_READER" in rows[0][1]
+    clock.t += c.timeouts.wipe + 0.1
+    _until(k, State.ATTRACT)
+    assert k.driver.view().hint_key == "attract.card_left"
+    slot.take()  # the staff take it to the counter
+    for _ in range(200):
+        k.driver.process(0.02)
+        if not k.driver.session.card_left:
+            break
+    assert not k.driver.session.card_left and k.driver.view().hint_key is None
+    k.runner.drain_storage()
+    events = [r[0] for r in k.store.db.conn.execute("SELECT event FROM audit WHERE event LIKE 'flow.card%'")]
+    assert events == ["flow.card_left", "flow.card_left_taken"]
+
+
+def test_closing_while_a_left_card_is_watched_is_prompt(tmp_path: Path) -> None:
+    import time
+
+    image = card_image("default")
+    slot = SimulatedCardSlot(image)
+    slot.place()
+    face = GroundTruthFaceStep((SimulatedScene(image.profile.face_jpeg()),))
+    k = build_kiosk("lodging", KioskConfig(tmp_path), slot=slot, face=face, trust=sim_trust(image))
+    for _ in range(10):
+        k.driver.process(0.02)  # the attract loop's wait for the card to be taken is running
+    t0 = time.monotonic()
+    k.close()
+    assert time.monotonic() - t0 < 2.0

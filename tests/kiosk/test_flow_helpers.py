@@ -76,6 +76,11 @@ def timeout(s: Session) -> ev.Event:
     return ev.TimerExpired(s.timer)
 
 
+def taken(s: Session) -> ev.Event:
+    """The runner's answer to ``WaitForCardRemoval``: the reader is empty."""
+    return ev.CardTaken(s.op)
+
+
 def captured(cap: FaceCapture) -> Maker:
     return lambda s: ev.FaceCaptured(s.op, cap)
 
@@ -104,7 +109,9 @@ def issued(number: int) -> Maker:
 
 def walk_to(state: State, profile: str = "lodging") -> Walk:
     """A session in ``state`` reached through the table itself (the queue number: in the hospital
-    profile, with a chip it accepts)."""
+    profile, with a chip it accepts; "take your card": after the receipt)."""
+    if state is State.TAKE_CARD:
+        return walk_to(State.RECEIPT, profile)(ev.Done())
     if state is State.QUEUE_NUMBER:
         profile = "hospital"
     w = Walk(config(profile))

@@ -25,6 +25,7 @@ from tests.kiosk.test_flow_helpers import (
     matched,
     read_failed,
     read_ok,
+    taken,
     timeout,
     to_key_entry,
     walk_to,
@@ -33,17 +34,19 @@ from tests.kiosk.test_flow_helpers import (
 
 def _instance(event: type[ev.Event], s: Session) -> ev.Event:
     """One instance of every event type, with the session's current tokens."""
+    record = s.persist_op if s.persist_op is not None else s.op  # the record's answer: its own token
     samples: dict[type[ev.Event], ev.Event] = {
         ev.ChooseLanguage: ev.ChooseLanguage("vi"), ev.TogglePurpose: ev.TogglePurpose("lodging"),
         ev.ScanQR: ev.ScanQR(QR), ev.EnterMRZ: ev.EnterMRZ("garbage"),
         ev.EnterIdAndBirth: ev.EnterIdAndBirth("079303001234", "15/06/2003"),
         ev.SubmitService: ev.SubmitService(()), ev.TimerExpired: ev.TimerExpired(s.timer),
-        ev.CardPresent: ev.CardPresent(s.op), ev.ReadProgressed: ev.ReadProgressed(s.op, "read_files", 1, 2),
+        ev.CardPresent: ev.CardPresent(s.op), ev.CardTaken: ev.CardTaken(s.op),
+        ev.ReadProgressed: ev.ReadProgressed(s.op, "read_files", 1, 2),
         ev.ReadSucceeded: ev.ReadSucceeded(s.op, chip()), ev.ReadFailed: ev.ReadFailed(s.op, "card_error"),
         ev.FaceGuidance: ev.FaceGuidance(s.op, "turn_left"), ev.FaceCaptured: ev.FaceCaptured(s.op, LIVE),
         ev.FaceFailed: ev.FaceFailed(s.op, "no_face"), ev.FaceMatched: ev.FaceMatched(s.op, MATCH),
-        ev.Persisted: ev.Persisted(s.op, "01TESTULID", "verified"),
-        ev.PersistFailed: ev.PersistFailed(s.op, "disk"),
+        ev.Persisted: ev.Persisted(record, "01TESTULID", "verified"),
+        ev.PersistFailed: ev.PersistFailed(record, "disk"),
         ev.QueueNumberIssued: ev.QueueNumberIssued(s.op, "NOI", NOW.date(), 1),
         ev.QueueNumberFailed: ev.QueueNumberFailed(s.op, "OperationalError"),
     }  # fmt: skip
@@ -82,7 +85,8 @@ def test_every_state_is_reachable_and_has_a_way_out() -> None:
 TIMEOUT_TARGETS = {
     **{s: State.STILL_THERE for s in USER_WAIT_STATES},
     **{s: State.FALLBACK for s in MACHINE_WAIT_STATES},
-    State.STILL_THERE: State.WIPE, State.RECEIPT: State.WIPE, State.FALLBACK: State.WIPE,
+    State.STILL_THERE: State.WIPE, State.RECEIPT: State.TAKE_CARD, State.FALLBACK: State.WIPE,
+    State.TAKE_CARD: State.TAKE_CARD,  # a spoken reminder; the card counts as left later (below)
     State.WIPE: State.ATTRACT,
 }  # fmt: skip
 
@@ -129,25 +133,48 @@ def test_still_there_resumes_without_repeating_requests() -> None:
 def test_still_there_timeout_after_a_read_stores_the_result_once() -> None:
     w = walk_to(State.RESULT)
     w(timeout, timeout)
-    assert w.at() is State.WIPE
+    assert w.at() is State.TAKE_CARD  # the person left: their card may still be on the reader
     persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
     assert len(persists) == 1 and persists[0].flow_reasons == ("TIMEOUT",)
     assert any(isinstance(e, fx.Wipe) for e in w.effects)
+    w(taken)
+    assert w.at() is State.WIPE
+    assert len([e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]) == 1
 
 
-@pytest.mark.parametrize("state", [s for s in State if s not in (State.ATTRACT, State.WIPE)],
+#: States after which the person's card may be on the reader: Cancel leads to "please take your card".
+CARD_ON_READER = {State.PLACE_CARD, State.READING, State.FACE_CAPTURE, State.MATCHING, State.RESULT,
+                  State.SERVICE, State.QUEUE_NUMBER, State.RECEIPT}  # fmt: skip
+
+
+@pytest.mark.parametrize("state", [s for s in State if s not in (State.ATTRACT, State.TAKE_CARD, State.WIPE)],
                          ids=lambda s: s.value)  # fmt: skip
 def test_cancel_everywhere(state: State) -> None:
     w = walk_to(state)
     n = len(w.effects)
     w(ev.Cancel())
-    assert w.at() is State.WIPE
     new = w.effects[n:]
     assert any(isinstance(e, fx.Wipe) for e in new)
     if state in MACHINE_WAIT_STATES:
         assert any(isinstance(e, fx.CancelOperation) for e in new)
+    if state in CARD_ON_READER:
+        assert w.at() is State.TAKE_CARD and w.s.key is None and w.s.chip is None  # wiped already
+        waits = [e for e in new if isinstance(e, fx.WaitForCardRemoval)]
+        assert len(waits) == 1 and waits[0].op == w.s.op
+        wipe = next(e for e in new if isinstance(e, fx.Wipe))
+        assert new.index(wipe) < new.index(waits[0])
+        assert wipe.op is not None and wipe.op < waits[0].op  # the wait outlives the wipe
+        w(taken)
+    assert w.at() is State.WIPE
     w(ev.Touch())
     assert w.at() is State.ATTRACT and w.s.key is None and w.s.chip is None
+
+
+@pytest.mark.parametrize("intent", [ev.Cancel(), ev.AskForHelp(), ev.Touch(), ev.Done(), ev.Continue()],
+                         ids=lambda e: type(e).__name__)  # fmt: skip
+def test_take_card_cannot_be_skipped_by_a_button(intent: ev.Event) -> None:
+    w = walk_to(State.TAKE_CARD)
+    assert not step(w.s, intent, w.c, NOW).handled
 
 
 def test_consent_needs_required_purposes_and_refusal_reads_nothing() -> None:
@@ -243,7 +270,9 @@ def test_happy_path_persists_once_at_the_receipt() -> None:
     assert persists[0].face == MATCH and persists[0].capture == LIVE
     w(lambda s: ev.Persisted(s.op, "01REF", "verified"))
     assert w.s.reference == "01REF" and w.at() is State.RECEIPT
-    w(ev.Done(), ev.Touch())
+    w(ev.Done())
+    assert w.at() is State.TAKE_CARD
+    w(taken, ev.Touch())
     assert w.at() is State.ATTRACT
     assert len([e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]) == 1
 
@@ -366,7 +395,8 @@ def test_queue_number_failure_timeout_and_cancel() -> None:
     w = walk_to(State.QUEUE_NUMBER)
     op = w.s.op
     w(ev.Cancel())
-    assert w.at() is State.WIPE and any(isinstance(e, fx.CancelOperation) and e.op == op for e in w.effects)
+    assert w.at() is State.TAKE_CARD  # the card was read: it may still be on the reader
+    assert any(isinstance(e, fx.CancelOperation) and e.op == op for e in w.effects)
 
 
 def test_bank_confirmation_then_receipt() -> None:
@@ -375,7 +405,7 @@ def test_bank_confirmation_then_receipt() -> None:
     w(ev.SubmitService(()))
     assert w.at() is State.RECEIPT and dict(w.s.service) == {"confirmed": "yes"}
     w = walk_to(State.SERVICE, "bank")(ev.Cancel())  # "stop": goodbye, stored as stopped
-    assert w.at() is State.WIPE
+    assert w.at() is State.TAKE_CARD
     persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
     assert len(persists) == 1 and persists[0].flow_reasons == ("USER_CANCELLED",)
     assert persists[0].service == ()

@@ -4,6 +4,7 @@ in-process; the stored record, consent and biometric evidence behind each outcom
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -195,10 +196,99 @@ def test_bank_confirmation_sends_and_stop_keeps_the_images_back(tmp_path: Path, 
     built.append(kiosk)
     r = run_flow(kiosk, Stops(sc, card), sc)
     kiosk.runner.drain_storage()
-    assert r.path[-3:] == ("service", "wipe", "attract") and r.verification_id is not None
+    assert r.path[-4:] == ("service", "take_card", "wipe", "attract") and r.verification_id is not None
     assert r.record_status == "referred"
     doc = kiosk.store.record(r.verification_id)
     assert doc["status"] == "referred" and "USER_CANCELLED" in doc["reasons"]
     assert doc["verified_claims"] is None and "confirmed" not in doc["service"]
     assert kiosk.store.biometric_images(r.verification_id) is None  # stop means the images are not sent
     assert doc["biometric"]["images_retained"] is False
+
+
+# --- the card at the end of the transaction (kiosk.flow.takecard) -------------------------------------------
+
+
+def _audit_rows(kiosk: Kiosk, event: str) -> list[tuple[float, str]]:
+    sql = "SELECT at, data FROM audit WHERE event = ? ORDER BY seq"
+    return [(float(at), str(data)) for at, data in kiosk.store.db.conn.execute(sql, (event,)).fetchall()]
+
+
+def test_the_card_is_taken_at_once_in_the_usual_scenarios(tmp_path: Path, built: list[Kiosk]) -> None:
+    kiosk, r = _run(tmp_path, built, "happy", "lodging")
+    assert r.path[-4:] == ("receipt", "take_card", "wipe", "attract") and not r.card_left and r.as_expected
+    slot = kiosk.runner.services.slot
+    assert isinstance(slot, SimulatedCardSlot) and not slot.card_present()
+    assert not kiosk.driver.session.card_left and _audit_rows(kiosk, "flow.card_left") == []
+    _, r = _run(tmp_path / "refused", built, "no_consent", "lodging")
+    assert "take_card" not in r.path  # no card was ever asked for
+
+
+def test_card_left_on_the_reader(tmp_path: Path, built: list[Kiosk]) -> None:
+    """The person walks away: reminders on the kiosk's clock (no real wait), the audit entry, the flag the
+    operator's screen shows, and the next person lifts the card off before placing theirs."""
+    sc = SCENARIOS["card_left"]
+    kiosk, card = build_scenario_kiosk(sc, "lodging", KioskConfig(tmp_path / "data"))
+    built.append(kiosk)
+    reminders: list[int] = []
+    kiosk.driver.listeners.append(lambda v: reminders.append(getattr(v, "reminders", 0)))
+    r = run_flow(kiosk, ScriptedUser(sc, card), sc)
+    kiosk.runner.drain_storage()
+    assert r.outcome == "verified" and r.card_left and r.as_expected
+    assert r.path[-4:] == ("receipt", "take_card", "wipe", "attract")
+    assert r.elapsed_ms < 10_000  # 90 s of the kiosk's clock, skipped
+    assert max(reminders) == 8  # every 10 s until 90 s
+    rows = _audit_rows(kiosk, "flow.card_left")
+    assert len(rows) == 1
+    assert json.loads(rows[0][1]) == {"profile": "lodging", "reason": "CARD_LEFT_ON_READER"}  # nobody named
+    assert kiosk.store.verify_audit().ok
+    session = kiosk.driver.session
+    assert session.state is State.ATTRACT and session.card_left and session.hint == "attract.card_left"
+    assert session.chip is None and session.key is None
+    slot = kiosk.runner.services.slot
+    assert isinstance(slot, SimulatedCardSlot) and slot.card_present()
+    # the next person: "lift the card off first", then their card is read
+    seen: list[Any] = []
+    kiosk.driver.listeners.append(seen.append)
+    nxt = SCENARIOS["happy"]
+    r2 = run_flow(kiosk, ScriptedUser(nxt, card), nxt)
+    kiosk.runner.drain_storage()
+    assert r2.outcome == "verified" and not r2.card_left and r2.verification_id != r.verification_id
+    place = [v for v in seen if v.state == "place_card"]
+    assert place[0].remove_first and place[0].hint_key == "place_card.remove_first"
+    assert not place[-1].remove_first
+    assert not kiosk.driver.session.card_left
+    assert len(_audit_rows(kiosk, "flow.card_left_taken")) == 1
+
+
+def test_taking_the_card_late_hears_reminders_and_leaves_nothing(tmp_path: Path, built: list[Kiosk]) -> None:
+    sc = dataclasses.replace(SCENARIOS["happy"], name="late", takes_card_after=25.0)
+    kiosk, card = build_scenario_kiosk(sc, "lodging", KioskConfig(tmp_path / "data"))
+    built.append(kiosk)
+    reminders: list[int] = []
+    kiosk.driver.listeners.append(lambda v: reminders.append(getattr(v, "reminders", 0)))
+    r = run_flow(kiosk, ScriptedUser(sc, card), sc)
+    kiosk.runner.drain_storage()
+    assert r.outcome == "verified" and not r.card_left and r.as_expected and r.elapsed_ms < 10_000
+    assert max(reminders) == 2  # at 10 s and 20 s; taken at 25 s
+    assert _audit_rows(kiosk, "flow.card_left") == [] and not kiosk.driver.session.card_left
+
+
+def test_a_card_on_the_reader_when_the_kiosk_starts(tmp_path: Path, built: list[Kiosk]) -> None:
+    from kiosk.flow.compose import build_kiosk, sim_trust
+    from kiosk.flow.face import GroundTruthFaceStep, SimulatedScene
+    from sims.personalize import card_image
+
+    image = card_image("default")
+    slot = SimulatedCardSlot(image)
+    slot.place()  # lying there since before the restart
+    face = GroundTruthFaceStep((SimulatedScene(image.profile.face_jpeg()),))
+    kiosk = build_kiosk("lodging", KioskConfig(tmp_path), slot=slot, face=face, trust=sim_trust(image))
+    built.append(kiosk)
+    assert kiosk.driver.session.card_left and kiosk.driver.view().hint_key == "attract.card_left"
+    for _ in range(100):  # the attract loop watches it; taken, the notice goes
+        kiosk.driver.process(0.02)
+        if slot.card_present():
+            slot.take()
+        if not kiosk.driver.session.card_left:
+            break
+    assert not kiosk.driver.session.card_left and kiosk.driver.view().hint_key is None
