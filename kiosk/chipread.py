@@ -137,6 +137,14 @@ def open_transport(reader_name: str) -> Transport:
     return PCSCTransport(reader_name, extended_length=profile_for(reader_name).extended_length)
 
 
+def open_serial_transport(port: str, *, baudrate: int = 115200) -> Transport:
+    """A PN532 on a serial port (its HSU link): wakes it and activates the card, type A or B
+    (``docs/serial-readers.md``)."""
+    from reader.transports.pn532 import PN532Transport
+
+    return PN532Transport(port, baudrate=baudrate)
+
+
 def read_with_transport(
     transport: Transport,
     key: BACKeyInput | None,
@@ -189,9 +197,11 @@ def read_card(
     can: str | None = None,
     access: AccessMode = AccessMode.AUTO,
     clone: str | None = None,
+    serial_port: str | None = None,
+    baudrate: int = 115200,
 ) -> ReadOutcome:
-    """Read from a PC/SC reader, or from a simulated card in-process (trusting its test CSCA);
-    ``clone``: a clone variant of the simulated card (``sims.personalize.CLONE_VARIANTS``)."""
+    """Read from a PC/SC reader, a PN532 on ``serial_port``, or a simulated card in-process (trusting
+    its test CSCA); ``clone``: a clone variant of the simulated card (``sims.personalize.CLONE_VARIANTS``)."""
     from reader.pki.trust import CSCAStore
 
     notes: list[str] = []
@@ -210,13 +220,21 @@ def read_card(
         card = image.new_card(clone=clone)
         transport: Transport = CallableTransport(card.execute, name=f"sim:{sim_profile}")
     else:
-        assert reader_name is not None
         try:
-            transport = open_transport(reader_name)
+            if serial_port is not None:
+                transport = open_serial_transport(serial_port, baudrate=baudrate)
+                notes.append(f"serial reader: {transport.name}")
+            else:
+                assert reader_name is not None
+                transport = open_transport(reader_name)
         except NoReaderError as exc:
             raise ChipReadError("no_reader", str(exc)) from None
         except NoCardError:
             raise ChipReadError("no_card") from None
+        except NotICAOCardError:
+            raise ChipReadError("not_icao") from None
+        except TransportError as exc:
+            raise ChipReadError("transport", str(exc)) from None
     return read_with_transport(transport, key, store, notes, can=can, access=access)
 
 

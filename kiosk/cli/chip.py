@@ -26,13 +26,15 @@ CLONE_CHOICES = ("wrong-keys", "missing-keys")  # sims.personalize.CLONE_VARIANT
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("readers", help="list PC/SC readers")
+    p = sub.add_parser("readers", help="list PC/SC readers and serial ports")
     p.set_defaults(func=cmd_readers)
 
     p = sub.add_parser("read", help="read and verify a card")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--reader", metavar="NAME", help="PC/SC reader name (see `cccd readers`)")
     src.add_argument("--sim", metavar="PROFILE", help="read a simulated card in-process")
+    src.add_argument("--serial", metavar="PORT", help="a PN532 reader on a serial port (e.g. /dev/ttyUSB0)")
+    p.add_argument("--baud", type=int, default=115200, help="with --serial: the PN532's HSU baud rate")
     p.add_argument("--mrz", help="the MRZ lines from the back of the card (TD1: 3 × 30 characters)")
     p.add_argument("--id", dest="id_number", metavar="ID12", help="the 12-digit personal ID")
     p.add_argument("--dob", metavar="YYMMDD", help="birth date")
@@ -64,21 +66,30 @@ def register(sub: Any) -> None:
 
 
 def cmd_readers(args: argparse.Namespace) -> int:
+    """PC/SC readers, then the serial ports the system reports (listed only: unknown devices are never
+    opened or probed; a PN532 among them is read with ``cccd read --serial PORT``)."""
     from kiosk.readerprofiles import profile_for
     from reader.errors import NoReaderError
     from reader.transports.pcsc import list_readers
+    from reader.transports.pn532 import list_serial_ports
 
     try:
-        names = list_readers()
+        names, problem = list_readers(), None
     except NoReaderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CODES["no_reader"]
-    if not names:
-        print("no PC/SC readers connected", file=sys.stderr)
+        names, problem = [], str(exc)
+    ports = list_serial_ports()
+    if problem:
+        print(f"{'error' if not ports else 'note'}: {problem}", file=sys.stderr)
+    if not names and not ports:
+        if not problem:
+            print("no PC/SC readers connected and no serial ports", file=sys.stderr)
         return EXIT_CODES["no_reader"]
     for name in names:
         ext = "extended length" if profile_for(name).extended_length else "short APDUs"
         print(f"{name}\t({ext})")
+    for device, description in ports:
+        what = f"serial: {description}" if description and description != "n/a" else "serial"
+        print(f"{device}\t({what}; a PN532 is read with --serial {device}, short APDUs)")
     return 0
 
 
@@ -104,11 +115,16 @@ def cmd_read(args: argparse.Namespace) -> int:
     try:
         if args.clone and not args.sim:
             raise KeyInputError("--clone needs --sim")
+        if args.baud != 115200 and not args.serial:
+            raise KeyInputError("--baud goes with --serial")
+        if args.baud <= 0:
+            raise KeyInputError("--baud must be a positive baud rate")
         can = _can(args)
         key = _key(args, can)
         outcome = read_card(
             reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust,
             can=can, access=AccessMode(args.access), clone=args.clone,
+            serial_port=args.serial, baudrate=args.baud,
         )  # fmt: skip
     except KeyInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -22,7 +22,15 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
-    p = simsub.add_parser("serve", help="put a simulated card on the vpcd virtual reader until stopped")
+    p = simsub.add_parser(
+        "serve", help="put a simulated card on the vpcd virtual reader (or a simulated PN532) until stopped"
+    )
+    p.add_argument(
+        "--serial",
+        action="store_true",
+        help="a simulated PN532 on a pseudo-terminal instead of vpcd: prints its path for `read --serial`",
+    )
+    p.add_argument("--card-type", choices=("A", "B"), default="A", help="with --serial: ISO/IEC 14443 type")
     p.add_argument("--profile", default="default")
     p.add_argument("--slot", type=int, default=0, help="vpcd slot: 0 = 'Virtual PCD 00 00', 1 = '... 00 01'")
     p.add_argument("--remove-after", type=int, metavar="N", help="remove the card after N APDUs")
@@ -109,6 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             image.pki.export_folder(args.export_trust, include_crl=False)
         card = image.new_card(clone=args.clone)
         what = f"card '{args.profile}'" + (f" (clone: {args.clone})" if args.clone else "")
+    if args.serial:
+        return _serve_serial(args, card, what)
     bridge = VPCDBridge(card, slot=args.slot, remove_after=args.remove_after)
 
     def _stop(signum: int, frame: Any) -> None:
@@ -127,4 +137,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"{what} is on 'Virtual PCD 00 {args.slot:02d}'; Ctrl-C removes it", flush=True)
     bridge.serve_forever()
     print(f"card removed after {bridge.apdus} APDUs", flush=True)
+    return 0
+
+
+def _serve_serial(args: argparse.Namespace, card: Any, what: str) -> int:
+    """The card on a simulated PN532 (sims/pn532.py) on a pty, until SIGTERM or Ctrl-C.  Every activation
+    (InListPassiveTarget) gets a fresh card of the same kind, as a real card is reset by the field."""
+    from reader.transports.pn532_frames import CardType
+    from sims.personalize import card_image
+    from sims.pn532 import PN532SimOptions, SimulatedPN532
+
+    if args.from_dump is not None:
+
+        def fresh() -> Any:
+            return _dump_card(args).execute
+    else:
+        image = card_image(args.profile)
+
+        def fresh() -> Any:
+            return image.new_card(clone=args.clone).execute
+
+    first = [card.execute]
+
+    def factory() -> Any:
+        return first.pop() if first else fresh()
+
+    options = PN532SimOptions(card_type=CardType[args.card_type], remove_after=args.remove_after)
+    sim = SimulatedPN532(factory, options)
+
+    def _stop(signum: int, frame: Any) -> None:
+        sim.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"{what} is on a simulated PN532 (type {args.card_type}) at {sim.path}; Ctrl-C removes it",
+          flush=True)  # fmt: skip
+    sim.serve_forever()
+    print(f"card removed after {sim.counters.apdus} APDUs", flush=True)
     return 0

@@ -17,6 +17,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--face", default="engine", choices=("engine", "ground-truth"),
                    help="with --sim: the biometrics verifier (default) or the simulated camera's truth")
     p.add_argument("--reader", metavar="NAME", help="real hardware: the PC/SC reader (with the webcam)")
+    p.add_argument("--serial", metavar="PORT",
+                   help="real hardware: a PN532 reader on this serial port (with the webcam)")
     p.add_argument("--camera", type=int, default=0, help="real hardware: webcam device number")
     p.add_argument("--trust-dir", type=Path, help="real hardware: folder of trusted CSCA certificates")
     p.add_argument("--profile", default="hospital", choices=PROFILES, help="deployment profile")
@@ -35,6 +37,13 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.serial is not None:
+        if args.reader is not None:
+            print("ui: choose --reader NAME (PC/SC) or --serial PORT (PN532), not both", file=sys.stderr)
+            return 2
+        from kiosk.flow.compose import SERIAL_PREFIX
+
+        args.reader = SERIAL_PREFIX + args.serial  # kiosk.flow.compose.card_slot picks the PN532 slot
     if args.deliver_to and not os.environ.get("CCCD_WEBHOOK_SECRET"):
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
               file=sys.stderr)  # fmt: skip

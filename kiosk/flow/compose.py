@@ -185,6 +185,84 @@ class PCSCCardSlot:
             raise TransportError(str(exc)) from None
 
 
+SERIAL_PREFIX = "serial:"  # a reader named "serial:PORT" is a PN532 on that serial port (cccd ui --serial)
+
+
+class SerialCardSlot:
+    """A PN532 on a serial port (:mod:`reader.transports.pn532`, docs/serial-readers.md).  Presence is
+    polled with InListPassiveTarget: opening the transport wakes the PN532 and activates the card,
+    closing releases it and switches the field off.  No personal data involved."""
+
+    def __init__(self, port: str, *, baudrate: int = 115200, poll_seconds: float = 0.3) -> None:
+        self.port, self.baudrate, self.poll = port, baudrate, poll_seconds
+
+    def _transport(self) -> Transport:
+        from kiosk.chipread import open_serial_transport
+
+        return open_serial_transport(self.port, baudrate=self.baudrate)
+
+    def _probe(self) -> bool | None:
+        """True: a card answers (an ID or not); False: the field is empty; None: the reader cannot say."""
+        from reader.errors import NotICAOCardError
+
+        try:
+            self._transport().close()
+            return True
+        except NotICAOCardError:
+            return True  # a card is there; the read will say it is not a chip ID
+        except NoCardError:
+            return False
+        except TransportError:  # unplugged, mute, another process holds the port
+            return None
+
+    def _poll(self, want: bool, timeout: float) -> bool:
+        """Probe at once, then every ``poll`` seconds until the field is as wanted or ``timeout`` passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._probe() is want:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self.poll, left))
+
+    def wait_for_card(self, timeout: float) -> bool:
+        return self._poll(True, timeout)
+
+    def card_present(self) -> bool:
+        """One InListPassiveTarget round (no APDU reaches the card)."""
+        return self._probe() is True
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """True once the field is empty; a reader that cannot say counts as "card still there"."""
+        return self._poll(False, timeout)
+
+    def open(self) -> Transport:
+        """The card's transport; a failure to reach it is a :class:`kiosk.chipread.ChipReadError` (the
+        flow's read-failed path) of the kind ``cccd read`` would report."""
+        from kiosk.chipread import ChipReadError
+        from reader.errors import NotICAOCardError
+
+        try:
+            return self._transport()
+        except NoReaderError as exc:
+            raise ChipReadError("no_reader", str(exc)) from None
+        except NoCardError:
+            raise ChipReadError("no_card") from None
+        except NotICAOCardError:
+            raise ChipReadError("not_icao") from None
+        except TransportError as exc:
+            raise ChipReadError("transport", str(exc)) from None
+
+
+def card_slot(reader_name: str) -> PCSCCardSlot | SerialCardSlot:
+    """The slot of a hardware reader: ``serial:PORT`` is a PN532 on that port, anything else a PC/SC
+    reader name."""
+    if reader_name.startswith(SERIAL_PREFIX):
+        return SerialCardSlot(reader_name[len(SERIAL_PREFIX) :])
+    return PCSCCardSlot(reader_name)
+
+
 @dataclass
 class Kiosk:
     """A built kiosk: the driver (post intents, read views), its runner and its storage."""
@@ -259,7 +337,8 @@ def build_sim_kiosk(
 
 def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
                      trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
-    """A kiosk on a PC/SC reader and the webcam, with the biometrics package's face verifier."""
+    """A kiosk on a hardware reader and the webcam, with the biometrics package's face verifier;
+    ``reader_name``: a PC/SC reader, or ``serial:PORT`` for a PN532 on a serial port (:func:`card_slot`)."""
     from kiosk.flow.face_engine import EngineFaceStep, webcam
     from kiosk.profiles import EvidencePolicy
     from reader.pki.trust import CSCAStore
@@ -271,7 +350,7 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
     except Exception as exc:  # models missing or corrupted, camera stack absent
         raise ComposeError(f"the face engine cannot start: {type(exc).__name__}: {exc}") from None
     trust = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
-    return build_kiosk(profile, config, slot=PCSCCardSlot(reader_name), face=face, trust=trust,
+    return build_kiosk(profile, config, slot=card_slot(reader_name), face=face, trust=trust,
                        reader_model=reader_name, camera=f"webcam:{camera_device}",
                        qr_camera=lambda: webcam(camera_device)(0))  # fmt: skip
 
