@@ -58,11 +58,13 @@ def application() -> QApplication:
 
 class DemoUser(QObject):
     """Answers the window's current screen as the flow's scripted user would, through the window (the
-    service step's values are entered on the screen's own buttons and keypad)."""
+    service step's values are entered on the screen's own buttons and keypad); asked to take the card, it
+    lifts the simulated card off the reader one step later (``slot``: the simulated card slot)."""
 
-    def __init__(self, bridge: FlowBridge, user: Any, step_ms: int, shots: Path | None) -> None:
+    def __init__(self, bridge: FlowBridge, user: Any, step_ms: int, shots: Path | None,
+                 slot: Any | None = None) -> None:  # fmt: skip
         super().__init__(bridge)
-        self.bridge, self.user, self.shots = bridge, user, shots
+        self.bridge, self.user, self.shots, self.slot = bridge, user, shots, slot
         self.path: list[str] = []
         self.finished = False
         bridge.shown.connect(self._shown)
@@ -85,6 +87,10 @@ class DemoUser(QObject):
         if state == "attract" and len(self.path) > 1:
             self.finished = True
             self.timer.stop()
+            return
+        slot = self.slot
+        if slot is not None and slot.card_present() and self.user.card_action(d.view()) == "take":
+            slot.take()  # a hand, not a finger: nothing goes through the window
             return
         event = self.user.respond(d.view(), d.session)
         if event is None:
@@ -116,7 +122,7 @@ def system_printer(image: QImage) -> None:
 
 def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
     """The operator screen's figures: reader and camera as configured, the outbox rows not yet delivered
-    (pending and dead-lettered)."""
+    (pending and dead-lettered), a card left on the reader (kiosk.flow.takecard)."""
     errors: tuple[str, ...] = ()
     try:
         counts = kiosk.store.counts()
@@ -125,7 +131,16 @@ def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
         backlog, errors = None, (f"outbox: {type(exc).__name__}",)
     reader = "simulated card" if options.sim else str(options.reader)
     camera = "simulated camera" if options.sim else f"webcam {options.camera}"
-    return OperatorStatus(reader=reader, camera=camera, outbox_backlog=backlog, recent_errors=errors)
+    return OperatorStatus(reader=reader, camera=camera, outbox_backlog=backlog, recent_errors=errors,
+                          card_left_at=card_left_time(kiosk.driver.session))  # fmt: skip
+
+
+def card_left_time(session: Any) -> str | None:
+    """When a card was left on the reader (the kiosk's local time), while it is still there."""
+    from kiosk.flow.service import VIETNAM
+
+    at = getattr(session, "card_left_at", None)
+    return None if at is None else at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
 def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
@@ -178,7 +193,8 @@ def run(options: UIOptions) -> int:
         window.start()
         demo = None
         if options.demo:
-            demo = DemoUser(bridge, ScriptedUser(scenario, card), options.step_ms, options.screenshots)
+            demo = DemoUser(bridge, ScriptedUser(scenario, card), options.step_ms, options.screenshots,
+                            slot=kiosk.runner.services.slot)  # fmt: skip
             demo.timer.timeout.connect(lambda: app.quit() if demo is not None and demo.finished else None)
             QTimer.singleShot(DEMO_DEADLINE_MS, app.quit)
         app.exec()

@@ -57,7 +57,7 @@ class FlowBridge(QObject):
         super().__init__(window)
         self.window, self.driver = window, driver
         self._shown: Any = None
-        self._spoken: tuple[str, str | None, str] | None = None
+        self._spoken: tuple[str, str | None, str, int] | None = None
         window.intent.connect(self.post)
         self._frame.connect(self._show_frame)  # queued when emitted from a camera thread
         self.timer = QTimer(self)
@@ -81,7 +81,8 @@ class FlowBridge(QObject):
         view = self.driver.view()
         if view == self._shown:
             return
-        key = (view.state, view.hint_key, view.language)
+        # spoken again when the screen, its hint or language changes — or a reminder is due ("take your card")
+        key = (view.state, view.hint_key, view.language, getattr(view, "reminders", 0))
         self.window.show_view(view, photos=self._photos(view), speak=key != self._spoken)
         self._shown, self._spoken = view, key
         self.shown.emit(view)

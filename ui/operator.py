@@ -22,6 +22,7 @@ class OperatorStatus:
     camera: str
     outbox_backlog: int | None
     recent_errors: tuple[str, ...] = ()
+    card_left_at: str | None = None  # "HH:MM dd/mm/yyyy" (local): a card was left on the reader, still there
 
 
 StatusProvider = Callable[[], OperatorStatus]
@@ -87,7 +88,8 @@ class PinPage(QWidget):
 
 
 class OperatorPage(QWidget):
-    """Reader and camera status, outbox backlog, recent errors; restart, leave kiosk mode, back."""
+    """A card left on the reader (with the time), reader and camera status, outbox backlog, recent errors;
+    restart, leave kiosk mode, back."""
 
     restart = Signal()
     exit_kiosk = Signal()
@@ -99,6 +101,9 @@ class OperatorPage(QWidget):
         self._catalog, self._language = catalog, language
         box = QVBoxLayout(self)
         box.addWidget(label(self._t("operator.title"), "title"))
+        self.card_left = label("", "hint")  # a card left on the reader: first, in red
+        self.card_left.setVisible(False)
+        box.addWidget(self.card_left)
         self.status = label("", "")
         box.addWidget(self.status, 1)
         row = QHBoxLayout()
@@ -118,3 +123,6 @@ class OperatorPage(QWidget):
         lines = [f"{self._t('operator.reader')}: {s.reader}", f"{self._t('operator.camera')}: {s.camera}",
                  f"{self._t('operator.outbox')}: {backlog}", f"{self._t('operator.errors')}:", errors]
         self.status.setText("\n".join(lines))
+        left = self._catalog.text("operator.card_left", self._language, time=s.card_left_at)
+        self.card_left.setText(f"⚠ {left}" if s.card_left_at else "")
+        self.card_left.setVisible(bool(s.card_left_at))

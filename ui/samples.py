@@ -25,6 +25,7 @@ _HOSPITAL_DONE = (("department", "NOI"), ("visit_type", "first_visit"), ("depart
                   ("queue_number", "NOI-017"), ("queue_day", _DAY.isoformat()))  # fmt: skip
 _LODGING_DONE = (("room", "B305"), ("check_in", _DAY.isoformat()), ("nights", "2"), ("reason", "Du lịch"),
                  ("check_out", "2026-11-24"))  # fmt: skip
+_LEFT_AT = datetime(2026, 11, 22, 1, 52, tzinfo=UTC)  # 08:52 in Vietnam: a card left on the reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def _rows(config: FlowConfig) -> list[Row]:
                                  "record_status": "verified", "service": _HOSPITAL_DONE}, None, ()),
         ("still_there", None, {"state": State.STILL_THERE, "resume": State.CONSENT}, None, ()),
         ("fallback", None, {"state": State.FALLBACK, "fallback": Reason.FACE_MISMATCH,
-                            "reference": SAMPLE_REFERENCE}, None, ()),
+                            "reference": SAMPLE_REFERENCE, "card_seen": True}, None, ()),
         ("wipe", None, {"state": State.WIPE}, None, ()),
         # variants: "agree" with nothing ticked; the hospital before a department is chosen and while the
         # number is issued; the hotel's and the bank's service step
@@ -83,6 +84,15 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("receipt-lodging", "lodging", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
                                         "record_status": "verified", "service": _LODGING_DONE}, None, ()),
         ("service-bank", "bank", {"state": State.SERVICE, "chip": _CHIP, "service_day": _DAY}, None, ()),
+        # the card at the end: "take your ID card" (after the first reminder); the next person finds a
+        # card left on the reader (attract loop, then "lift it off first")
+        ("take_card", None, {"state": State.TAKE_CARD, "reminders": 1, "hint": "take_card.reminder"}, None,
+         ()),
+        ("attract-card_left", None, {"state": State.ATTRACT, "card_left_at": _LEFT_AT,
+                                     "hint": "attract.card_left"}, None, ()),
+        ("place_card-remove_first", None, {"state": State.PLACE_CARD, "card_left_at": _LEFT_AT,
+                                           "remove_first": True, "hint": "place_card.remove_first"},
+         None, ()),
     ]  # fmt: skip
 
 

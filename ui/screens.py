@@ -93,8 +93,17 @@ class LanguageScreen(Screen):
 
 
 class PlaceCardScreen(Screen):
+    """"Place your card"; or, while a card left by someone earlier lies on the reader (``remove_first``),
+    "lift that card off" with the card rising off the reader."""
+
     def __init__(self, view: Any, ctx: Context) -> None:
+        from ui.screens_card import LiftAnimation
+
         super().__init__(view, ctx)
+        if getattr(view, "remove_first", False):
+            self.add_text(ctx.t("place_card.remove_instruction"))
+            self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
+            return
         self.add_text(ctx.t("place_card.instruction"))
         pic = QLabel()
         pic.setPixmap(card_picture(ctx.t("place_card.reader"), ctx.t("place_card.card")))
@@ -288,6 +297,8 @@ class FallbackScreen(Screen):
         super().__init__(view, ctx)
         msg = view.message_key if ctx.catalog.has(view.message_key, ctx.language) else "fallback.unknown"
         self.add_text(ctx.t(msg))
+        if getattr(view, "take_card", False):
+            self.add_text(ctx.t("fallback.take_card"), "title")
         self.box.addStretch(1)
         self.add_text(ctx.t("fallback.reason_code", reason=view.reason), "small")
         if view.reference:
@@ -315,6 +326,7 @@ def title_text(view: Any, ctx: Context) -> str:
 
 def build_screen(view: Any, ctx: Context) -> Screen:
     """The body for ``view`` (dispatch on its state name)."""
+    from ui.screens_card import TakeCardScreen
     from ui.screens_input import ConsentScreen, KeyEntryScreen
     from ui.screens_service import QueueNumberScreen, ServiceScreen
 
@@ -324,11 +336,11 @@ def build_screen(view: Any, ctx: Context) -> Screen:
         "face_capture": FaceScreen, "matching": FaceScreen, "result": ResultScreen,
         "service": ServiceScreen, "queue_number": QueueNumberScreen, "receipt": ReceiptScreen,
         "still_there": StillThereScreen,
-        "fallback": FallbackScreen, "wipe": WipeScreen,
+        "fallback": FallbackScreen, "take_card": TakeCardScreen, "wipe": WipeScreen,
     }  # fmt: skip
     return table.get(view.state, Screen)(view, ctx)
 
 
 STATES: tuple[str, ...] = ("attract", "language", "consent", "key_entry", "place_card", "reading",
                            "face_capture", "matching", "result", "service", "queue_number", "receipt",
-                           "still_there", "fallback", "wipe")  # fmt: skip
+                           "still_there", "fallback", "take_card", "wipe")  # fmt: skip

@@ -16,7 +16,8 @@ from ui.window import KioskWindow
 def _sample_status() -> OperatorStatus:
     errors = ("08:12 CARD_REMOVED", "08:40 FACE_MISMATCH")
     return OperatorStatus(reader="ACS ACR1252U — sẵn sàng (ready)", camera="USB camera 1920×1080 — ok",
-                          outbox_backlog=2, recent_errors=errors)  # fmt: skip
+                          outbox_backlog=2, recent_errors=errors,
+                          card_left_at="08:52 22/11/2026")  # fmt: skip
 
 
 def grab(window: KioskWindow, path: Path) -> Path:

@@ -162,6 +162,12 @@ class KioskWindow(QWidget):
             parts += [ctx.t("consent.prompt"), view.document]
         elif view.state == "fallback":
             parts.append(ctx.t(view.message_key))
+            if getattr(view, "take_card", False):
+                parts.append(ctx.t("fallback.take_card"))
+        elif view.state == "take_card":
+            parts.append(ctx.t("take_card.instruction"))
+        elif view.state == "place_card" and getattr(view, "remove_first", False):
+            parts.append(ctx.t("place_card.remove_instruction"))
         elif view.state == "service":
             parts.append(ctx.t(f"service.prompt.{getattr(view, 'kind', '') or 'other'}"))
         elif view.state == "receipt" and getattr(view, "queue_number", None):

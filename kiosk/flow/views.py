@@ -171,11 +171,13 @@ Common = tuple[str, str, str, str | None, tuple[Button, ...], float | None]
 
 def _base(s: Session, c: FlowConfig, buttons: tuple[Button, ...]) -> Common:
     """The fields every view has, in :class:`View` order (the hospital's, the hotel's and the bank's
-    service steps have a title of their own)."""
+    service steps have a title of their own, and so has "lift the card off first")."""
     st = s.state
     title = f"{st.value}.title"
     if st is State.SERVICE and c.kind in ("hospital", "lodging", "bank"):
         title = f"service.title.{c.kind}"
+    if st is State.PLACE_CARD and s.remove_first:
+        title = "place_card.title_remove"
     return st.value, s.language, title, s.hint, buttons, c.timeouts.for_state(st)
 
 

@@ -35,8 +35,9 @@ def test_demo_walks_a_whole_flow_and_exits(tmp_path: Path, face: str) -> None:
               cwd=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr
     path = r.stdout.strip().splitlines()[-1]
-    for state in ("attract", "language", "consent", "key_entry", "result", "service", "receipt", "wipe"):
-        assert state in path
+    for state in ("attract", "language", "consent", "key_entry", "result", "service", "receipt", "take_card",
+                  "wipe"):
+        assert state in path  # the demo user takes the card when asked
     assert path.rstrip().endswith("attract")
     assert (out / "demo-01-attract.png").exists()
 

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from kiosk.flow.compose import KioskConfig
+from kiosk.flow import events as ev
+from kiosk.flow.compose import KioskConfig, SimulatedCardSlot
 from kiosk.flow.headless import SCENARIOS, build_scenario_kiosk
 from ui.flowbridge import FlowBridge
 from ui.screens_input import ConsentScreen, KeyEntryScreen
@@ -101,6 +102,11 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     assert w.view.reference in _texts(w) and "Phòng: 1204" in _texts(w)
     assert dict(w.view.details)["nights"] == "2"
     w.press("Done")
+    _wait(qtbot, w, "take_card")  # the card is still on the reader
+    assert name not in _texts(w) and w.catalog.text("take_card.title", "vi") in _texts(w)
+    slot = kiosk.runner.services.slot
+    assert isinstance(slot, SimulatedCardSlot) and slot.card_present()
+    slot.take()
     _wait(qtbot, w, "wipe")
     assert name not in _texts(w)
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
@@ -207,6 +213,64 @@ def test_hospital_department_and_queue_number_through_the_ui(qtbot: QtBot, tmp_p
         qtbot.waitUntil(lambda: w.view.reference is not None, timeout=WAIT_MS)
         kiosk.runner.drain_storage()
         assert kiosk.store.record(w.view.reference)["service"]["queue_number"] == "SAN-002"
+    finally:
+        bridge.timer.stop()
+        kiosk.close()
+
+
+def test_a_card_left_on_the_reader_through_the_ui(qtbot: QtBot, tmp_path: Path) -> None:
+    """Nobody takes the card: reminders, then the goodbye; the attract loop and the operator's status say
+    a card was left; the next person is asked to lift it off before placing theirs (short timers here)."""
+    from kiosk.flow.model import Limits, Timeouts
+    from ui.app import UIOptions, kiosk_status
+
+    config = KioskConfig(tmp_path / "data", timeouts=Timeouts(take_card=0.4, wipe=0.5),
+                         limits=Limits(card_left_after=1.2))  # fmt: skip
+    kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], "lodging", config)
+    w = KioskWindow(status=lambda: kiosk_status(kiosk, UIOptions()))
+    qtbot.addWidget(w)
+    w.show()
+    bridge = FlowBridge(w, kiosk.driver)
+    bridge.start()
+    try:
+        qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+        _wait(qtbot, w, "language")
+        w.press("ChooseLanguage", "vi")
+        _wait(qtbot, w, "consent")
+        for p in kiosk.driver.config.purposes:
+            kiosk.driver.post(ev.TogglePurpose(p.id))
+        kiosk.driver.post(ev.AcceptConsent())
+        _wait(qtbot, w, "key_entry")
+        assert w.scan_qr(card.qr_payload)
+        _wait(qtbot, w, "result")
+        w.press("Cancel")  # walks off without the card
+        _wait(qtbot, w, "take_card")
+        qtbot.waitUntil(lambda: w.view.hint_key == "take_card.reminder", timeout=WAIT_MS)
+        assert w.catalog.text("take_card.reminder", "vi") in _texts(w)
+        _wait(qtbot, w, "attract")
+        assert w.view.hint_key == "attract.card_left"
+        assert w.catalog.text("attract.card_left", "vi") in _texts(w)
+        status = kiosk_status(kiosk, UIOptions())
+        assert status.card_left_at is not None and len(status.card_left_at) == len("08:52 22/11/2026")
+        w.show_operator()
+        assert status.card_left_at in w.operator_page.card_left.text()
+        w.back_to_kiosk()
+        qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
+        _wait(qtbot, w, "language")
+        w.press("ChooseLanguage", "en")
+        _wait(qtbot, w, "consent")
+        for p in kiosk.driver.config.purposes:
+            kiosk.driver.post(ev.TogglePurpose(p.id))
+        kiosk.driver.post(ev.AcceptConsent())
+        _wait(qtbot, w, "key_entry")
+        assert w.scan_qr(card.qr_payload)
+        qtbot.waitUntil(lambda: getattr(w.view, "remove_first", False), timeout=WAIT_MS)
+        assert "Please lift off the card on the reader" in _texts(w)
+        slot = kiosk.runner.services.slot
+        assert isinstance(slot, SimulatedCardSlot)
+        slot.take()
+        _wait(qtbot, w, "result")  # lifted off, placed again (by the simulated person), read
+        assert kiosk_status(kiosk, UIOptions()).card_left_at is None
     finally:
         bridge.timer.stop()
         kiosk.close()
