@@ -109,6 +109,8 @@ def build_report(result: ChipReadResult, notes: list[str]) -> dict[str, Any]:
         "personal": personal,
         "photo": _photo_section(result.raw, data_reasons),
     }
+    if result.access.downgraded:
+        data_reasons.append("ACCESS_DOWNGRADED")  # PACE offered, BAC used (kiosk.profiles.ChipPolicy)
     report["data_reasons"] = data_reasons
     report["notes"] = list(notes) + list(result.notes)
     return report

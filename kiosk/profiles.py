@@ -40,6 +40,7 @@ SERVICE_KEYS: Mapping[str, frozenset[str]] = {
 MAX_DEPARTMENTS = 8  # big buttons on one screen
 _DEPARTMENT_CODE = re.compile(r"^[A-Z]{2,4}$")
 INCONCLUSIVE_REASONS = frozenset({"CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"})
+ACCESS_DOWNGRADED = "ACCESS_DOWNGRADED"  # kiosk.chipreport: PACE was offered but BAC opened the chip
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -90,13 +91,19 @@ class ChipPolicy:
     accept_csca_unknown: bool  # SOD valid, Document Signer not chained to a trusted CSCA
     require_anticlone_proof: bool  # CA, PACE-CAM or AA must have passed on a key the SOD covers
     require_online_check: bool  # the police's online chip check (pluggable) must have passed
+    # False: a read whose access fell back from PACE to BAC (reason ACCESS_DOWNGRADED) is not enough —
+    # every CCCD offers PACE, so a downgrade means a faulty card, reader or a manipulated link.
+    accept_downgraded_access: bool = True
 
     def accepts(self, verdict: str, reasons: tuple[str, ...], online_check_passed: bool | None) -> bool:
         """True when this verdict is enough for the profile."""
         if self.require_online_check and online_check_passed is not True:
             return False
+        if not self.accept_downgraded_access and ACCESS_DOWNGRADED in reasons:
+            return False
         if verdict == "authentic":
             return True
+        reasons = tuple(r for r in reasons if r != ACCESS_DOWNGRADED)
         if verdict != "inconclusive" or not reasons:
             return False
         allowed: set[str] = set()
@@ -380,7 +387,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         purposes=purposes, consent_text_vi=consent.text("vi"), consent_text_en=consent.text("en"),
         forwarded_fields=forwarded, connectors=connectors,
         chip=ChipPolicy(chip_t.flag("accept_csca_unknown"), chip_t.flag("require_anticlone_proof"),
-                        chip_t.flag("require_online_check")),
+                        chip_t.flag("require_online_check"), chip_t.flag("accept_downgraded_access", True)),
         face=FacePolicy(face_t.flag("required"), face_t.flag("liveness_required"),
                         face_t.count("max_attempts", 1, 5)),
         biometric_evidence=evidence,

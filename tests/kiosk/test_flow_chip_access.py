@@ -6,6 +6,7 @@ from __future__ import annotations
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.model import Reason, State
+from kiosk.profiles import load_profile
 from tests.kiosk.test_flow_helpers import QR, card, read_failed, walk_to
 
 
@@ -27,3 +28,12 @@ def test_wrong_can_skips_the_expiry_candidates_and_is_bounded() -> None:
     for _ in range(rounds - 1):
         w(ev.ScanQR(QR), card, read_failed("wrong_can"))
     assert w.at() is State.FALLBACK and w.s.fallback is Reason.ACCESS_DENIED
+
+
+def test_bank_refuses_a_read_downgraded_from_pace() -> None:
+    bank, lodging = load_profile("bank").chip, load_profile("lodging").chip
+    assert not bank.accept_downgraded_access and lodging.accept_downgraded_access
+    assert bank.accepts("authentic", (), None)
+    assert not bank.accepts("authentic", ("ACCESS_DOWNGRADED",), None)
+    assert lodging.accepts("authentic", ("ACCESS_DOWNGRADED",), None)
+    assert lodging.accepts("inconclusive", ("ACCESS_DOWNGRADED", "NO_ANTICLONE_PROOF"), None)
