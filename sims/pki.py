@@ -1,4 +1,5 @@
-"""A generated test PKI for the simulated card: CSCA, Document Signer, CRL, master list, and EF.SOD.
+"""A generated test PKI for the simulated card: CSCA, Document Signer, CRL, master list (EF.SOD and CMS
+SignedData: :mod:`sims.cms_build`, re-exported).
 
 Issuer side of ICAO 9303-12 (§5 CSCA and Document Signer, §7.1 certificate and CRL profiles, §8 master
 lists) and ICAO 9303-10 §4.6.2 (EF.SOD).  Certificates and CRLs come from ``cryptography``'s builders;
@@ -14,23 +15,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from asn1crypto import algos, cms, core, keys, pem
+from asn1crypto import algos, core, keys, pem
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from reader.lds.sod import ID_ICAO_LDS_SECURITY_OBJECT, SOD_TAG, LDSSecurityObject
 from reader.pki.keys import curve_parameters
 from reader.pki.masterlist import ID_ICAO_CSCA_MASTER_LIST, CscaMasterList
-from reader.tlv import encode
+from sims.cms_build import build_sod as build_sod  # re-exported: tests and personalisation import it here
+from sims.cms_build import signed_content_info
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 DSValidity = Literal["valid", "expired", "not_yet_valid"]
@@ -405,104 +405,3 @@ def _rsa_key(bits: int, seed: bytes | None, role: str) -> rsa.RSAPrivateKey:
     if seed is None:
         return rsa.generate_private_key(65537, bits)
     return _rsa_key_cached(bits, seed, role)
-
-
-# --- CMS SignedData and EF.SOD ---------------------------------------------------------------------
-
-
-def build_sod(
-    dg_raw: Mapping[int, bytes],
-    pki: TestPKI,
-    hash_alg: str = "sha256",
-    *,
-    signature_hash: str | None = None,
-    lds_version: tuple[str, str] | None = None,
-    use_ski: bool = False,
-    signing_time: datetime | None = None,
-) -> bytes:
-    """EF.SOD over the raw data groups (ICAO 9303-10 §4.6.2): 0x77 + ContentInfo(SignedData).
-
-    ``hash_alg`` hashes the data groups and the eContent; ``signature_hash`` (default: ``hash_alg``) is
-    the DS signature's hash; ``lds_version`` e.g. ``("0108", "040000")`` adds LDSVersionInfo (v1);
-    ``use_ski`` identifies the signer by subjectKeyIdentifier instead of issuerAndSerialNumber.
-    """
-    if not dg_raw:
-        raise ValueError("EF.SOD needs at least one data group")
-    lso: dict[str, Any] = {
-        "version": 1 if lds_version else 0,
-        "hash_algorithm": {"algorithm": hash_alg},
-        "data_group_hash_values": [
-            {"data_group_number": n, "data_group_hash_value": hashlib.new(hash_alg, dg_raw[n]).digest()}
-            for n in sorted(dg_raw)
-        ],
-    }
-    if lds_version:
-        lso["lds_version_info"] = {"lds_version": lds_version[0], "unicode_version": lds_version[1]}
-    econtent = LDSSecurityObject(lso).dump()
-    signer = replace(pki.ds, hash_name=signature_hash or hash_alg)
-    content_info = signed_content_info(
-        ID_ICAO_LDS_SECURITY_OBJECT, econtent, signer, digest_name=hash_alg, use_ski=use_ski,
-        signing_time=signing_time,
-    )  # fmt: skip
-    return encode(SOD_TAG, content_info)
-
-
-def signed_content_info(
-    econtent_type: str,
-    econtent: bytes,
-    signer: Signer | None,
-    *,
-    digest_name: str = "sha256",
-    use_ski: bool = False,
-    signing_time: datetime | None = None,
-) -> bytes:
-    """ContentInfo(SignedData v3) with one signer and its certificate (RFC 5652 §5)."""
-    signer_infos = []
-    certificates = []
-    if signer is not None:
-        cert = ax509.Certificate.load(signer.cert)
-        certificates.append(cert)
-        signer_infos.append(
-            _signer_info(econtent_type, econtent, signer, cert, digest_name, use_ski, signing_time)
-        )
-    signed_data = cms.SignedData(
-        {
-            "version": "v3",
-            "digest_algorithms": [{"algorithm": digest_name}],
-            "encap_content_info": {"content_type": econtent_type, "content": econtent},
-            "certificates": certificates,
-            "signer_infos": signer_infos,
-        }
-    )
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
-
-
-def _signer_info(
-    econtent_type: str, econtent: bytes, signer: Signer, cert: Any, digest_name: str, use_ski: bool,
-    signing_time: datetime | None,
-) -> cms.SignerInfo:  # fmt: skip
-    """SignerInfo with content-type, signing-time and message-digest attributes (RFC 5652 §5.3, §11)."""
-    attrs = cms.CMSAttributes(
-        [
-            {"type": "content_type", "values": [econtent_type]},
-            {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time or datetime.now(UTC)})]},
-            {"type": "message_digest", "values": [hashlib.new(digest_name, econtent).digest()]},
-        ]
-    )
-    to_sign = b"\x31" + attrs.dump()[1:]
-    if use_ski:
-        sid = cms.SignerIdentifier({"subject_key_identifier": cert.key_identifier_value.native})
-    else:
-        sid = cms.SignerIdentifier(
-            {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}
-        )
-    return cms.SignerInfo(
-        {
-            "version": "v3" if use_ski else "v1",
-            "sid": sid,
-            "digest_algorithm": {"algorithm": digest_name},
-            "signed_attrs": attrs,
-            "signature_algorithm": signer.algorithm(),
-            "signature": signer.sign(to_sign),
-        }
-    )
