@@ -23,6 +23,9 @@ READ_SIZE_LADDER: tuple[int, ...] = (65535, 4096, 256, 224, 192, 128)
 SHORT_LIMIT = 256
 HEADER_READ = 8  # enough for a 2-byte tag and a 5-byte long-form length
 MAX_OFFSET_B0 = 0x7FFF
+# No elementary file of an eMRTD comes near this (a CCCD's DG2 is ~20 KB; fingerprint DG3 files ~100 KB).
+# A card that claims more is refused before the reader spends minutes and memory on it.
+MAX_EF_SIZE = 1 << 20
 # Status words that mean "ask for less" rather than "this file cannot be read".
 _FALLBACK_SW = frozenset({0x6700, 0x6A80, 0x6A86, 0x6F00, 0x6D00, 0x6E00, 0x6884})
 _MAC_OVERHEAD = 1 + 10 + 4  # padding indicator, DO'8E', DO'99'
@@ -130,6 +133,8 @@ class FileReader:
         except TLVError as exc:
             raise ProtocolError(f"{ef.name} does not start with a valid TLV header") from exc
         total = value_offset + length
+        if total > MAX_EF_SIZE:
+            raise ProtocolError(f"{ef.name} claims {total} bytes, more than any ID card file holds")
         data = bytearray(head[:total])
         self._report(ef, len(data), total)
         while len(data) < total:

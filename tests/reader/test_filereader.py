@@ -7,7 +7,7 @@ import pytest
 from reader import tlv
 from reader.access.bac import BACKeyInput, perform_bac
 from reader.apdu import CommandAPDU, ResponseAPDU
-from reader.errors import CardRemovedError, FileNotFoundOnCard, SecurityStatusNotSatisfied
+from reader.errors import CardRemovedError, FileNotFoundOnCard, ProtocolError, SecurityStatusNotSatisfied
 from reader.filereader import FileReader, chunk_for_limit, wrapped_response_length
 from reader.lds.files import EF_CARD_ACCESS, EF_COM, dg
 from reader.session import CardSession
@@ -145,3 +145,13 @@ def test_get_response_and_wrong_le_are_handled() -> None:
     assert len(session.send(CommandAPDU(0x00, 0x84, 0x00, 0x00, ne=4), "GET CHALLENGE")) == 8
     session.start_secure_messaging(perform_bac(session, KEY))
     assert FileReader(session).read_ef(dg(2)) == DG2
+
+
+def test_a_card_claiming_an_absurd_file_size_is_refused_at_once() -> None:
+    """A hostile card announcing a 16 MiB DG2 (and willing to stream it) must not keep the reader busy."""
+    huge_header = bytes([0x75, 0x84]) + (16 << 20).to_bytes(4, "big") + bytes(200)
+    session = _open(_card(dg2=huge_header))
+    before = session.stats.apdus
+    with pytest.raises(ProtocolError, match="more than any ID card file"):
+        FileReader(session).read_ef(dg(2))
+    assert session.stats.apdus - before == 1  # only the header was read
