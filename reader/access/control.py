@@ -108,29 +108,29 @@ class AccessOutcome:
     """How the chip was opened; ``pace`` holds the PACE result (for PACE-CAM and the evidence)."""
 
     info: AccessInfo
-    pace: PACEResult | None
-    uses_bac: bool
+    pace: PACEResult | None  # None: BAC opened the chip
 
 
-def open_with_pace(
+def try_pace(
     session: CardSession,
     plan: AccessPlan,
     view: CardAccessView,
     rng: Callable[[int], bytes] = os.urandom,
-) -> AccessOutcome | None:
+) -> tuple[AccessOutcome | None, str | None]:
     """Run PACE when the plan and the chip allow it (before SELECT of the application, §4.2).
 
-    Returns None when BAC must be used (recorded in the returned outcome of :func:`open_with_bac`).
+    Returns ``(outcome, None)`` after PACE; ``(None, reason)`` when BAC must be used — ``reason`` is the
+    PACE error code of a permitted fallback (for :func:`open_with_bac`'s downgrade record), else None.
     Raises :class:`PACEPasswordError` for a rejected password, :class:`PACERequiredError` /
     :class:`PACEError` when ``pace`` mode cannot be honoured, :class:`AccessDeniedError` without any key.
     """
     if plan.mode is AccessMode.BAC:
-        return None
+        return None, None
     password = plan.pace_password()
     if not view.offers_pace:
         if plan.mode is AccessMode.PACE:
             raise PACERequiredError("PACE_NOT_OFFERED", "the chip offers no PACE (EF.CardAccess)")
-        return None
+        return None, None
     if password is None:
         if plan.mode is AccessMode.PACE:
             raise PACERequiredError("NO_PASSWORD", "PACE needs the CAN or the MRZ data")
@@ -145,18 +145,10 @@ def open_with_pace(
         session.stop_secure_messaging()
         if plan.mode is AccessMode.PACE or plan.bac_key is None:
             raise
-        raise _Downgrade(exc.reason) from None
+        return None, exc.reason
     name = result.protocol_name.removeprefix("id-")
     info = AccessInfo("PACE", protocol=f"{name} ({result.suite.group.name}, {result.password_type.name})")
-    return AccessOutcome(info, result, uses_bac=False)
-
-
-class _Downgrade(Exception):
-    """Internal: PACE failed in a way that allows BAC; carries the reason code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    return AccessOutcome(info, result), None
 
 
 def open_with_bac(
@@ -175,20 +167,5 @@ def open_with_bac(
     if reason is None and view.offers_pace:
         reason = "BAC_REQUESTED" if plan.mode is AccessMode.BAC else "NO_PACE_PASSWORD"
     return AccessOutcome(
-        AccessInfo("BAC", protocol="BAC-3DES", downgraded=reason is not None, downgrade_reason=reason),
-        None,
-        uses_bac=True,
+        AccessInfo("BAC", protocol="BAC-3DES", downgraded=reason is not None, downgrade_reason=reason), None
     )
-
-
-def try_pace(
-    session: CardSession,
-    plan: AccessPlan,
-    view: CardAccessView,
-    rng: Callable[[int], bytes] = os.urandom,
-) -> tuple[AccessOutcome | None, str | None]:
-    """:func:`open_with_pace`, with a permitted fallback turned into ``(None, reason)``."""
-    try:
-        return open_with_pace(session, plan, view, rng), None
-    except _Downgrade as exc:
-        return None, exc.reason
