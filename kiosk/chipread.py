@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,22 @@ class ReadOutcome:
         return f"ReadOutcome({self.result!r})"
 
 
+@contextmanager
+def reaching_the_card() -> Iterator[None]:
+    """A failure to reach the card (opening a reader's transport) as the :class:`ChipReadError` kind
+    ``cccd read`` reports — the same for the command line and the kiosk's card slots."""
+    try:
+        yield
+    except NoReaderError as exc:
+        raise ChipReadError("no_reader", str(exc)) from None
+    except NoCardError:
+        raise ChipReadError("no_card") from None
+    except NotICAOCardError:
+        raise ChipReadError("not_icao") from None
+    except TransportError as exc:
+        raise ChipReadError("transport", str(exc)) from None
+
+
 def open_transport(reader_name: str) -> Transport:
     from kiosk.readerprofiles import profile_for
     from reader.transports.pcsc import PCSCTransport
@@ -220,21 +238,13 @@ def read_card(
         card = image.new_card(clone=clone)
         transport: Transport = CallableTransport(card.execute, name=f"sim:{sim_profile}")
     else:
-        try:
+        with reaching_the_card():
             if serial_port is not None:
                 transport = open_serial_transport(serial_port, baudrate=baudrate)
                 notes.append(f"serial reader: {transport.name}")
             else:
                 assert reader_name is not None
                 transport = open_transport(reader_name)
-        except NoReaderError as exc:
-            raise ChipReadError("no_reader", str(exc)) from None
-        except NoCardError:
-            raise ChipReadError("no_card") from None
-        except NotICAOCardError:
-            raise ChipReadError("not_icao") from None
-        except TransportError as exc:
-            raise ChipReadError("transport", str(exc)) from None
     return read_with_transport(transport, key, store, notes, can=can, access=access)
 
 

@@ -240,19 +240,10 @@ class SerialCardSlot:
     def open(self) -> Transport:
         """The card's transport; a failure to reach it is a :class:`kiosk.chipread.ChipReadError` (the
         flow's read-failed path) of the kind ``cccd read`` would report."""
-        from kiosk.chipread import ChipReadError
-        from reader.errors import NotICAOCardError
+        from kiosk.chipread import reaching_the_card
 
-        try:
+        with reaching_the_card():
             return self._transport()
-        except NoReaderError as exc:
-            raise ChipReadError("no_reader", str(exc)) from None
-        except NoCardError:
-            raise ChipReadError("no_card") from None
-        except NotICAOCardError:
-            raise ChipReadError("not_icao") from None
-        except TransportError as exc:
-            raise ChipReadError("transport", str(exc)) from None
 
 
 def card_slot(reader_name: str) -> PCSCCardSlot | SerialCardSlot:
