@@ -219,7 +219,7 @@ def read_card(
     baudrate: int = 115200,
 ) -> ReadOutcome:
     """Read from a PC/SC reader, a PN532 on ``serial_port``, or a simulated card in-process (trusting
-    its test CSCA); ``clone``: a clone variant of the simulated card (``sims.personalize.CLONE_VARIANTS``)."""
+    its test CSCA); ``clone``: a clone variant of the simulated card (``sims.CLONE_VARIANTS``)."""
     from reader.pki.trust import CSCAStore
 
     notes: list[str] = []

@@ -20,7 +20,7 @@ from PIL import Image
 from reader.access.bac import BACKeyInput
 from reader.access.pace import PACEPassword, PACESuite, PasswordType
 from reader.lds.cardaccess import parse_card_access
-from sims import lds_build
+from sims import CLONE_VARIANTS, lds_build
 from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardBehaviour, CardOS
 from sims.chipauth import ChipAuthApplet
@@ -29,10 +29,6 @@ from sims.pki import TestPKI, build_sod
 from sims.profile import Profile, load_profile
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-
-# Copies of a card's data onto another chip: "wrong-keys" (the copy has its own keys), "missing-keys" (the
-# copy cannot run Chip or Active Authentication at all).
-CLONE_VARIANTS = ("wrong-keys", "missing-keys")
 
 
 def _spki(key: PrivateKey) -> bytes:

@@ -21,8 +21,7 @@ from kiosk.chipread import (
 )
 from reader.access.bac import BACKeyInput
 from reader.access.control import AccessMode
-
-CLONE_CHOICES = ("wrong-keys", "missing-keys")  # sims.personalize.CLONE_VARIANTS (kept import-free)
+from sims import CLONE_VARIANTS
 
 
 def register(sub: Any) -> None:
@@ -49,7 +48,7 @@ def register(sub: Any) -> None:
         help="auto: PACE when the chip offers it, else BAC (a fallback is reported); pace; bac",
     )
     p.add_argument(
-        "--clone", choices=CLONE_CHOICES, help="with --sim: the card's data on a chip without its keys"
+        "--clone", choices=CLONE_VARIANTS, help="with --sim: the card's data on a chip without its keys"
     )
     p.add_argument("--trust", metavar="DIR", type=Path, help="CSCA certificates and master lists")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sims import CLONE_VARIANTS
+
 
 def register(sub: Any) -> None:
     sim = sub.add_parser("sim", help="the simulated card")
@@ -36,7 +38,7 @@ def register(sub: Any) -> None:
     p.add_argument("--remove-after", type=int, metavar="N", help="remove the card after N APDUs")
     p.add_argument(
         "--clone",
-        choices=("wrong-keys", "missing-keys"),
+        choices=CLONE_VARIANTS,
         help="the profile's data on a chip with other keys / without CA and AA (must not verify)",
     )
     p.add_argument(

@@ -40,7 +40,7 @@ class Scenario:
     refuse_consent: bool = False
     wrong_birth_date: bool = False
     wrong_id: bool = False  # the last digit of the ID typed wrong: the CAN (its last 6 digits) is wrong
-    clone: str | None = None  # sims.personalize.CLONE_VARIANTS: the data copied onto a chip without its keys
+    clone: str | None = None  # sims.CLONE_VARIANTS: the data copied onto a chip without its keys
     no_pace: bool = False  # an older chip without PACE (and without EF.CardAccess): BAC opens it
     qr_camera: bool = False  # the card's QR code is shown to the camera instead of being scanned/typed
     typed: bool = False  # the ID and birth date are typed (no QR)
