@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -60,10 +61,12 @@ def profile_for(reader_name: str) -> ReaderProfile:
     return default
 
 
+@functools.lru_cache(maxsize=8)
 def configured_card_access(card_type: str = "cccd", text: str | None = None) -> bytes:
     """The EF.CardAccess of ``firmware_configs/card_access.toml`` for a card type, checked to parse.
 
-    Used by the reader only when a card's own EF.CardAccess cannot be read (ICAO 9303-11 §4.2).
+    Used by the reader only when a card's own EF.CardAccess cannot be read (ICAO 9303-11 §4.2).  Loaded
+    and checked once per process (every read passes it to the engine).
     """
     from reader.errors import ParseError
     from reader.lds.cardaccess import parse_card_access
