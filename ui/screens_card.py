@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPixmap, QPolygonF
 from PySide6.QtWidgets import QLabel
 
 from ui.screens import Context, Screen
 from ui.theme import PRIMARY
+from ui.widgets import draw_reader_and_card
 
 FRAME_MS = 60  # the animation's frame interval
 CYCLE_FRAMES = 30  # 1.8 s: the card rises for 2/3 of the cycle, then stays up
@@ -26,23 +27,11 @@ def take_card_picture(reader_text: str, card_text: str, lift: float, size: QSize
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     w, h = size.width(), size.height()
-    reader = QRectF(w * 0.1, h * 0.58, w * 0.8, h * 0.38)
-    p.setBrush(QColor("#444444"))
-    p.setPen(QPen(QColor("#000000"), 3))
-    p.drawRoundedRect(reader, 18, 18)
-    font = p.font()
-    font.setPointSize(24)
-    font.setBold(True)
-    p.setFont(font)
-    p.setPen(QColor("#FFFFFF"))
-    p.drawText(reader.adjusted(0, reader.height() * 0.45, 0, 0), Qt.AlignmentFlag.AlignCenter, reader_text)
     rest, top = h * 0.40, h * 0.02
     lift = max(0.0, min(1.0, lift))
     card = QRectF(w * 0.27, rest - lift * (rest - top), w * 0.46, h * 0.40)
-    p.setBrush(QColor("#CFE3FF"))
-    p.setPen(QPen(QColor(PRIMARY), 4))
-    p.drawRoundedRect(card, 14, 14)
-    p.drawText(card, Qt.AlignmentFlag.AlignCenter, card_text)
+    draw_reader_and_card(p, QRectF(w * 0.1, h * 0.58, w * 0.8, h * 0.38), 0.45, reader_text, card, card_text,
+                         font_size=24)  # fmt: skip
     for x in (w * 0.16, w * 0.84):
         _arrow_up(p, QPointF(x, h * 0.05), QPointF(x, h * 0.52), w * 0.07)
     p.end()

@@ -363,20 +363,30 @@ def card_picture(reader_text: str, card_text: str, size: QSize | None = None) ->
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     w, h = size.width(), size.height()
-    reader = QRectF(w * 0.1, h * 0.45, w * 0.8, h * 0.5)
+    draw_reader_and_card(
+        p, QRectF(w * 0.1, h * 0.45, w * 0.8, h * 0.5), 0.55, reader_text,
+        QRectF(w * 0.27, h * 0.05, w * 0.46, h * 0.55), card_text, font_size=20,
+    )  # fmt: skip
+    p.end()
+    return pm
+
+
+def draw_reader_and_card(
+    p: QPainter, reader: QRectF, label_drop: float, reader_text: str, card: QRectF, card_text: str, *,
+    font_size: int,
+) -> None:  # fmt: skip
+    """The reader (dark, its name ``label_drop`` of its height down) and the ID card above or on it."""
     p.setBrush(QColor("#444444"))
     p.setPen(QPen(QColor("#000000"), 3))
     p.drawRoundedRect(reader, 18, 18)
     font = p.font()
-    font.setPointSize(20)
+    font.setPointSize(font_size)
     font.setBold(True)
     p.setFont(font)
     p.setPen(QColor("#FFFFFF"))
-    p.drawText(reader.adjusted(0, reader.height() * 0.55, 0, 0), Qt.AlignmentFlag.AlignCenter, reader_text)
-    card = QRectF(w * 0.27, h * 0.05, w * 0.46, h * 0.55)
+    label = reader.adjusted(0, reader.height() * label_drop, 0, 0)
+    p.drawText(label, Qt.AlignmentFlag.AlignCenter, reader_text)
     p.setBrush(QColor("#CFE3FF"))
     p.setPen(QPen(QColor(PRIMARY), 4))
     p.drawRoundedRect(card, 14, 14)
     p.drawText(card, Qt.AlignmentFlag.AlignCenter, card_text)
-    p.end()
-    return pm
