@@ -21,7 +21,7 @@ from kiosk.record import KioskIdentity
 from kiosk.storage import KioskStore
 from reader.errors import CardRemovedError, NoCardError, NoReaderError, TransportError
 from reader.transports import CallableTransport
-from reader.transports.base import Transport
+from reader.transports.base import Transport, TransportWrapper
 from reader.transports.faults import FaultyTransport
 
 
@@ -40,26 +40,16 @@ class KioskConfig:
     limits: Limits = field(default_factory=Limits)
 
 
-class CountingTransport:
+class CountingTransport(TransportWrapper):
     """Counts the APDUs a card receives (tests assert that a refused consent sends none)."""
 
     def __init__(self, inner: Transport, counter: list[int]) -> None:
-        self.inner, self.counter = inner, counter
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def supports_extended_length(self) -> bool:
-        return self.inner.supports_extended_length
+        super().__init__(inner)
+        self.counter = counter
 
     def transmit(self, command: bytes) -> bytes:
         self.counter[0] += 1
         return self.inner.transmit(command)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class SimulatedCardSlot:
@@ -113,19 +103,12 @@ class SimulatedCardSlot:
         return CountingTransport(inner, self.apdus)
 
 
-class _LeavesReader:
+class _LeavesReader(TransportWrapper):
     """A card that leaves the field mid-read leaves the simulated reader empty."""
 
     def __init__(self, inner: Transport, slot: SimulatedCardSlot) -> None:
-        self.inner, self.slot = inner, slot
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def supports_extended_length(self) -> bool:
-        return self.inner.supports_extended_length
+        super().__init__(inner)
+        self.slot = slot
 
     def transmit(self, command: bytes) -> bytes:
         try:
@@ -133,9 +116,6 @@ class _LeavesReader:
         except CardRemovedError:
             self.slot.take()
             raise
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class PCSCCardSlot:

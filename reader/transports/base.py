@@ -65,3 +65,24 @@ class CallableTransport:
 
     def close(self) -> None:
         self._closed = True
+
+
+class TransportWrapper:
+    """Forwards everything to ``inner``; subclasses override :meth:`transmit` (fault injection, counting)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def supports_extended_length(self) -> bool:
+        return self.inner.supports_extended_length
+
+    def transmit(self, command: bytes) -> bytes:
+        return self.inner.transmit(command)
+
+    def close(self) -> None:
+        self.inner.close()

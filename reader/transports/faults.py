@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reader.errors import CardRemovedError, TransportError
-from reader.transports.base import Transport
+from reader.transports.base import Transport, TransportWrapper
 
 
-class FaultyTransport:
+class FaultyTransport(TransportWrapper):
     """Wraps a transport and injects faults.
 
     ``remove_after``: the card leaves the field after that many APDUs (the next one raises
@@ -24,20 +24,12 @@ class FaultyTransport:
         drop_if: Callable[[bytes], bool] | None = None,
         corrupt_if: Callable[[bytes], bool] | None = None,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.remove_after = remove_after
         self.drop_if = drop_if
         self.corrupt_if = corrupt_if
         self.count = 0
         self.dropped = 0
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def supports_extended_length(self) -> bool:
-        return self.inner.supports_extended_length
 
     def transmit(self, command: bytes) -> bytes:
         if self.remove_after is not None and self.count >= self.remove_after:
@@ -51,6 +43,3 @@ class FaultyTransport:
         if self.corrupt_if is not None and self.corrupt_if(command) and len(response) > 2:
             response = bytes([response[0] ^ 0x01]) + response[1:]
         return response
-
-    def close(self) -> None:
-        self.inner.close()
