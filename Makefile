@@ -15,18 +15,18 @@ $(STAMP): $(wildcard requirements*.txt) setup.cfg pyproject.toml $(wildcard scri
 	@bash scripts/install-venv.sh "$(PYTHON)" "$(VENV)"
 	@touch $(STAMP)
 
-# The demo (kiosk/fulldemo.py): a local `cccd receiver`, the chip read through pcscd, every headless flow
+# The demo (cccd/fulldemo.py): a local `cccd receiver`, the chip read through pcscd, every headless flow
 # delivered to the receiver, the UI when a display exists, a summary. FACE=ground-truth skips face analysis.
 FACE ?= engine
 demo: system $(STAMP)
-	$(BIN)/python -m kiosk.fulldemo --face $(FACE)
+	$(BIN)/python -m cccd.fulldemo --face $(FACE)
 
 test: system $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy reader sims kiosk biometrics ui benchmarks
+	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks
 
 bench: system $(STAMP)
 	$(BIN)/python -m benchmarks

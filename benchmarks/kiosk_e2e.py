@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.flow.compose import KioskConfig, build_sim_kiosk
-from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
-from kiosk.flow.headless import SCENARIOS, ScriptedUser, run_flow, shared_verifier
+from cccd.compose import KioskConfig, build_sim_kiosk
+from cccd.headless import SCENARIOS, ScriptedUser, run_flow, shared_verifier
 from kiosk.profiles import ChipPolicy, Profile, load_profile
+from kiosk.runtime.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from sims.personalize import card_image
 
 TARGET_S = 3.0
@@ -65,7 +65,7 @@ def _face_step(face: str, photo: bytes, spent: list[float]) -> FaceStep:
     if face == "ground-truth":
         return GroundTruthFaceStep((SimulatedScene(photo),))
     from biometrics.sim.camera import SimulatedCamera
-    from kiosk.flow.face_engine import EngineFaceStep
+    from kiosk.runtime.face_engine import EngineFaceStep
 
     return EngineFaceStep(lambda attempt: _TimedCamera(SimulatedCamera.live(photo, seed=attempt), spent),
                           shared_verifier())  # fmt: skip

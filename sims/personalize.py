@@ -1,4 +1,4 @@
-"""Personalisation: turn a :class:`sims.profile.Profile` into the files, keys and PKI of a card.
+"""Personalisation: turn a :class:`sims.people.Profile` into the files, keys and PKI of a card.
 
 The card holds what a real CCCD holds (cccd-chip.md §3): EF.CardAccess in the MF; EF.COM, EF.SOD, DG1,
 DG2 (JPEG in an ISO/IEC 19794-5 record), DG13, DG14 (Chip Authentication key), DG15 (Active Authentication
@@ -25,8 +25,8 @@ from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardBehaviour, CardOS
 from sims.chipauth import ChipAuthApplet
 from sims.pace import PACEApplet, PACEThrottle, security_applets
+from sims.people import Profile, load_profile
 from sims.pki import TestPKI, build_sod
-from sims.profile import Profile, load_profile
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 

@@ -1,4 +1,4 @@
-"""Connects a :class:`ui.window.KioskWindow` to a running kiosk flow (kiosk.flow.runner.FlowDriver).
+"""Connects a :class:`ui.window.KioskWindow` to a running kiosk flow (kiosk.runtime.runner.FlowDriver).
 
 The Qt thread polls the driver (``process(0)``) on a timer and renders its view whenever it changes;
 the window's intents become kiosk.flow.events objects posted to the driver.  The result screen gets the

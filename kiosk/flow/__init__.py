@@ -5,8 +5,8 @@ Public API::
     FlowConfig.from_profile(profile) -> FlowConfig         # what the machine needs of the profile
     step(session, event, config, now) -> Step              # pure transition (kiosk.flow.table)
     render(session, config) -> View                        # what the screen shows (kiosk.flow.views)
-    FlowDriver(config).post(intent) / .process() / .view() # the running machine (kiosk.flow.runner)
-    build_sim_kiosk(...), build_kiosk(...)                 # composition roots (kiosk.flow.compose)
+    FlowDriver(config).post(intent) / .process() / .view() # the running machine (kiosk.runtime.runner)
+    build_sim_kiosk(...), build_kiosk(...)                 # composition roots (cccd.compose)
     mermaid() -> str                                       # the diagram, from the table
 """
 

@@ -1,6 +1,6 @@
 """Effect requests: what the pure machine asks the outside world to do.
 
-The machine never performs them; :class:`kiosk.flow.runner.EffectRunner` does, on worker threads, and
+The machine never performs them; :class:`kiosk.runtime.runner.EffectRunner` does, on worker threads, and
 feeds the results back as events carrying the same ``op`` token.
 """
 

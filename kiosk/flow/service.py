@@ -148,7 +148,7 @@ def department_name(c: FlowConfig, code: str, language: str) -> str:
 def summary_lines(report: Any, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The bank's confirmation: ``(field, shown value)`` for each forwarded field the chip holds.  IDs are
     masked; dates dd/mm/yyyy; sex ``M``/``F`` (the screen translates it)."""
-    from kiosk.flow.persist import subject_claims
+    from kiosk.runtime.persist import subject_claims
 
     if report is None:
         return ()

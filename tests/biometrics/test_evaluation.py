@@ -38,7 +38,7 @@ def test_list_people_needs_two(tmp_path: Path) -> None:
 
 
 def test_cli_face_eval(faces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from kiosk.cli import main
+    from cccd.cli import main
 
     assert main(["face-eval", str(faces), "--json", "--out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from kiosk.chipread import KeyInputError, bac_key_from_mrz
-from kiosk.cli import main
-from sims.profile import load_profile
+from cccd.cli import main
+from kiosk.runtime.chipread import KeyInputError, bac_key_from_mrz
+from sims.people import load_profile
 from tests.conftest import require_pcscd
 
 REPO = Path(__file__).resolve().parents[2]
-CCCD = [sys.executable, "-m", "kiosk"]
+CCCD = [sys.executable, "-m", "cccd"]
 
 
 def _key_args(name: str = "default") -> list[str]:

@@ -13,18 +13,18 @@ from typing import Any
 
 import pytest
 
-from kiosk.chipread import ChipReadError, read_with_transport
-from kiosk.cli import main
-from kiosk.flow.compose import PCSCCardSlot, SerialCardSlot, card_slot
+from cccd.cli import main
+from cccd.compose import PCSCCardSlot, SerialCardSlot, card_slot
+from kiosk.runtime.chipread import ChipReadError, read_with_transport
 from reader.errors import NoReaderError
 from reader.pki.trust import CSCAStore
 from reader.transports.pn532_frames import CardType
+from sims.people import load_profile
 from sims.personalize import card_image
 from sims.pn532 import PN532SimOptions, SimulatedPN532, profile_card
-from sims.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
-CCCD = [sys.executable, "-m", "kiosk"]
+CCCD = [sys.executable, "-m", "cccd"]
 
 
 def _key_args(name: str = "default") -> list[str]:
@@ -147,7 +147,7 @@ def test_card_slot_picks_the_reader_kind() -> None:
 
 
 def test_serial_slot_presence_read_and_removal(sim: Any) -> None:
-    from kiosk.flow.chip import CardSlot
+    from kiosk.runtime.chip import CardSlot
 
     s = sim()
     slot: CardSlot = SerialCardSlot(s.path, poll_seconds=0.02)  # the flow's slot protocol

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from cccd.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_kiosk, sim_trust
 from kiosk.flow import events as ev
-from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_kiosk, sim_trust
-from kiosk.flow.face import GroundTruthFaceStep, SimulatedScene
 from kiosk.flow.model import Reason, State
+from kiosk.runtime.face import GroundTruthFaceStep, SimulatedScene
 from reader.transports.base import Transport
 from sims.personalize import card_image
 from tests.kiosk.test_flow_helpers import QR

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.flow.compose import KioskConfig
-from kiosk.flow.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
+from cccd.compose import KioskConfig
+from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.flow.model import State
 from kiosk.flow.views import ResultView, View, render
 from sims.personalize import card_image

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from kiosk.flow import effects as fx
-from kiosk.flow.runner import PURGE_INTERVAL, EffectRunner
+from kiosk.runtime.runner import PURGE_INTERVAL, EffectRunner
 
 
 class _Store:

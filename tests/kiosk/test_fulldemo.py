@@ -1,4 +1,4 @@
-"""`python -m kiosk.fulldemo` (what `make demo` runs) as a real process: receiver, headless flows, summary,
+"""`python -m cccd.fulldemo` (what `make demo` runs) as a real process: receiver, headless flows, summary,
 twice in a row on the same state, and a clean stop of the receiver when the demo is terminated.
 
 The chip read through pcscd is skipped (``--no-chip``; tests/kiosk/test_cli_chip.py covers `cccd demo`) and
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.fulldemo import prepare_state
+from cccd.fulldemo import prepare_state
 from kiosk.keys import KeyStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def _env() -> dict[str, str]:
 
 
 def _demo(state: Path) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "kiosk.fulldemo", *ARGS, "--state-dir", str(state)]
+    argv = [sys.executable, "-m", "cccd.fulldemo", *ARGS, "--state-dir", str(state)]
     return subprocess.run(argv, cwd=REPO, env=_env(), text=True, capture_output=True, timeout=240)
 
 
@@ -83,7 +83,7 @@ def test_demo_runs_twice_on_the_same_state(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_ui_walk_offscreen_delivers_to_the_same_receiver(tmp_path: Path) -> None:
     """What `make demo` does on a machine with a display, here with Qt offscreen."""
-    argv = [sys.executable, "-m", "kiosk.fulldemo", "--no-chip", "--ui", "yes", "--ui-step-ms", "100",
+    argv = [sys.executable, "-m", "cccd.fulldemo", "--no-chip", "--ui", "yes", "--ui-step-ms", "100",
             "--face", "ground-truth", "--state-dir", str(tmp_path / "demo")]  # fmt: skip
     env = dict(_env(), QT_QPA_PLATFORM="offscreen")
     run = subprocess.run(argv, cwd=REPO, env=env, text=True, capture_output=True, timeout=240)
@@ -97,7 +97,7 @@ def test_ui_walk_offscreen_delivers_to_the_same_receiver(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_sigterm_stops_the_receiver(tmp_path: Path) -> None:
-    argv = [sys.executable, "-m", "kiosk.fulldemo", *ARGS, "--state-dir", str(tmp_path / "demo")]
+    argv = [sys.executable, "-m", "cccd.fulldemo", *ARGS, "--state-dir", str(tmp_path / "demo")]
     proc = subprocess.Popen(argv, cwd=REPO, env=_env(), text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)  # fmt: skip
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from cccd.cli import main
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from cccd.compose import Kiosk, KioskConfig, SimulatedCardSlot
+from cccd.headless import SCENARIOS, FlowResult, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.flow import events as ev
-from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot
-from kiosk.flow.headless import SCENARIOS, FlowResult, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.flow.model import State
 from kiosk.profiles import ChipPolicy, Profile, load_profile
 
@@ -274,8 +274,8 @@ def test_taking_the_card_late_hears_reminders_and_leaves_nothing(tmp_path: Path,
 
 
 def test_a_card_on_the_reader_when_the_kiosk_starts(tmp_path: Path, built: list[Kiosk]) -> None:
-    from kiosk.flow.compose import build_kiosk, sim_trust
-    from kiosk.flow.face import GroundTruthFaceStep, SimulatedScene
+    from cccd.compose import build_kiosk, sim_trust
+    from kiosk.runtime.face import GroundTruthFaceStep, SimulatedScene
     from sims.personalize import card_image
 
     image = card_image("default")

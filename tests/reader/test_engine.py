@@ -12,8 +12,8 @@ from reader.report import FileStatus, Verdict
 from reader.transports import CallableTransport
 from reader.transports.faults import FaultyTransport
 from sims.card import CardBehaviour, CardOS
+from sims.people import list_profiles
 from sims.personalize import CardImage, card_image
-from sims.profile import list_profiles
 
 PROFILES = list_profiles()
 

@@ -23,7 +23,7 @@ from reader.lds.dg13 import parse_dg13
 from reader.lds.dg14 import parse_dg14
 from reader.lds.dg15 import parse_dg15
 from sims import lds_build
-from sims.profile import load_profile
+from sims.people import load_profile
 
 
 def _samples() -> dict[str, tuple[Callable[[bytes], Any], bytes]]:

@@ -16,8 +16,8 @@ from reader.pki.trust import CSCAStore
 from reader.report import Verdict
 from reader.session import CardSession
 from reader.transports.pcsc import PCSCTransport, list_readers
+from sims.people import list_profiles
 from sims.personalize import card_image
-from sims.profile import list_profiles
 
 from .test_filereader import COM, DG2, KEY, _card
 

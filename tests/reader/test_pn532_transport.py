@@ -19,9 +19,9 @@ from reader.report import Verdict
 from reader.transports.base import Transport
 from reader.transports.pn532 import PN532Transport
 from reader.transports.pn532_frames import CardType
+from sims.people import list_profiles
 from sims.personalize import card_image
 from sims.pn532 import CardFactory, PN532SimOptions, SimulatedPN532, profile_card
-from sims.profile import list_profiles
 
 Factory = Callable[..., SimulatedPN532]
 
@@ -142,7 +142,7 @@ def test_card_removed_mid_read_is_never_verified(pn532: Factory) -> None:
 
 
 def test_card_removed_through_the_kiosk_translation(pn532: Factory) -> None:
-    from kiosk.chipread import ChipReadError, read_with_transport
+    from kiosk.runtime.chipread import ChipReadError, read_with_transport
 
     image = card_image("default")
     sim = pn532(remove_after=80)

@@ -25,7 +25,7 @@ from sims.lds_build import (
     build_ef_com,
     pace_info,
 )
-from sims.profile import FACE_HEIGHT, FACE_WIDTH, Profile, list_profiles, load_profile
+from sims.people import FACE_HEIGHT, FACE_WIDTH, Profile, list_profiles, load_profile
 
 # cccd-chip.md §3, byte for byte.
 CCCD_CARD_ACCESS = bytes.fromhex(

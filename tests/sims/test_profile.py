@@ -1,4 +1,4 @@
-"""Synthetic citizens (sims/profile.py): ID structure, expiry rule, MRZ, CAN, QR (cccd-chip.md §1, §2, §5)."""
+"""Synthetic citizens (sims/people.py): ID structure, expiry rule, MRZ, CAN, QR (cccd-chip.md §1, §2, §5)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 
 from reader.lds.dg1 import parse_mrz
 from reader.lds.mrz import cccd_expiry
-from sims.profile import (
+from sims.people import (
     FACE_HEIGHT,
     FACE_MAX_BYTES,
     FACE_MIN_BYTES,

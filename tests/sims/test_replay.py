@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from kiosk.cli import main
-from kiosk.cli.dump import load_dump
+from cccd.cli import main
+from cccd.cli.dump import load_dump
 from reader.engine import ChipReader, ReadRequest
 from reader.pki.trust import CSCAStore
 from reader.report import Verdict
@@ -88,7 +88,7 @@ def test_sim_serve_from_dump_through_pcscd(tmp_path: Path) -> None:
     ca, aa = _pem(image.ca_key, tmp_path / "ca.pem"), _pem(image.aa_key, tmp_path / "aa.pem")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     serve = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "sim", "serve", "--from-dump", str(dump), "--ca-key", str(ca),
+        [sys.executable, "-m", "cccd", "sim", "serve", "--from-dump", str(dump), "--ca-key", str(ca),
          "--aa-key", str(aa)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )  # fmt: skip
@@ -99,7 +99,7 @@ def test_sim_serve_from_dump_through_pcscd(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while True:
             done = subprocess.run(
-                [sys.executable, "-m", "kiosk", "read", "--reader", "Virtual PCD 00 00", "--can",
+                [sys.executable, "-m", "cccd", "read", "--reader", "Virtual PCD 00 00", "--can",
                  image.profile.can, "--access", "pace", "--trust", str(trust), "--json"],
                 capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
             )  # fmt: skip

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _cccd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CCCD_DATA_DIR=str(cwd / "data"))
-    return subprocess.run([sys.executable, "-m", "kiosk", "ui", *args], cwd=REPO, env=env, text=True,
+    return subprocess.run([sys.executable, "-m", "cccd", "ui", *args], cwd=REPO, env=env, text=True,
                           capture_output=True, timeout=120)  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def test_sim_or_reader_is_required(tmp_path: Path) -> None:
 
 def test_deliver_to_needs_the_webhook_secret(monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    from kiosk.cli import main
+    from cccd.cli import main
 
     monkeypatch.delenv("CCCD_WEBHOOK_SECRET", raising=False)
     assert main(["ui", "--sim", "--demo", "--deliver-to", "http://127.0.0.1:9"]) == 2

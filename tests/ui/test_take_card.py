@@ -72,7 +72,7 @@ def test_a_reminder_updates_the_screen_in_place_and_is_spoken_again(qtbot: QtBot
     w = _window(qtbot, voice=voice)
     walk = walk_to(State.TAKE_CARD)
 
-    class Driver:  # the bridge's view of kiosk.flow.runner.FlowDriver
+    class Driver:  # the bridge's view of kiosk.runtime.runner.FlowDriver
         events: queue.Queue[ev.Event] = queue.Queue()
         session = walk.s
 
@@ -148,8 +148,8 @@ def test_kiosk_status_shows_the_local_time_of_a_left_card() -> None:
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
+    from cccd.uiapp import UIOptions, card_left_time, kiosk_status
     from kiosk.flow.model import Session
-    from ui.app import UIOptions, card_left_time, kiosk_status
 
     at = datetime(2026, 11, 22, 1, 52, tzinfo=UTC)
     assert card_left_time(Session(card_left_at=at)) == "08:52 22/11/2026"  # Vietnam, UTC+7

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from cccd.compose import KioskConfig, SimulatedCardSlot
+from cccd.headless import SCENARIOS, build_scenario_kiosk
 from kiosk.flow import events as ev
-from kiosk.flow.compose import KioskConfig, SimulatedCardSlot
-from kiosk.flow.headless import SCENARIOS, build_scenario_kiosk
 from ui.flowbridge import FlowBridge
 from ui.screens_input import ConsentScreen, KeyEntryScreen
 from ui.screens_service import ServiceScreen
@@ -112,7 +112,7 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "attract")
     assert name not in _texts(w)
-    from ui.app import UIOptions, kiosk_status
+    from cccd.uiapp import UIOptions, kiosk_status
 
     status = kiosk_status(kiosk, UIOptions())  # from the Qt thread, after a stored transaction
     assert status.outbox_backlog is not None and status.recent_errors == ()
@@ -140,7 +140,7 @@ def test_camera_frames_from_another_thread_reach_the_preview(qtbot: QtBot, flow:
 
 
 def test_operator_status_of_a_simulated_kiosk(tmp_path: Path) -> None:
-    from ui.app import UIOptions, kiosk_status
+    from cccd.uiapp import UIOptions, kiosk_status
 
     kiosk, _ = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data"))
     try:
@@ -221,8 +221,8 @@ def test_hospital_department_and_queue_number_through_the_ui(qtbot: QtBot, tmp_p
 def test_a_card_left_on_the_reader_through_the_ui(qtbot: QtBot, tmp_path: Path) -> None:
     """Nobody takes the card: reminders, then the goodbye; the attract loop and the operator's status say
     a card was left; the next person is asked to lift it off before placing theirs (short timers here)."""
+    from cccd.uiapp import UIOptions, kiosk_status
     from kiosk.flow.model import Limits, Timeouts
-    from ui.app import UIOptions, kiosk_status
 
     config = KioskConfig(tmp_path / "data", timeouts=Timeouts(take_card=0.4, wipe=0.5),
                          limits=Limits(card_left_after=1.2))  # fmt: skip

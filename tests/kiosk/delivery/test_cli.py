@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import main
+from cccd.cli import main
 from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore

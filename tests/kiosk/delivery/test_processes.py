@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 def _cccd(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "kiosk", *args],
+        [sys.executable, "-m", "cccd", *args],
         cwd=REPO,
         env=env,
         text=True,

@@ -14,7 +14,7 @@ Issue 5 ("``make demo`` runs ``cccd kiosk --headless --sim`` against a local ``c
 
 State lives in ``build/demo/`` (``--state-dir``).  Kept between runs: the webhook secret (``whsec_``, mode
 0600) and the kiosk's device keys.  Fresh every run: the kiosk and receiver databases, so that running the
-demo twice gives the same result.  Run ``python -m kiosk.fulldemo --help`` for the options.
+demo twice gives the same result.  Run ``python -m cccd.fulldemo --help`` for the options.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def prepare_state(root: Path) -> tuple[DemoState, str]:
 
 
 def _cccd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kiosk", *args]
+    return [sys.executable, "-m", "cccd", *args]
 
 
 class Receiver:
@@ -306,7 +306,7 @@ def _print_summary(steps: list[Step], stats: dict[str, Any], audit: str, state: 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m kiosk.fulldemo",
+        prog="python -m cccd.fulldemo",
         description="the whole kiosk on embedded defaults (what `make demo` runs)",
     )
     p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="demo state (default build/demo)")

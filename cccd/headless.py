@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cccd.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
 from kiosk.flow import events as ev
-from kiosk.flow.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
-from kiosk.flow.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from kiosk.flow.model import Session, State
 from kiosk.flow.views import ConsentView, PlaceCardView, ServiceView, View
 from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile, load_profile
+from kiosk.runtime.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 
 
 class HeadlessError(Exception):
@@ -229,7 +229,7 @@ def scenario_face_step(
     """``ground-truth``: :class:`GroundTruthFaceStep`; ``engine``: the biometrics verifier watching the
     biometrics package's simulated person (3-D head, flat print or still)."""
     if face == "engine":
-        from kiosk.flow.face_engine import EngineFaceStep, simulated_camera
+        from kiosk.runtime.face_engine import EngineFaceStep, simulated_camera
 
         camera = simulated_camera(face_jpeg, scenario.presentation)
         return EngineFaceStep(camera, shared_verifier(), keep_live_image=keep_live_image)

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from kiosk.chipread import ChipReadError, read_with_transport
+from kiosk.runtime.chipread import ChipReadError, read_with_transport
 from reader.access.bac import BACKeyInput
 from reader.lds.mrz import mask_id
 
@@ -63,7 +63,7 @@ def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> in
         except ChipReadError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return exc.exit_code
-        from kiosk.chipread import render_text
+        from kiosk.runtime.chipread import render_text
 
         print(
             json.dumps(outcome.report, ensure_ascii=False, indent=2)

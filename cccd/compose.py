@@ -1,7 +1,7 @@
 """The composition root of the kiosk flow: a deployment profile and a configuration in, a running
-:class:`kiosk.flow.runner.FlowDriver` out — with a simulated card and camera, or a PC/SC reader.
+:class:`kiosk.runtime.runner.FlowDriver` out — with a simulated card and camera, or a PC/SC reader.
 
-This module (with :mod:`kiosk.flow.headless`) is the only part of the flow that imports :mod:`sims`.
+This module (with :mod:`cccd.headless`) is the only part of the flow that imports :mod:`sims`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.flow.face import FaceStep, GroundTruthFaceStep
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
-from kiosk.flow.runner import EffectRunner, FlowDriver, Services
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile, load_profile
 from kiosk.record import KioskIdentity
+from kiosk.runtime.face import FaceStep, GroundTruthFaceStep
+from kiosk.runtime.runner import EffectRunner, FlowDriver, Services
 from kiosk.storage import KioskStore
 from reader.errors import CardRemovedError, NoCardError, NoReaderError, TransportError
 from reader.transports import CallableTransport
@@ -157,7 +157,7 @@ class PCSCCardSlot:
             return False
 
     def open(self) -> Transport:
-        from kiosk.chipread import open_transport
+        from kiosk.runtime.chipread import open_transport
 
         try:
             return open_transport(self.reader_name)
@@ -177,7 +177,7 @@ class SerialCardSlot:
         self.port, self.baudrate, self.poll = port, baudrate, poll_seconds
 
     def _transport(self) -> Transport:
-        from kiosk.chipread import open_serial_transport
+        from kiosk.runtime.chipread import open_serial_transport
 
         return open_serial_transport(self.port, baudrate=self.baudrate)
 
@@ -218,9 +218,9 @@ class SerialCardSlot:
         return self._poll(False, timeout)
 
     def open(self) -> Transport:
-        """The card's transport; a failure to reach it is a :class:`kiosk.chipread.ChipReadError` (the
+        """The card's transport; a failure to reach it is a :class:`kiosk.runtime.chipread.ChipReadError` (the
         flow's read-failed path) of the kind ``cccd read`` would report."""
-        from kiosk.chipread import reaching_the_card
+        from kiosk.runtime.chipread import reaching_the_card
 
         with reaching_the_card():
             return self._transport()
@@ -310,8 +310,8 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
                      trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
     """A kiosk on a hardware reader and the webcam, with the biometrics package's face verifier;
     ``reader_name``: a PC/SC reader, or ``serial:PORT`` for a PN532 on a serial port (:func:`card_slot`)."""
-    from kiosk.flow.face_engine import EngineFaceStep, webcam
     from kiosk.profiles import EvidencePolicy
+    from kiosk.runtime.face_engine import EngineFaceStep, webcam
     from reader.pki.trust import CSCAStore
 
     profile = load_profile(profile) if isinstance(profile, str) else profile

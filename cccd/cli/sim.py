@@ -59,7 +59,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    from sims.profile import list_profiles, load_profile
+    from sims.people import list_profiles, load_profile
 
     for name in list_profiles():
         print(f"{name}\t{load_profile(name).description}")
@@ -67,7 +67,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sims.profile import load_profile
+    from sims.people import load_profile
 
     try:
         printed = load_profile(args.name).printed_card()
@@ -88,7 +88,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _dump_card(args: argparse.Namespace) -> Any:
-    from kiosk.cli.dump import load_dump
+    from cccd.cli.dump import load_dump
     from sims.replay import card_from_dump, load_private_key
 
     ca_key = load_private_key(args.ca_key) if args.ca_key else None

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.chipread import (
+from kiosk.runtime.chipread import (
     EVIDENCE_FILE,
     EXIT_CODES,
     ChipReadError,
@@ -67,7 +67,7 @@ def register(sub: Any) -> None:
 def cmd_readers(args: argparse.Namespace) -> int:
     """PC/SC readers, then the serial ports the system reports (listed only: unknown devices are never
     opened or probed; a PN532 among them is read with ``cccd read --serial PORT``)."""
-    from kiosk.readerprofiles import profile_for
+    from kiosk.runtime.reader_models import profile_for
     from reader.errors import NoReaderError
     from reader.transports.pcsc import list_readers
     from reader.transports.pn532 import list_serial_ports
@@ -143,6 +143,6 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import run_chip_demo
+    from cccd.demo import run_chip_demo
 
     return run_chip_demo(args.profile, as_json=args.json)

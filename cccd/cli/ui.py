@@ -41,14 +41,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.reader is not None:
             print("ui: choose --reader NAME (PC/SC) or --serial PORT (PN532), not both", file=sys.stderr)
             return 2
-        from kiosk.flow.compose import SERIAL_PREFIX
+        from cccd.compose import SERIAL_PREFIX
 
-        args.reader = SERIAL_PREFIX + args.serial  # kiosk.flow.compose.card_slot picks the PN532 slot
+        args.reader = SERIAL_PREFIX + args.serial  # cccd.compose.card_slot picks the PN532 slot
     if args.deliver_to and not os.environ.get("CCCD_WEBHOOK_SECRET"):
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
               file=sys.stderr)  # fmt: skip
         return 2
-    from ui.app import UIOptions, run
+    from cccd.uiapp import UIOptions, run
 
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,
                          trust_dir=args.trust_dir, profile=args.profile, demo=args.demo,

@@ -22,19 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kiosk.chipread import ChipReadError
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
-from kiosk.flow.chip import CardSlot, read_chip
-from kiosk.flow.face import FaceStep, FaceStepError
 from kiosk.flow.model import FlowConfig, Session, State
-from kiosk.flow.persist import persist
-from kiosk.flow.qrscan import scan_qr
 from kiosk.flow.service import queue_ticket
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
 from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord, KioskIdentity
+from kiosk.runtime.chip import CardSlot, read_chip
+from kiosk.runtime.chipread import ChipReadError
+from kiosk.runtime.face import FaceStep, FaceStepError
+from kiosk.runtime.persist import persist
+from kiosk.runtime.qrscan import scan_qr
 from kiosk.storage import KioskStore
 from reader.engine import Progress
 
@@ -45,7 +45,7 @@ CARD_POLL_SECONDS = 0.25  # waits for a card to be placed or taken look at their
 
 @dataclass
 class Services:
-    """What the effect runner works with (built by :mod:`kiosk.flow.compose`)."""
+    """What the effect runner works with (built by :mod:`cccd.compose`)."""
 
     profile: Profile
     kiosk: KioskIdentity

@@ -1,7 +1,7 @@
 """The ``cccd ui`` application: composition of a kiosk flow, the window, the bridge, a scripted demo user.
 
-The kiosk itself (reader, camera, storage) is built by kiosk.flow.compose; this module only wires the
-window to its driver.  ``--demo`` lets the flow's scripted user (kiosk.flow.headless.ScriptedUser) walk
+The kiosk itself (reader, camera, storage) is built by cccd.compose; this module only wires the
+window to its driver.  ``--demo`` lets the flow's scripted user (cccd.headless.ScriptedUser) walk
 one whole transaction through the window, one screen every ``DEMO_STEP_MS``; ``--screenshots DIR`` saves
 every screen (the sample set, plus each screen the demo passes through).
 """
@@ -144,9 +144,9 @@ def card_left_time(session: Any) -> str | None:
 
 
 def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
-    """The kiosk (kiosk.flow.compose) and, with --sim, the simulated card's holder."""
-    from kiosk.flow.compose import KioskConfig, build_pcsc_kiosk
-    from kiosk.flow.headless import build_scenario_kiosk
+    """The kiosk (cccd.compose) and, with --sim, the simulated card's holder."""
+    from cccd.compose import KioskConfig, build_pcsc_kiosk
+    from cccd.headless import build_scenario_kiosk
     from kiosk.storage.paths import data_dir
 
     config = KioskConfig(options.data_dir or data_dir(), deliver_to=options.deliver_to)
@@ -173,8 +173,8 @@ def run(options: UIOptions) -> int:
     if options.demo and not options.sim:
         print("ui: --demo needs --sim (the scripted user holds a simulated card)", file=sys.stderr)
         return 2
-    from kiosk.flow.compose import ComposeError
-    from kiosk.flow.headless import SCENARIOS, ScriptedUser
+    from cccd.compose import ComposeError
+    from cccd.headless import SCENARIOS, ScriptedUser
 
     scenario = SCENARIOS["happy"]
     try:

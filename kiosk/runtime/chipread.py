@@ -149,7 +149,7 @@ def reaching_the_card() -> Iterator[None]:
 
 
 def open_transport(reader_name: str) -> Transport:
-    from kiosk.readerprofiles import profile_for
+    from kiosk.runtime.reader_models import profile_for
     from reader.transports.pcsc import PCSCTransport
 
     return PCSCTransport(reader_name, extended_length=profile_for(reader_name).extended_length)
@@ -177,7 +177,7 @@ def read_with_transport(
     becomes a :class:`ChipReadError`.  The configured CCCD EF.CardAccess stands in when the card's own
     cannot be read."""
     from kiosk.chipreport import build_report
-    from kiosk.readerprofiles import configured_card_access
+    from kiosk.runtime.reader_models import configured_card_access
 
     request = ReadRequest(
         bac_key=key, can=can, access=access, trust=trust, card_access_fallback=configured_card_access()

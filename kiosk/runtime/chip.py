@@ -1,5 +1,6 @@
 """The chip step of the effect runner: a read with progress through
-:func:`kiosk.chipread.read_with_transport` (every failure a :class:`kiosk.chipread.ChipReadError` kind),
+:func:`kiosk.runtime.chipread.read_with_transport` (every failure a
+:class:`kiosk.runtime.chipread.ChipReadError` kind),
 turned into the flow's :class:`ChipOutcome`.
 """
 
@@ -8,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kiosk.chipread import read_with_transport
 from kiosk.chipreport import extract_photo
 from kiosk.flow.outcomes import ChipOutcome, DisplayFields
+from kiosk.runtime.chipread import read_with_transport
 from reader.access.bac import BACKeyInput
 from reader.engine import Progress
 from reader.transports.base import Transport
@@ -53,7 +54,8 @@ def read_chip(
     *,
     can: str | None = None,
 ) -> ChipOutcome:
-    """Read the chip (PACE with the CAN or BAC, PA, CA/AA: :func:`kiosk.chipread.read_with_transport`);
+    """Read the chip (PACE with the CAN or BAC, PA, CA/AA:
+    :func:`kiosk.runtime.chipread.read_with_transport`);
     raise :class:`ChipReadError`."""
     outcome = read_with_transport(transport, key, trust, [], can=can, progress=progress)
     result, report = outcome.result, outcome.report

@@ -52,8 +52,8 @@ def load_evidence(directory: Path) -> dict[str, Any] | None:
 
 
 def cmd_verify_dump(args: argparse.Namespace) -> int:
-    from kiosk.chipread import render_text
     from kiosk.chipreport import build_report
+    from kiosk.runtime.chipread import render_text
     from reader.engine import verify_offline
     from reader.pki.trust import CSCAStore
 

@@ -13,16 +13,16 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "kiosk.cli.chip",  # readers, read, demo
-    "kiosk.cli.sim",  # sim profiles|show|serve
-    "kiosk.cli.face",
-    "kiosk.cli.receiver",  # receiver (reference receiving server)
-    "kiosk.cli.outbox",  # outbox list|retry|run|purge
-    "kiosk.cli.audit",  # audit verify
-    "kiosk.cli.keys",  # keys show|rotate
-    "kiosk.cli.dump",  # verify-dump
-    "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
-    "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
+    "cccd.cli.chip",  # readers, read, demo
+    "cccd.cli.sim",  # sim profiles|show|serve
+    "cccd.cli.face",
+    "cccd.cli.receiver",  # receiver (reference receiving server)
+    "cccd.cli.outbox",  # outbox list|retry|run|purge
+    "cccd.cli.audit",  # audit verify
+    "cccd.cli.keys",  # keys show|rotate
+    "cccd.cli.dump",  # verify-dump
+    "cccd.cli.kiosk",  # kiosk --headless --sim (the flow)
+    "cccd.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
 )
 
 

@@ -1,4 +1,4 @@
-"""The adapter from :class:`kiosk.flow.face.FaceStep` to the biometrics package's
+"""The adapter from :class:`kiosk.runtime.face.FaceStep` to the biometrics package's
 :class:`biometrics.verifier.FaceVerifier` (docs/face.md): guided capture, active liveness and a 1:1
 comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
 
@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.flow.face import FaceStepError, GuidanceSink
 from kiosk.flow.outcomes import FaceCapture, FaceDecision
+from kiosk.runtime.face import FaceStepError, GuidanceSink
 
 CameraFactory = Callable[[int], Any]  # attempt → a biometrics.camera.CameraSource
 
