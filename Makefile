@@ -27,6 +27,7 @@ test: system $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks
+	$(BIN)/lint-imports
 
 bench: system $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -22,9 +22,12 @@ from typing import Any
 
 from reader.access.control import AccessMode
 from reader.engine import ChipReader, ReadRequest
+from reader.errors import NoCardError
 from reader.pki.trust import CSCAStore
 from reader.transports import CallableTransport
+from reader.transports.pcsc import PCSCTransport
 from sims.personalize import card_image
+from sims.vpcd import VPCDBridge
 
 
 class _TimedCard:
@@ -90,9 +93,6 @@ def bench_in_process(reads: int, access: AccessMode = AccessMode.AUTO) -> list[d
 
 
 def bench_pcsc(reads: int) -> list[dict[str, Any]]:
-    from reader.errors import NoCardError
-    from reader.transports.pcsc import PCSCTransport
-    from sims.vpcd import VPCDBridge
 
     image = card_image("default")
     store = CSCAStore()

@@ -15,6 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+from biometrics.engines import get_engine
+from biometrics.landmarks import eye_aspect_ratio, shared_landmarker
+from biometrics.liveness import Challenge
+from biometrics.quality import QualityConfig, assess
+from biometrics.sim import SimulatedCamera
+from biometrics.verifier import FaceConfig, FaceVerifier
+
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
 CHIP, LIVE = "rose_leslie/img1.jpg", "rose_leslie/img2.jpg"
 FRAMES = 30
@@ -29,11 +36,6 @@ def _ms(values: list[float]) -> str:
 
 def per_frame(engine_name: str) -> tuple[list[float], list[float]]:
     """(whole frame, detection only) times over FRAMES simulated frames."""
-    from biometrics.capture import FaceConfig
-    from biometrics.engines import get_engine
-    from biometrics.landmarks import eye_aspect_ratio, shared_landmarker
-    from biometrics.quality import QualityConfig, assess
-    from biometrics.sim import SimulatedCamera
 
     engine, landmarker, cfg = get_engine(engine_name), shared_landmarker(), QualityConfig()
     cam = SimulatedCamera.live((FACES / LIVE).read_bytes(), max_seconds=FRAMES / 15.0 + 1)
@@ -53,9 +55,6 @@ def per_frame(engine_name: str) -> tuple[list[float], list[float]]:
 
 
 def per_capture(engine_name: str) -> list[tuple[float, int, str]]:
-    from biometrics.liveness import Challenge
-    from biometrics.sim import SimulatedCamera
-    from biometrics.verifier import FaceConfig, FaceVerifier
 
     verifier = FaceVerifier(FaceConfig(engine=engine_name, max_attempts=1))
     chip = (FACES / CHIP).read_bytes()
@@ -72,7 +71,6 @@ def main(argv: list[str] | None = None) -> None:
     if not FACES.is_dir():
         print(f"skipped: no face photos at {FACES}")
         return
-    from biometrics.engines import get_engine
 
     for name in names:
         t0 = time.perf_counter()

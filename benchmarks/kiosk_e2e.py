@@ -22,10 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from biometrics.sim.camera import SimulatedCamera
 from cccd.compose import KioskConfig, build_sim_kiosk
 from cccd.headless import SCENARIOS, ScriptedUser, run_flow, shared_verifier
 from kiosk.profiles import ChipPolicy, Profile, load_profile
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep, SimulatedScene
+from kiosk.runtime.face_engine import EngineFaceStep
 from sims.personalize import card_image
 
 TARGET_S = 3.0
@@ -64,8 +66,6 @@ class _TimedCamera:
 def _face_step(face: str, photo: bytes, spent: list[float]) -> FaceStep:
     if face == "ground-truth":
         return GroundTruthFaceStep((SimulatedScene(photo),))
-    from biometrics.sim.camera import SimulatedCamera
-    from kiosk.runtime.face_engine import EngineFaceStep
 
     return EngineFaceStep(lambda attempt: _TimedCamera(SimulatedCamera.live(photo, seed=attempt), spent),
                           shared_verifier())  # fmt: skip

@@ -17,7 +17,7 @@ from typing import Protocol, Self, runtime_checkable
 import cv2
 
 from biometrics.errors import CameraError
-from biometrics.imaging import Image, as_bgr
+from biometrics.imaging import Image, as_bgr, decode_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".bmp")
 
@@ -125,7 +125,6 @@ class ImageFolderSource(_Closing):
         self._index = 0
 
     def read(self) -> Frame | None:
-        from biometrics.imaging import decode_image
 
         if self._index >= len(self._paths):
             return None

@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.delivery.relay import ConnectorRegistry, Relay
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
 from kiosk.keys import KeyStore, RecordSigner
-from kiosk.profiles import Profile, load_profile
+from kiosk.profiles import EvidencePolicy, Profile, load_profile
 from kiosk.record import KioskIdentity
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep
+from kiosk.runtime.face_engine import EngineFaceStep, webcam
 from kiosk.runtime.runner import EffectRunner, FlowDriver, Services
+from kiosk.runtime.slots import card_slot
 from kiosk.storage import KioskStore
-from reader.errors import CardRemovedError, NoCardError, NoReaderError, TransportError
+from reader.errors import CardRemovedError
+from reader.pki.trust import CSCAStore
 from reader.transports import CallableTransport
 from reader.transports.base import Transport, TransportWrapper
 from reader.transports.faults import FaultyTransport
@@ -118,122 +122,6 @@ class _LeavesReader(TransportWrapper):
             raise
 
 
-class PCSCCardSlot:
-    """A PC/SC reader: polls until a card answers; pcscd's own view of the slot
-    (``SCardGetStatusChange``, :func:`reader.transports.pcsc.wait_for_card`) for presence and removal.
-    No personal data involved."""
-
-    def __init__(self, reader_name: str, poll_seconds: float = 0.3) -> None:
-        self.reader_name, self.poll = reader_name, poll_seconds
-
-    def wait_for_card(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                self.open().close()
-                return True
-            except (NoCardError, TransportError):
-                time.sleep(self.poll)
-        return False
-
-    def card_present(self) -> bool:
-        from reader.transports.pcsc import wait_for_card
-
-        try:
-            return wait_for_card(self.reader_name, present=True, timeout=0)
-        except NoReaderError:
-            return False
-
-    def wait_for_removal(self, timeout: float) -> bool:
-        """True once pcscd reports the slot empty.  A reader that cannot be watched (unplugged, pcscd
-        stopped) answers ``False`` after ``timeout``: the flow then counts the card as left, on the safe
-        side."""
-        from reader.transports.pcsc import wait_for_card
-
-        try:
-            return wait_for_card(self.reader_name, present=False, timeout=timeout)
-        except NoReaderError:
-            time.sleep(timeout)
-            return False
-
-    def open(self) -> Transport:
-        from kiosk.runtime.chipread import open_transport
-
-        try:
-            return open_transport(self.reader_name)
-        except NoReaderError as exc:
-            raise TransportError(str(exc)) from None
-
-
-SERIAL_PREFIX = "serial:"  # a reader named "serial:PORT" is a PN532 on that serial port (cccd ui --serial)
-
-
-class SerialCardSlot:
-    """A PN532 on a serial port (:mod:`reader.transports.pn532`, docs/serial-readers.md).  Presence is
-    polled with InListPassiveTarget: opening the transport wakes the PN532 and activates the card,
-    closing releases it and switches the field off.  No personal data involved."""
-
-    def __init__(self, port: str, *, baudrate: int = 115200, poll_seconds: float = 0.3) -> None:
-        self.port, self.baudrate, self.poll = port, baudrate, poll_seconds
-
-    def _transport(self) -> Transport:
-        from kiosk.runtime.chipread import open_serial_transport
-
-        return open_serial_transport(self.port, baudrate=self.baudrate)
-
-    def _probe(self) -> bool | None:
-        """True: a card answers (an ID or not); False: the field is empty; None: the reader cannot say."""
-        from reader.errors import NotICAOCardError
-
-        try:
-            self._transport().close()
-            return True
-        except NotICAOCardError:
-            return True  # a card is there; the read will say it is not a chip ID
-        except NoCardError:
-            return False
-        except TransportError:  # unplugged, mute, another process holds the port
-            return None
-
-    def _poll(self, want: bool, timeout: float) -> bool:
-        """Probe at once, then every ``poll`` seconds until the field is as wanted or ``timeout`` passed."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._probe() is want:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(self.poll, left))
-
-    def wait_for_card(self, timeout: float) -> bool:
-        return self._poll(True, timeout)
-
-    def card_present(self) -> bool:
-        """One InListPassiveTarget round (no APDU reaches the card)."""
-        return self._probe() is True
-
-    def wait_for_removal(self, timeout: float) -> bool:
-        """True once the field is empty; a reader that cannot say counts as "card still there"."""
-        return self._poll(False, timeout)
-
-    def open(self) -> Transport:
-        """The card's transport; a failure to reach it is a :class:`kiosk.runtime.chipread.ChipReadError` (the
-        flow's read-failed path) of the kind ``cccd read`` would report."""
-        from kiosk.runtime.chipread import reaching_the_card
-
-        with reaching_the_card():
-            return self._transport()
-
-
-def card_slot(reader_name: str) -> PCSCCardSlot | SerialCardSlot:
-    """The slot of a hardware reader: ``serial:PORT`` is a PN532 on that port, anything else a PC/SC
-    reader name."""
-    if reader_name.startswith(SERIAL_PREFIX):
-        return SerialCardSlot(reader_name[len(SERIAL_PREFIX) :])
-    return PCSCCardSlot(reader_name)
-
-
 @dataclass
 class Kiosk:
     """A built kiosk: the driver (post intents, read views), its runner and its storage."""
@@ -243,11 +131,14 @@ class Kiosk:
     store: KioskStore
     profile: Profile
     relay: Any | None
+    relay_store: KioskStore | None = None  # the relay's own connection (the delivery thread's)
 
     def close(self) -> None:
         self.runner.close()
         if self.relay is not None:
             self.relay.close()
+        if self.relay_store is not None:
+            self.relay_store.close()
         self.store.close()
 
 
@@ -255,13 +146,13 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
                 reader_model: str = "sim", camera: str = "sim",
                 qr_camera: Any | None = None) -> Kiosk:  # fmt: skip
     """Wire storage, keys, the relay, the effect runner and the driver for ``profile``."""
-    from kiosk.delivery.relay import ConnectorRegistry, Relay
 
     prof = load_profile(profile) if isinstance(profile, str) else profile
     keys = KeyStore.open(config.data_dir / "keys")
     store = KioskStore(config.data_dir / "kiosk.db", keys)
+    relay_store = KioskStore(config.data_dir / "kiosk.db", keys)  # the delivery thread's connection
     signer = RecordSigner(keys, issuer=f"urn:cccd:kiosk:{config.device_id}")
-    relay = Relay(store, ConnectorRegistry({prof.name: prof}, signer, config.deliver_to), workers=4)
+    relay = Relay(relay_store, ConnectorRegistry({prof.name: prof}, signer, config.deliver_to), workers=4)
     identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
     driver = FlowDriver(flow, card_left=_card_present(slot))
@@ -270,7 +161,7 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     )
     runner = EffectRunner(services, driver.post)
     driver.attach(runner)
-    return Kiosk(driver, runner, store, prof, relay)
+    return Kiosk(driver, runner, store, prof, relay, relay_store)
 
 
 def _card_present(slot: Any) -> bool:
@@ -282,7 +173,6 @@ def _card_present(slot: Any) -> bool:
 
 
 def sim_trust(image: Any) -> Any:
-    from reader.pki.trust import CSCAStore
 
     store = CSCAStore()
     image.add_test_csca_to(store)
@@ -309,10 +199,8 @@ def build_sim_kiosk(
 def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
                      trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
     """A kiosk on a hardware reader and the webcam, with the biometrics package's face verifier;
-    ``reader_name``: a PC/SC reader, or ``serial:PORT`` for a PN532 on a serial port (:func:`card_slot`)."""
-    from kiosk.profiles import EvidencePolicy
-    from kiosk.runtime.face_engine import EngineFaceStep, webcam
-    from reader.pki.trust import CSCAStore
+    ``reader_name``: a PC/SC reader, or ``serial:PORT`` for a PN532 on a serial port
+    (:func:`kiosk.runtime.slots.card_slot`)."""
 
     profile = load_profile(profile) if isinstance(profile, str) else profile
     keep = profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE
@@ -327,7 +215,7 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
 
 
 def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, int]:
-    """Relay rounds (on the storage thread) until nothing is due or the deadline passes."""
+    """Relay rounds (on the delivery thread) until nothing is due or the deadline passes."""
     end = time.monotonic() + deadline_seconds
     relay = kiosk.relay
     if relay is None:
@@ -337,5 +225,5 @@ def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, 
         while time.monotonic() < end and relay.run_once():
             pass
 
-    kiosk.runner.on_storage_thread(rounds)
+    kiosk.runner.on_delivery_thread(rounds)
     return kiosk.store.counts()

@@ -7,20 +7,21 @@ import sys
 import threading
 import time
 
-from kiosk.runtime.chipread import ChipReadError, read_with_transport
+from cccd.reading import render_text
+from kiosk.runtime.chip import ChipReadError, read_with_transport
 from reader.access.bac import BACKeyInput
-from reader.lds.mrz import mask_id
+from reader.errors import NoCardError, NoReaderError
+from reader.lds.mrz import cccd_can, mask_id
+from reader.pki.trust import CSCAStore
+from reader.transports.pcsc import PCSCTransport
+from sims.personalize import card_image
+from sims.vpcd import VPCDBridge
 
 VPCD_READER = "Virtual PCD 00 00"
 
 
 def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> int:
     """Insert the profile's card in vpcd slot 0, read it like a real card, print the report."""
-    from reader.errors import NoCardError, NoReaderError
-    from reader.pki.trust import CSCAStore
-    from reader.transports.pcsc import PCSCTransport
-    from sims.personalize import card_image
-    from sims.vpcd import VPCDBridge
 
     image = card_image(profile_name)
     printed = image.profile.printed_card()
@@ -59,16 +60,15 @@ def run_chip_demo(profile_name: str = "default", *, as_json: bool = False) -> in
         image.add_test_csca_to(store)
         notes = [f"simulated card '{profile_name}' read through pcscd; its test CSCA is trusted"]
         try:
-            outcome = read_with_transport(transport, key, store, notes, can=printed["id_number"][6:])
+            report = read_with_transport(transport, key, store, notes, can=cccd_can(printed["id_number"]))
         except ChipReadError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return exc.exit_code
-        from kiosk.runtime.chipread import render_text
 
         print(
-            json.dumps(outcome.report, ensure_ascii=False, indent=2)
+            json.dumps(report.to_json(), ensure_ascii=False, indent=2)
             if as_json
-            else render_text(outcome.report)
+            else render_text(report)
         )
         return 0
     finally:

@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from kiosk.connectors.webhooks import decode_secret, new_webhook_secret
 from kiosk.keys import KeyStore
+from kiosk.storage import KioskStore
 
 DEFAULT_STATE = Path("build") / "demo"
 UI_PROFILE = "lodging"  # the profile whose flow reaches a receipt with today's simulated chip (docs/ui.md)
@@ -227,7 +228,6 @@ def _run(name: str, argv: list[str], env: dict[str, str], timeout: float | None 
 
 def _kiosk_figures(state: DemoState) -> tuple[dict[str, int], str]:
     """The outbox counts and the audit chain's state of the demo kiosk's database."""
-    from kiosk.storage import KioskStore
 
     store = KioskStore(state.kiosk_db, KeyStore.open(state.keys, create=False))
     try:

@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from biometrics.camera import Frame
+from biometrics.capture import FaceConfig
+from biometrics.verifier import FaceVerifier
 from cccd.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
 from kiosk.flow import events as ev
 from kiosk.flow.model import Session, State
 from kiosk.flow.views import ConsentView, PlaceCardView, ServiceView, View
 from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile, load_profile
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep, SimulatedScene
+from kiosk.runtime.face_engine import EngineFaceStep, simulated_camera
+from sims.personalize import card_image
 
 
 class HeadlessError(Exception):
@@ -217,8 +222,6 @@ FACE_STEPS = ("ground-truth", "engine")
 @lru_cache(maxsize=1)
 def shared_verifier() -> Any:
     """One face verifier per process (its models take about a second to load)."""
-    from biometrics.capture import FaceConfig
-    from biometrics.verifier import FaceVerifier
 
     return FaceVerifier(FaceConfig(max_attempts=1))
 
@@ -229,7 +232,6 @@ def scenario_face_step(
     """``ground-truth``: :class:`GroundTruthFaceStep`; ``engine``: the biometrics verifier watching the
     biometrics package's simulated person (3-D head, flat print or still)."""
     if face == "engine":
-        from kiosk.runtime.face_engine import EngineFaceStep, simulated_camera
 
         camera = simulated_camera(face_jpeg, scenario.presentation)
         return EngineFaceStep(camera, shared_verifier(), keep_live_image=keep_live_image)
@@ -240,7 +242,6 @@ def scenario_face_step(
 
 def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: KioskConfig, *,
                          face: str = "ground-truth") -> tuple[Kiosk, Any]:  # fmt: skip
-    from sims.personalize import card_image
 
     profile = load_profile(profile) if isinstance(profile, str) else profile
     keep = profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE
@@ -277,7 +278,6 @@ class SimulatedQRCamera:
     def read(self) -> Any:
         import numpy as np
 
-        from biometrics.camera import Frame
 
         if self._index >= self._frames:
             return None

@@ -1,9 +1,6 @@
-"""The ``cccd ui`` application: composition of a kiosk flow, the window, the bridge, a scripted demo user.
-
-The kiosk itself (reader, camera, storage) is built by cccd.compose; this module only wires the
-window to its driver.  ``--demo`` lets the flow's scripted user (cccd.headless.ScriptedUser) walk
-one whole transaction through the window, one screen every ``DEMO_STEP_MS``; ``--screenshots DIR`` saves
-every screen (the sample set, plus each screen the demo passes through).
+"""``cccd ui``: the kiosk composed for the window (:mod:`ui.app`) — a simulated card and camera or a PC/SC
+reader and webcam (:mod:`cccd.compose`), the operator status, and with ``--demo`` the flow's scripted user
+(:class:`cccd.headless.ScriptedUser`) walking one transaction through the window.
 """
 
 from __future__ import annotations
@@ -14,20 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QFont, QImage, QPainter
-from PySide6.QtWidgets import QApplication
-
-from ui.flowbridge import FlowBridge, from_event
+from cccd.compose import ComposeError, KioskConfig, build_pcsc_kiosk
+from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
+from kiosk.storage.paths import data_dir
+from kiosk.timezone import VIETNAM
+from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
 from ui.operator import OperatorStatus
-from ui.screens_service import ServiceScreen
-from ui.shots import grab, save_screenshots
-from ui.theme import BODY_PT, font_family
-from ui.voice import Voice
-from ui.window import KioskWindow
-
-DEMO_STEP_MS = 1200
-DEMO_DEADLINE_MS = 120_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,78 +37,6 @@ class UIOptions:
     deliver_to: str | None = None  # every connector at one receiver (make demo)
 
 
-def application() -> QApplication:
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        app = QApplication(sys.argv[:1])
-    app.setFont(QFont(font_family(), BODY_PT))
-    return app
-
-
-class DemoUser(QObject):
-    """Answers the window's current screen as the flow's scripted user would, through the window (the
-    service step's values are entered on the screen's own buttons and keypad); asked to take the card, it
-    lifts the simulated card off the reader one step later (``slot``: the simulated card slot)."""
-
-    def __init__(self, bridge: FlowBridge, user: Any, step_ms: int, shots: Path | None,
-                 slot: Any | None = None) -> None:  # fmt: skip
-        super().__init__(bridge)
-        self.bridge, self.user, self.shots, self.slot = bridge, user, shots, slot
-        self.path: list[str] = []
-        self.finished = False
-        bridge.shown.connect(self._shown)
-        self._shown(bridge.driver.view())
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.step)
-        self.timer.start(step_ms)
-
-    def _shown(self, view: Any) -> None:
-        if self.path and self.path[-1] == view.state:
-            return
-        self.path.append(view.state)
-        if self.shots is not None:
-            target = self.shots / f"demo-{len(self.path):02d}-{view.state}.png"
-            QTimer.singleShot(0, lambda: grab(self.bridge.window, target))
-
-    def step(self) -> None:
-        d = self.bridge.driver
-        state = d.view().state
-        if state == "attract" and len(self.path) > 1:
-            self.finished = True
-            self.timer.stop()
-            return
-        slot = self.slot
-        if slot is not None and slot.card_present() and self.user.card_action(d.view()) == "take":
-            slot.take()  # a hand, not a finger: nothing goes through the window
-            return
-        event = self.user.respond(d.view(), d.session)
-        if event is None:
-            return
-        window = self.bridge.window
-        body = window.screen_body
-        values = getattr(event, "values", None)
-        if state == "service" and values is not None and isinstance(body, ServiceScreen):
-            body.set_values(values)  # fill the screen as a finger would, then press "confirm"
-            window.press("SubmitService")
-            return
-        window.send(from_event(event))
-
-
-def system_printer(image: QImage) -> None:
-    """Print the receipt on the system's default printer (CUPS), scaled to the page width."""
-    from PySide6.QtPrintSupport import QPrinter
-
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    painter = QPainter()
-    if not painter.begin(printer):
-        print("ui: no printer available", file=sys.stderr)
-        return
-    page = printer.pageRect(QPrinter.Unit.DevicePixel)
-    scaled = image.scaledToWidth(int(page.width()), Qt.TransformationMode.SmoothTransformation)
-    painter.drawImage(0, 0, scaled)
-    painter.end()
-
-
 def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
     """The operator screen's figures: reader and camera as configured, the outbox rows not yet delivered
     (pending and dead-lettered), a card left on the reader (kiosk.flow.takecard)."""
@@ -137,18 +54,12 @@ def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
 
 def card_left_time(session: Any) -> str | None:
     """When a card was left on the reader (the kiosk's local time), while it is still there."""
-    from kiosk.flow.service import VIETNAM
-
     at = getattr(session, "card_left_at", None)
     return None if at is None else at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
-def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
+def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     """The kiosk (cccd.compose) and, with --sim, the simulated card's holder."""
-    from cccd.compose import KioskConfig, build_pcsc_kiosk
-    from cccd.headless import build_scenario_kiosk
-    from kiosk.storage.paths import data_dir
-
     config = KioskConfig(options.data_dir or data_dir(), deliver_to=options.deliver_to)
     if options.sim:
         return build_scenario_kiosk(scenario, options.profile, config, face=options.face)
@@ -160,10 +71,9 @@ def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
 
 def run(options: UIOptions) -> int:
     """Open the kiosk UI; returns the process exit code."""
-    app = application()
     if options.screenshots is not None:
-        saved = save_screenshots(options.screenshots, profile=options.profile)
-        print(f"ui: {len(saved)} screenshots in {options.screenshots}", flush=True)
+        saved = sample_screenshots(options.screenshots, options.profile)
+        print(f"ui: {saved} screenshots in {options.screenshots}", flush=True)
         if not options.demo:
             return 0
     if options.sim == (options.reader is not None):
@@ -173,35 +83,19 @@ def run(options: UIOptions) -> int:
     if options.demo and not options.sim:
         print("ui: --demo needs --sim (the scripted user holds a simulated card)", file=sys.stderr)
         return 2
-    from cccd.compose import ComposeError
-    from cccd.headless import SCENARIOS, ScriptedUser
-
     scenario = SCENARIOS["happy"]
     try:
         kiosk, card = _compose(options, scenario)
     except ComposeError as exc:
         print(f"ui: {exc}", file=sys.stderr)
         return 2
+    window = WindowOptions(kiosk_mode=options.kiosk_mode, muted=options.muted,
+                           operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
+                           print_receipts=options.print_receipts, step_ms=options.step_ms,
+                           screenshots=options.screenshots)  # fmt: skip
     try:
-        window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
-                             operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
-                             status=lambda: kiosk_status(kiosk, options),
-                             printer=system_printer if options.print_receipts else None)  # fmt: skip
-        bridge = FlowBridge(window, kiosk.driver)
-        window.restart_requested.connect(app.quit)
-        bridge.start()
-        window.start()
-        demo = None
-        if options.demo:
-            demo = DemoUser(bridge, ScriptedUser(scenario, card), options.step_ms, options.screenshots,
-                            slot=kiosk.runner.services.slot)  # fmt: skip
-            demo.timer.timeout.connect(lambda: app.quit() if demo is not None and demo.finished else None)
-            QTimer.singleShot(DEMO_DEADLINE_MS, app.quit)
-        app.exec()
-        window.voice.stop()
-        if demo is not None:
-            print("ui: demo path " + " → ".join(demo.path), flush=True)
-            return 0 if demo.finished else 1
-        return 0
+        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options),
+                          demo_user=ScriptedUser(scenario, card) if options.demo else None,
+                          slot=kiosk.runner.services.slot)  # fmt: skip
     finally:
         kiosk.close()

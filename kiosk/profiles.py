@@ -40,7 +40,7 @@ SERVICE_KEYS: Mapping[str, frozenset[str]] = {
 MAX_DEPARTMENTS = 8  # big buttons on one screen
 _DEPARTMENT_CODE = re.compile(r"^[A-Z]{2,4}$")
 INCONCLUSIVE_REASONS = frozenset({"CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"})
-ACCESS_DOWNGRADED = "ACCESS_DOWNGRADED"  # kiosk.chipreport: PACE was offered but BAC opened the chip
+ACCESS_DOWNGRADED = "ACCESS_DOWNGRADED"  # reader.chipreport: PACE was offered but BAC opened the chip
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 

@@ -13,13 +13,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ulid import ULID
 
 from kiosk.profiles import Profile
-from reader.lds.mrz import mask_id
+from kiosk.subject import SubjectClaims, document_details, oidc_claims
 
 
 def new_ulid() -> str:
@@ -151,36 +151,6 @@ class BiometricImages:
 
 
 @dataclass(frozen=True, slots=True)
-class SubjectClaims:
-    """What the chip says about the holder (DG13, DG1).  Personal data: the repr shows none of it."""
-
-    id_number: str | None = None
-    old_id_number: str | None = None
-    full_name: str | None = None
-    birth_date: date | None = None
-    sex: str | None = None  # "M" | "F"
-    nationality: str | None = None
-    ethnicity: str | None = None
-    religion: str | None = None
-    place_of_origin: str | None = None
-    address: str | None = None
-    issue_date: date | None = None
-    expiry_date: date | None = None  # None also for cards that never expire
-
-    def __repr__(self) -> str:
-        pid = mask_id(self.id_number) if self.id_number else None
-        return f"SubjectClaims(id={pid}, <personal data hidden>)"
-
-    def minimised(self, fields: frozenset[str]) -> dict[str, Any]:
-        """Only the named fields that are present, dates as ISO strings."""
-        out: dict[str, Any] = {}
-        for name, value in asdict(self).items():
-            if name in fields and value is not None:
-                out[name] = value.isoformat() if isinstance(value, date) else value
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class VerificationInput:
     """Everything the flow knows at the end of one transaction."""
 
@@ -260,28 +230,6 @@ def decide_status(inp: VerificationInput) -> tuple[str, tuple[str, ...]]:
     return _STATUS_VERIFIED, ()
 
 
-_OIDC_NAMES = {"full_name": "name", "birth_date": "birthdate", "address": "address", "sex": "gender",
-               "nationality": "nationalities"}  # fmt: skip
-
-
-def _oidc_claims(subject: SubjectClaims | None, fields: frozenset[str]) -> dict[str, Any]:
-    """OIDC Core §5.1 / IA §4 claim names where one exists, ``vn_*`` names for the rest."""
-    claims: dict[str, Any] = {}
-    for name, value in (subject.minimised(fields) if subject else {}).items():
-        if name == "full_name":
-            parts = value.split()
-            claims.update(name=value, family_name=parts[0], given_name=" ".join(parts[1:]) or parts[0])
-        elif name == "sex":
-            claims["gender"] = {"M": "male", "F": "female"}.get(value, "unknown")
-        elif name == "address":
-            claims["address"] = {"formatted": value, "country": "VN"}
-        elif name == "nationality":
-            claims["nationalities"] = ["VN"] if value.strip().lower() in ("việt nam", "viet nam") else [value]
-        else:
-            claims[_OIDC_NAMES.get(name, f"vn_{name}")] = value
-    return claims
-
-
 def _evidence(inp: VerificationInput) -> list[dict[str, Any]]:
     chip, bio, t = inp.chip, inp.biometric, _iso(inp.completed_at)
     if chip is None:
@@ -292,13 +240,7 @@ def _evidence(inp: VerificationInput) -> list[dict[str, Any]]:
         checks.append({"check_method": "bvp", "organization": inp.kiosk.device_id,
                        "txn": inp.verification_id, "time": t})  # fmt: skip
     details: dict[str, Any] = {"type": "idcard", "issuer": {"country_code": "VNM"}}
-    subject, fields = inp.subject, inp.profile.forwarded_fields
-    if subject is not None and subject.id_number and "id_number" in fields:
-        details.update(document_number=subject.id_number[3:], personal_number=subject.id_number)
-    for name, key in (("issue_date", "date_of_issuance"), ("expiry_date", "date_of_expiry")):
-        value = getattr(subject, name, None) if subject is not None else None
-        if value is not None and name in fields:
-            details[key] = value.isoformat()
+    details.update(document_details(inp.subject, inp.profile.forwarded_fields))
     return [{"type": "document", "check_details": checks, "document_details": details}]
 
 
@@ -341,7 +283,7 @@ def build_record(inp: VerificationInput) -> VerificationRecord:
         "verification": {"trust_framework": p.trust_framework, "assurance_level": p.assurance_level,
                          "time": _iso(inp.completed_at), "verification_process": inp.verification_id,
                          "evidence": _evidence(inp)},
-        "claims": _oidc_claims(inp.subject, p.forwarded_fields),
+        "claims": oidc_claims(inp.subject, p.forwarded_fields),
     }  # fmt: skip
     document = {
         "verification_id": inp.verification_id, "profile": p.name, "status": status,

@@ -30,6 +30,8 @@ from reader.access.control import (
     open_with_bac,
     try_pace,
 )
+from reader.auth.anticlone import recheck_evidence, run_anticlone
+from reader.auth.passive import passive_authenticate
 from reader.errors import (
     CardStatusError,
     FileNotFoundOnCard,
@@ -38,17 +40,17 @@ from reader.errors import (
     SecurityStatusNotSatisfied,
 )
 from reader.filereader import READ_SIZE_LADDER, FileReader
+from reader.lds.com import parse_com
 from reader.lds.files import EF_CARD_ACCESS, EF_COM, EF_SOD, dg
+from reader.lds.sod import SOD
+from reader.pki.trust import CSCAStore
 from reader.report import (
     AccessInfo,
-    AntiCloneMethod,
     FileResult,
     FileStatus,
     ProofCheck,
-    ProofResult,
     ReadStats,
     Verdict,
-    anticlone_method,
     compute_verdict,
 )
 from reader.session import CardSession
@@ -209,7 +211,6 @@ class ChipReader:
     def _anticlone(
         self, raw: Mapping[str, bytes], pa: PassiveAuthResult, access: AccessOutcome
     ) -> AntiCloneOutcome:
-        from reader.auth.anticlone import run_anticlone
 
         return run_anticlone(self.session, raw, pa, access.pace, rng=self._rng)
 
@@ -245,14 +246,12 @@ class ChipReader:
             return sorted(set(request.data_groups))
         wanted: set[int] = set()
         if EF_COM.name in raw:
-            from reader.lds.com import parse_com
 
             try:
                 wanted |= set(parse_com(raw[EF_COM.name]).data_groups)
             except ParseError:
                 pass
         if EF_SOD.name in raw:
-            from reader.lds.sod import SOD
 
             try:
                 wanted |= set(SOD.from_bytes(raw[EF_SOD.name]).dg_hashes)
@@ -269,8 +268,6 @@ def run_passive_auth(
     raw: Mapping[str, bytes], trust: CSCAStore | None, at: datetime | None
 ) -> PassiveAuthResult:
     """Passive authentication over the files as read (keys ``EF.SOD``, ``DG1`` …)."""
-    from reader.auth.passive import passive_authenticate
-    from reader.pki.trust import CSCAStore
 
     dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
     store = trust if trust is not None else CSCAStore()
@@ -285,7 +282,6 @@ def verify_offline(
 ) -> ChipReadResult:
     """Re-run passive authentication on files saved earlier and re-check the saved anti-clone evidence
     (``cccd verify-dump``), without a card."""
-    from reader.auth.anticlone import recheck_evidence
 
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     pa = run_passive_auth(raw, trust, at)
@@ -297,31 +293,3 @@ def verify_offline(
         AccessInfo("none", protocol="offline dump"), dict(raw), files, pa, anticlone.proofs, verdict, reasons,
         stats, anticlone.notes, anticlone.evidence,
     )  # fmt: skip
-
-
-def result_summary(result: ChipReadResult) -> dict[str, Any]:
-    """The chip-level part of the JSON report (no personal data)."""
-    return {
-        "verdict": result.verdict.value,
-        "reasons": list(result.reasons),
-        "access": result.access.to_dict(),
-        "files": {name: f.to_dict() for name, f in result.files.items()},
-        "stats": result.stats.to_dict(),
-    }
-
-
-_PROOF_KEYS = {
-    AntiCloneMethod.CA: "chip_auth",
-    AntiCloneMethod.AA: "active_auth",
-    AntiCloneMethod.PACE_CAM: "pace_cam",
-}
-
-
-def proof_summary(proofs: Iterable[ProofCheck]) -> dict[str, Any]:
-    """``chip_auth``, ``active_auth``, ``pace_cam`` results and ``anticlone.method`` (the proof relied on)."""
-    proofs = list(proofs)
-    out: dict[str, Any] = {key: {"result": ProofResult.NOT_PERFORMED.value} for key in _PROOF_KEYS.values()}
-    for p in proofs:
-        out[_PROOF_KEYS[p.method]] = p.to_dict()
-    out["anticlone"] = {"method": anticlone_method(proofs).value}
-    return out

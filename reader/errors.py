@@ -8,6 +8,8 @@ these exceptions.  No message here ever contains key material, MRZ data or data-
 
 from __future__ import annotations
 
+from reader.sw import describe
+
 
 class ReaderError(Exception):
     """Base class of every error raised by :mod:`reader`."""
@@ -39,7 +41,6 @@ class CardStatusError(ReaderError):
     """The card answered a command with a non-success status word (ISO 7816-4 §5.6)."""
 
     def __init__(self, sw: int, command: str = "") -> None:
-        from reader.sw import describe
 
         self.sw = sw
         self.command = command

@@ -181,3 +181,20 @@ class Notes:
     """Free-form facts for the reader of the report (e.g. which trust store was used)."""
 
     items: tuple[str, ...] = field(default_factory=tuple)
+
+
+_PROOF_KEYS = {
+    AntiCloneMethod.CA: "chip_auth",
+    AntiCloneMethod.AA: "active_auth",
+    AntiCloneMethod.PACE_CAM: "pace_cam",
+}
+
+
+def proof_summary(proofs: Iterable[ProofCheck]) -> dict[str, Any]:
+    """``chip_auth``, ``active_auth``, ``pace_cam`` results and ``anticlone.method`` (the proof relied on)."""
+    proofs = list(proofs)
+    out: dict[str, Any] = {key: {"result": ProofResult.NOT_PERFORMED.value} for key in _PROOF_KEYS.values()}
+    for p in proofs:
+        out[_PROOF_KEYS[p.method]] = p.to_dict()
+    out["anticlone"] = {"method": anticlone_method(proofs).value}
+    return out

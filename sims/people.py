@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reader.lds.dg1 import cccd_td1_lines
-from reader.lds.mrz import cccd_expiry, mask_id, mrz_name_field, yymmdd
+from reader.lds.mrz import cccd_can, cccd_document_number, cccd_expiry, mask_id, mrz_name_field, yymmdd
 from sims.lds_build import DG13Value
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -88,11 +88,11 @@ class Profile:
 
     @property
     def document_number(self) -> str:
-        return self.id_number[3:]
+        return cccd_document_number(self.id_number)
 
     @property
     def can(self) -> str:
-        return self.id_number[6:]
+        return cccd_can(self.id_number)
 
     @property
     def surname(self) -> str:

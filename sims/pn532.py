@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from reader.transports import pn532_frames as pf
 from reader.transports.pn532_frames import CardType, Command, FrameError, FrameKind
+from sims.personalize import card_image
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,6 @@ class SimulatedPN532:
 
 def profile_card(name: str, *, clone: str | None = None) -> CardFactory:
     """A factory of fresh simulated CCCDs of one profile (``sims.personalize.card_image``)."""
-    from sims.personalize import card_image
 
     image = card_image(name)
     return lambda: image.new_card(clone=clone).execute

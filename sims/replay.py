@@ -23,6 +23,7 @@ from reader.lds.cardaccess import parse_card_access
 from reader.lds.com import parse_com
 from reader.lds.dg1 import parse_dg1
 from reader.lds.files import BY_NAME
+from reader.lds.mrz import cccd_can
 from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardOS
 from sims.chipauth import ChipAuthApplet
@@ -75,7 +76,7 @@ def card_from_dump(
             listed = ()
         refused = {f"DG{n}": Access.TERMINAL_AUTHENTICATION for n in listed if n in (3, 4)}
         refused = {name: a for name, a in refused.items() if name not in files}
-    can = can or (mrz.personal_id[6:] if mrz.personal_id else None)
+    can = can or (cccd_can(mrz.personal_id) if mrz.personal_id else None)
     applets = _applets(files, ca_key, aa_key, can, bac_key)
     return CardOS(mf, lds, bac_key=bac_key, applets=applets, refused=refused)
 

@@ -1,5 +1,5 @@
 """The code standards as a test, so CI (`make test`) enforces them: ruff over the tree, mypy (strict, see
-setup.cfg) over every package."""
+setup.cfg) over every package, the import contracts (setup.cfg ``[importlinter]``, docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -24,4 +24,10 @@ def test_ruff_is_clean() -> None:
 
 def test_mypy_is_clean() -> None:
     done = _run("mypy", "--cache-dir", "/dev/null", *PACKAGES)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_import_contracts_hold() -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,19 +8,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
-from kiosk.flow.outcomes import ChipOutcome, DisplayFields
+from kiosk.flow.outcomes import DisplayFields, sample_chip_outcome
 from kiosk.flow.views import View, render
 from kiosk.profiles import load_profile
 
 SAMPLE_REFERENCE = "01JDQ7Z8V4M3K9X2T5R6Y1B0NC"
 _DAY = date(2026, 11, 22)
 _DISPLAY = DisplayFields(full_name="NGUYỄN THỊ HỒNG NHUNG", id_number="001234567890", birth_date="14/03/1952")
-_REPORT = {"document": {"id_number": "001234567890", "personal": {
-    "full_name": "NGUYỄN THỊ HỒNG NHUNG", "date_of_birth": "14/03/1952", "sex": "Nữ",
+_PERSONAL = {
+    "id_number": "001234567890", "full_name": "NGUYỄN THỊ HỒNG NHUNG", "date_of_birth": "14/03/1952",
+    "sex": "Nữ",
     "nationality": "Việt Nam", "old_id_number": "012345678",
     "place_of_residence": "Số 12 ngõ 34 phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội",
-    "date_of_issue": "10/05/2021", "date_of_expiry": "14/03/2027", "ethnicity": "Kinh"}}}  # fmt: skip
-_CHIP = ChipOutcome(verdict="authentic", reasons=(), report=_REPORT, photo=None, display=_DISPLAY)
+    "date_of_issue": "10/05/2021", "date_of_expiry": "14/03/2027", "ethnicity": "Kinh"}  # fmt: skip
+_CHIP = sample_chip_outcome(_DISPLAY, _PERSONAL)
 _HOSPITAL_DONE = (("department", "NOI"), ("visit_type", "first_visit"), ("department_name", "Khám Nội"),
                   ("queue_number", "NOI-017"), ("queue_day", _DAY.isoformat()))  # fmt: skip
 _LODGING_DONE = (("room", "B305"), ("check_in", _DAY.isoformat()), ("nights", "2"), ("reason", "Du lịch"),

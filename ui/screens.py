@@ -6,65 +6,18 @@ user did on the screen (the typed ID, the chosen service values).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ui.i18n import Catalog
+from ui.screenbase import Context, Screen, _sender
+from ui.screens_card import LiftAnimation, TakeCardScreen
+from ui.screens_input import ConsentScreen, KeyEntryScreen
+from ui.screens_service import QueueNumberScreen, ServiceScreen
 from ui.theme import touch_px
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, big_button, card_picture, label, photo_pixmap, qr_pixmap
-
-Send = Callable[[Intent], None]
-
-
-@dataclass(slots=True)
-class Context:
-    """What every screen needs besides its view."""
-
-    catalog: Catalog
-    language: str
-    send: Send
-    counter: str = "1"  # the staffed counter's number shown by the fallback screen
-    print_receipt: Callable[[QImage], None] | None = None  # optional receipt printer
-    photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
-
-    def t(self, key: str, **values: object) -> str:
-        return self.catalog.text(key, self.language, **values)
-
-
-class Screen(QWidget):
-    """The body of one state's screen."""
-
-    def __init__(self, view: Any, ctx: Context) -> None:
-        super().__init__()
-        self.view = view
-        self.ctx = ctx
-        self.box = QVBoxLayout(self)
-        self.box.setSpacing(14)
-
-    def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
-        return ()
-
-    def refresh(self, view: Any) -> bool:
-        """Show a new view of the same state in place; ``False``: the screen must be rebuilt."""
-        return False
-
-    def add_text(self, text: str, name: str = "", *, center: bool = False) -> QLabel:
-        lab = label(text, name, center=center)
-        self.box.addWidget(lab)
-        return lab
-
-
-def _sender(ctx: Context, intent: Intent) -> Callable[[], None]:
-    def send() -> None:
-        ctx.send(intent)
-
-    return send
 
 
 class AttractScreen(Screen):
@@ -97,7 +50,6 @@ class PlaceCardScreen(Screen):
     "lift that card off" with the card rising off the reader."""
 
     def __init__(self, view: Any, ctx: Context) -> None:
-        from ui.screens_card import LiftAnimation
 
         super().__init__(view, ctx)
         if getattr(view, "remove_first", False):
@@ -326,9 +278,6 @@ def title_text(view: Any, ctx: Context) -> str:
 
 def build_screen(view: Any, ctx: Context) -> Screen:
     """The body for ``view`` (dispatch on its state name)."""
-    from ui.screens_card import TakeCardScreen
-    from ui.screens_input import ConsentScreen, KeyEntryScreen
-    from ui.screens_service import QueueNumberScreen, ServiceScreen
 
     table: dict[str, type[Screen]] = {
         "attract": AttractScreen, "language": LanguageScreen, "consent": ConsentScreen,

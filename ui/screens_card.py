@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPixmap, QPolygonF
 from PySide6.QtWidgets import QLabel
 
-from ui.screens import Context, Screen
+from ui.screenbase import Context, Screen
 from ui.theme import PRIMARY
 from ui.widgets import draw_reader_and_card
 

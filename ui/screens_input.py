@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.screens import Context, Screen, _sender
+from ui.screenbase import Context, Screen, _sender
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, DatePicker, Keypad, big_button, label
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.screens import Context, Screen
+from ui.screenbase import Context, Screen
 from ui.theme import touch_px
 from ui.widgets import ChoiceStepper, RoomKeypad, big_button, label
 

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
 from ui.operator import OperatorPage, PinCheck, PinPage, StatusProvider
-from ui.screens import Context, Screen, build_screen, title_text
+from ui.screenbase import Context, Screen
+from ui.screens import build_screen, title_text
 from ui.theme import SCREEN_SIZE, stylesheet
 from ui.viewmodel import Intent
 from ui.voice import Voice

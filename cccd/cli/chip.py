@@ -8,19 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.runtime.chipread import (
-    EVIDENCE_FILE,
-    EXIT_CODES,
-    ChipReadError,
-    KeyInputError,
-    bac_key_from_args,
-    read_card,
-    render_text,
-    save_dump,
-    write_photo,
-)
+from cccd.demo import run_chip_demo
+from cccd.reading import EVIDENCE_FILE, read_card, render_text, save_dump, write_photo
+from kiosk.keyentry import KeyEntryError, from_document_data, from_mrz, normalise_id, parse_can
+from kiosk.runtime.chip import EXIT_CODES, ChipReadError
+from kiosk.runtime.reader_models import profile_for
 from reader.access.bac import BACKeyInput
 from reader.access.control import AccessMode
+from reader.errors import NoReaderError
+from reader.lds.mrz import cccd_can
+from reader.transports import pcsc, pn532
 from sims import CLONE_VARIANTS
 
 
@@ -67,16 +64,12 @@ def register(sub: Any) -> None:
 def cmd_readers(args: argparse.Namespace) -> int:
     """PC/SC readers, then the serial ports the system reports (listed only: unknown devices are never
     opened or probed; a PN532 among them is read with ``cccd read --serial PORT``)."""
-    from kiosk.runtime.reader_models import profile_for
-    from reader.errors import NoReaderError
-    from reader.transports.pcsc import list_readers
-    from reader.transports.pn532 import list_serial_ports
 
     try:
-        names, problem = list_readers(), None
+        names, problem = pcsc.list_readers(), None
     except NoReaderError as exc:
         names, problem = [], str(exc)
-    ports = list_serial_ports()
+    ports = pn532.list_serial_ports()
     if problem:
         print(f"{'error' if not ports else 'note'}: {problem}", file=sys.stderr)
     if not names and not ports:
@@ -93,56 +86,65 @@ def cmd_readers(args: argparse.Namespace) -> int:
 
 
 def _can(args: argparse.Namespace) -> str | None:
+    """``--can``, else the CAN of a valid ``--id`` (:func:`reader.lds.mrz.cccd_can`)."""
     if args.can is not None:
-        if len(args.can) != 6 or not args.can.isdigit():
-            raise KeyInputError("the CAN must be 6 digits")
-        return str(args.can)
-    if args.id_number and len(args.id_number) == 12 and args.id_number.isdigit():
-        return str(args.id_number[6:])  # cccd-chip.md §3: the CAN is the ID's last 6 digits
+        return parse_can(args.can)
+    if args.id_number is not None:
+        try:
+            return cccd_can(normalise_id(args.id_number))
+        except KeyEntryError:
+            return None  # reported by _key
     return None
 
 
 def _key(args: argparse.Namespace, can: str | None) -> BACKeyInput | None:
-    if can is not None and not args.mrz and (args.dob is None or args.expiry is None):
-        if args.id_number is not None and (len(args.id_number) != 12 or not args.id_number.isdigit()):
-            raise KeyInputError("the personal ID must have exactly 12 digits")
-        return None  # PACE with the CAN alone; no BAC fallback possible
-    return bac_key_from_args(args.mrz, args.id_number, args.dob, args.expiry)
+    """The BAC inputs from ``--mrz`` or ``--id --dob --expiry`` (:mod:`kiosk.keyentry`)."""
+    if args.mrz:
+        return from_mrz(args.mrz).bac_key()
+    if args.id_number is None:
+        if can is not None and args.dob is None and args.expiry is None:
+            return None  # PACE with the CAN alone; no BAC fallback possible
+        raise KeyEntryError("give either --mrz or --id with --dob and --expiry")
+    pid = normalise_id(args.id_number)
+    if args.dob is None and args.expiry is None:
+        return None  # PACE with the ID's CAN alone; no BAC fallback possible
+    if args.dob is None or args.expiry is None:
+        raise KeyEntryError("--dob and --expiry go together (YYMMDD each)")
+    return from_document_data(pid, args.dob, args.expiry).bac_key()
 
 
 def cmd_read(args: argparse.Namespace) -> int:
     try:
         if args.clone and not args.sim:
-            raise KeyInputError("--clone needs --sim")
+            raise KeyEntryError("--clone needs --sim")
         if args.baud != 115200 and not args.serial:
-            raise KeyInputError("--baud goes with --serial")
+            raise KeyEntryError("--baud goes with --serial")
         if args.baud <= 0:
-            raise KeyInputError("--baud must be a positive baud rate")
+            raise KeyEntryError("--baud must be a positive baud rate")
         can = _can(args)
         key = _key(args, can)
-        outcome = read_card(
+        report = read_card(
             reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust,
             can=can, access=AccessMode(args.access), clone=args.clone,
             serial_port=args.serial, baudrate=args.baud,
         )  # fmt: skip
-    except KeyInputError as exc:
+    except KeyEntryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
     except ChipReadError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     if args.save_dump:
-        save_dump(outcome.result.raw, args.save_dump, outcome.result.evidence)
-    if args.photo_out and not write_photo(outcome.result.raw, args.photo_out):
+        save_dump(report.raw, args.save_dump, report.evidence)
+    if args.photo_out and not write_photo(report, args.photo_out):
         print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
     if args.json:
-        print(json.dumps(outcome.report, ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(render_text(outcome.report))
+        print(render_text(report))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cccd.demo import run_chip_demo
 
     return run_chip_demo(args.profile, as_json=args.json)

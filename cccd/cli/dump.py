@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.reading import render_text
+from reader.chipreport import build_chip_report
+from reader.engine import verify_offline
 from reader.lds.files import BY_NAME
+from reader.pki.trust import CSCAStore
 
 MAX_FILE = 1 << 20  # no EF of an ID card is near 1 MiB
 
@@ -52,11 +56,6 @@ def load_evidence(directory: Path) -> dict[str, Any] | None:
 
 
 def cmd_verify_dump(args: argparse.Namespace) -> int:
-    from kiosk.chipreport import build_report
-    from kiosk.runtime.chipread import render_text
-    from reader.engine import verify_offline
-    from reader.pki.trust import CSCAStore
-
     try:
         raw = load_dump(args.directory)
     except (OSError, ValueError) as exc:
@@ -76,6 +75,6 @@ def cmd_verify_dump(args: argparse.Namespace) -> int:
     )
     if evidence is None:
         notes.append("no evidence.json: anti-clone proofs cannot be re-checked")
-    report = build_report(verify_offline(raw, store, evidence=evidence), notes)
-    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render_text(report))
+    report = build_chip_report(verify_offline(raw, store, evidence=evidence), notes)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else render_text(report))
     return 0

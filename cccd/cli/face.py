@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from biometrics.engines import DEFAULT_ENGINE, create_engine
+from biometrics.errors import BiometricsError
+from biometrics.evalplot import write_plot
+from biometrics.evaluation import evaluate
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -28,9 +33,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_face_eval(args: argparse.Namespace) -> int:
-    from biometrics.engines import DEFAULT_ENGINE, create_engine
-    from biometrics.errors import BiometricsError
-    from biometrics.evaluation import evaluate
 
     try:
         engine = create_engine(args.engine or DEFAULT_ENGINE)
@@ -49,7 +51,6 @@ def cmd_face_eval(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(result: Any, summary: dict[str, object], out: Path) -> None:
-    from biometrics.evalplot import write_plot
 
     out.mkdir(parents=True, exist_ok=True)
     write_plot(result, out / "det.png")

@@ -12,11 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.compose import ComposeError, KioskConfig, relay_until_idle
+from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
+from kiosk.storage.paths import data_dir
+
 PROFILES = ("hospital", "bank", "lodging", "public_service")
 
 
 def register(subparsers: Any) -> None:
-    from cccd.headless import FACE_STEPS, SCENARIOS
 
     p = subparsers.add_parser("kiosk", help="run the kiosk flow (headless with --sim)")
     p.add_argument("--headless", action="store_true", help="no UI: a scripted user answers every screen")
@@ -56,9 +59,6 @@ def _usage(args: argparse.Namespace) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cccd.compose import ComposeError, KioskConfig, relay_until_idle
-    from cccd.headless import SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
-    from kiosk.storage.paths import data_dir
 
     problem = _usage(args)
     if problem:

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.cli.dump import load_dump
+from reader.transports.pn532_frames import CardType
 from sims import CLONE_VARIANTS
+from sims.people import list_profiles, load_profile
+from sims.personalize import card_image
+from sims.pn532 import PN532SimOptions, SimulatedPN532
+from sims.replay import card_from_dump, load_private_key
+from sims.vpcd import VPCDBridge
 
 
 def register(sub: Any) -> None:
@@ -59,7 +66,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    from sims.people import list_profiles, load_profile
 
     for name in list_profiles():
         print(f"{name}\t{load_profile(name).description}")
@@ -67,7 +73,6 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sims.people import load_profile
 
     try:
         printed = load_profile(args.name).printed_card()
@@ -88,8 +93,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _dump_card(args: argparse.Namespace) -> Any:
-    from cccd.cli.dump import load_dump
-    from sims.replay import card_from_dump, load_private_key
 
     ca_key = load_private_key(args.ca_key) if args.ca_key else None
     aa_key = load_private_key(args.aa_key) if args.aa_key else None
@@ -97,8 +100,6 @@ def _dump_card(args: argparse.Namespace) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sims.personalize import card_image
-    from sims.vpcd import VPCDBridge
 
     if args.from_dump is None and (args.ca_key or args.aa_key or args.can):
         print("error: --ca-key, --aa-key and --can go with --from-dump", file=sys.stderr)
@@ -145,9 +146,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve_serial(args: argparse.Namespace, card: Any, what: str) -> int:
     """The card on a simulated PN532 (sims/pn532.py) on a pty, until SIGTERM or Ctrl-C.  Every activation
     (InListPassiveTarget) gets a fresh card of the same kind, as a real card is reset by the field."""
-    from reader.transports.pn532_frames import CardType
-    from sims.personalize import card_image
-    from sims.pn532 import PN532SimOptions, SimulatedPN532
 
     if args.from_dump is not None:
 

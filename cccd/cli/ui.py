@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kiosk.runtime.slots import SERIAL_PREFIX
+
 PROFILES = ("hospital", "bank", "lodging", "public_service")
 
 
@@ -41,9 +43,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.reader is not None:
             print("ui: choose --reader NAME (PC/SC) or --serial PORT (PN532), not both", file=sys.stderr)
             return 2
-        from cccd.compose import SERIAL_PREFIX
 
-        args.reader = SERIAL_PREFIX + args.serial  # cccd.compose.card_slot picks the PN532 slot
+        args.reader = SERIAL_PREFIX + args.serial  # kiosk.runtime.slots.card_slot picks the PN532 slot
     if args.deliver_to and not os.environ.get("CCCD_WEBHOOK_SECRET"):
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
               file=sys.stderr)  # fmt: skip

@@ -11,7 +11,6 @@ from kiosk.connectors.base import (
     HttpConnector,
     classify_status,
     resolve_secret,
-    subject_fields,
 )
 from kiosk.connectors.fhir import FhirConnector
 from kiosk.connectors.his import HisWebhookConnector
@@ -19,6 +18,7 @@ from kiosk.connectors.lodging import LodgingWebhookConnector
 from kiosk.connectors.public_service import PublicServiceConnector
 from kiosk.keys import RecordSigner
 from kiosk.profiles import ConnectorSettings, Profile
+from kiosk.subject import subject_fields
 
 CONNECTOR_CLASSES: dict[str, type[HttpConnector]] = {
     "fhir": FhirConnector,

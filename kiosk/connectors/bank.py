@@ -11,8 +11,9 @@ import base64
 import hashlib
 from typing import Any
 
-from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
 from kiosk.profiles import EvidencePolicy
+from kiosk.subject import subject_fields
 
 
 class BankWebhookConnector(HttpConnector):

@@ -156,30 +156,3 @@ class HttpConnector:
         result, _ = self.send("POST", self.url, self.envelope(ctx, event, data), ctx.verification_id,
                               ctx.verification_id, ctx.now)  # fmt: skip
         return result
-
-
-def subject_fields(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The forwarded subject as field names (kiosk.profiles.FORWARDABLE_FIELDS), from verified_claims.
-
-    Empty unless the record is ``verified`` (only verified records carry claims).
-    """
-    vc = record.get("verified_claims") or {}
-    claims: Mapping[str, Any] = vc.get("claims") or {}
-    out: dict[str, Any] = {}
-    for evidence in vc.get("verification", {}).get("evidence", []):
-        details = evidence.get("document_details", {})
-        if "personal_number" in details:
-            out["id_number"] = details["personal_number"]
-    names = {"name": "full_name", "birthdate": "birth_date"}
-    for key, value in claims.items():
-        if key in names:
-            out[names[key]] = value
-        elif key == "gender":
-            out["sex"] = {"male": "M", "female": "F"}.get(value)
-        elif key == "address":
-            out["address"] = value.get("formatted")
-        elif key == "nationalities":
-            out["nationality"] = "Việt Nam" if value == ["VN"] else ", ".join(value)
-        elif key.startswith("vn_"):
-            out[key[3:]] = value
-    return out

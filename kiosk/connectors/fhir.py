@@ -16,7 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.subject import subject_fields
 
 VN_CORE_PATIENT = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
 SID_NATIONAL_ID = "http://fhir.ehealth.gov.vn/core/sid/national_id"

@@ -15,12 +15,12 @@ carries the same values in its ``service`` object.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
-
-VIETNAM = timezone(timedelta(hours=7))
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.subject import subject_fields
+from kiosk.timezone import VIETNAM
 
 
 def his_patient(subject: Mapping[str, Any], arrived: str, facility_code: str | None) -> dict[str, Any]:

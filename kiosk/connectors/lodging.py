@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
-from kiosk.connectors.his import VIETNAM
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.subject import subject_fields
+from kiosk.timezone import VIETNAM
 from reader.lds.mrz import mask_id
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector, subject_fields
+from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.subject import subject_fields
 
 
 def prefilled_form(subject: Mapping[str, Any], service: Mapping[str, str]) -> dict[str, Any]:

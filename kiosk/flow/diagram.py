@@ -48,11 +48,15 @@ def write_docs(path: Path) -> bool:
     return new != text
 
 
+#: The docs that carry the diagram (between :data:`BEGIN` and :data:`END`).
+DOCS = ("flow.md", "architecture.md")
+
 if __name__ == "__main__":  # python -m kiosk.flow.diagram [--write]
     import sys
 
-    docs = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
+    folder = Path(__file__).resolve().parents[2] / "docs"
     if "--write" in sys.argv:
-        print("updated" if write_docs(docs) else "up to date")
+        for name in DOCS:
+            print(name, "updated" if write_docs(folder / name) else "up to date")
     else:
         print(mermaid(), end="")

@@ -143,7 +143,7 @@ class ReadSucceeded(Event):
 @dataclass(frozen=True, slots=True)
 class ReadFailed(Event):
     op: int
-    kind: str  # kiosk.runtime.chipread.EXIT_CODES key: access_denied, card_removed, no_card, not_icao, ...
+    kind: str  # kiosk.runtime.chip.EXIT_CODES key: access_denied, card_removed, no_card, not_icao, ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,13 +26,12 @@ from kiosk.flow.service import (
     ServiceInputError,
     completed,
     fields_for_day,
-    local_day,
     queue_values,
     validate_service,
 )
 from kiosk.flow.takecard import to_place_card
 from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
-from reader.access.bac import BACKeyInput
+from kiosk.timezone import local_day
 
 
 def on_touch_attract(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
@@ -99,11 +98,9 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
 
 def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Outcome:
     assert s.key is not None
-    key = BACKeyInput(s.key.document_number, s.key.date_of_birth, s.key.expiry_candidates[index])
+    key = s.key.bac_key(index)
     op = s.op + 1
-    doc = s.key.document_number
-    can = doc[-6:] if len(doc) == 9 and doc.isdigit() else None  # cccd-chip.md §3: the ID's last 6 digits
-    start = StartChipRead(op, key, index, len(s.key.expiry_candidates), can)
+    start = StartChipRead(op, key, index, len(s.key.expiry_candidates), s.key.can)
     return enter(s, State.READING, c, start, op=op, expiry_index=index, progress=ReadProgress("connect"),
                  hint=hint)  # fmt: skip
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
+from kiosk.flow.servicefields import ServiceField, service_fields, summary_fields
 from kiosk.keyentry import AccessKeyInput
-from kiosk.profiles import ChipPolicy, Profile
+from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile
 
 
 class State(enum.Enum):
@@ -98,27 +99,6 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceField:
-    """One field of the profile's service step (kiosk.flow.service).
-
-    ``kind``: ``choice`` (one of ``choices``), ``count`` (a number among ``choices``, shown with − and +),
-    ``date`` (an ISO date among ``choices``, set per day), ``text`` (typed; validated by the service
-    module).  ``default`` ``""``: the person must choose.  ``labels_*``: how the choices are shown, when
-    they come from the profile (department names) rather than the translation files.
-    """
-
-    id: str
-    choices: tuple[str, ...]
-    default: str
-    kind: str = "choice"
-    labels_vi: tuple[str, ...] = ()
-    labels_en: tuple[str, ...] = ()
-
-    def labels(self, language: str) -> tuple[str, ...]:
-        return self.labels_vi if language == "vi" else self.labels_en
-
-
-@dataclass(frozen=True, slots=True)
 class PurposeInfo:
     id: str
     required: bool
@@ -151,8 +131,6 @@ class FlowConfig:
     @classmethod
     def from_profile(cls, profile: Profile, *, timeouts: Timeouts | None = None,
                      limits: Limits | None = None) -> FlowConfig:  # fmt: skip
-        from kiosk.flow.service import service_fields, summary_fields
-        from kiosk.profiles import EvidencePolicy
 
         return cls(
             profile=profile.name, kind=profile.kind, controller=profile.controller_name,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from reader.chipreport import ChipReport
+from reader.lds.dg13 import PersonalData
 from reader.lds.mrz import mask_id
 
 
@@ -30,11 +31,11 @@ class DisplayFields:
 
 @dataclass(frozen=True, slots=True)
 class ChipOutcome:
-    """A finished chip read: the JSON report of :func:`kiosk.chipreport.build_report` and the DG2 photo."""
+    """A finished chip read: the typed report (:class:`reader.chipreport.ChipReport`) and the DG2 photo."""
 
     verdict: str  # reader.report.Verdict value: authentic | not_authentic | inconclusive
     reasons: tuple[str, ...]
-    report: Mapping[str, Any]
+    report: ChipReport
     photo: bytes | None
     display: DisplayFields
 
@@ -66,3 +67,10 @@ class FaceCapture:
 
     def __repr__(self) -> str:
         return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"
+
+
+def sample_chip_outcome(display: DisplayFields, personal: Mapping[str, str]) -> ChipOutcome:
+    """An authentic read of invented data (the sample screens and their tests): ``personal`` holds DG13
+    field values by name (:class:`reader.lds.dg13.PersonalData`)."""
+    report = ChipReport.document_only(display.id_number, PersonalData(**personal))  # type: ignore[arg-type]
+    return ChipOutcome(report.verdict.value, (), report, None, display)

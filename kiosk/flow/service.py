@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import date, timedelta
 
-from kiosk.flow.model import FlowConfig, ServiceField
-from kiosk.profiles import FORWARDABLE_FIELDS, Profile
+from kiosk.flow.model import FlowConfig
+from kiosk.flow.servicefields import (
+    ServiceField,
+)
+from kiosk.subject import subject_from_chip
+from reader.chipreport import ChipReport
 from reader.lds.mrz import mask_id
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 CHECK_IN_DAYS = (-1, 14)  # check-in from yesterday (after midnight arrivals) to two weeks ahead
-MAX_NIGHTS = 30
 ROOM = re.compile(r"^[A-Z0-9]{1,6}$")
-REASONS = ("Du lịch", "Công tác", "Thăm thân", "Khác")
-VISIT_TYPES = ("first_visit", "follow_up", "other")
-#: The order in which the bank's confirmation lists the forwarded fields.
-SUMMARY_ORDER = ("full_name", "id_number", "old_id_number", "birth_date", "sex", "nationality", "ethnicity",
-                 "religion", "place_of_origin", "address", "issue_date", "expiry_date")  # fmt: skip
 
 
 class ServiceInputError(ValueError):
@@ -42,42 +38,6 @@ class ServiceInputError(ValueError):
         super().__init__(message)
         self.hint = hint
 
-
-def local_day(now: datetime) -> date:
-    """The kiosk's local date at ``now`` (aware)."""
-    return now.astimezone(VIETNAM).date()
-
-
-def service_fields(profile: Profile) -> tuple[ServiceField, ...]:
-    """The service step's fields for ``profile`` (the check-in date's choices are set per day by
-    :func:`fields_for_day`)."""
-    s = profile.service
-    if profile.kind == "lodging":
-        reasons = tuple(dict.fromkeys((s.get("default_reason", REASONS[0]), *REASONS)))
-        nights = tuple(str(n) for n in range(1, MAX_NIGHTS + 1))
-        return (
-            ServiceField("room", (), "", kind="text"),
-            ServiceField("check_in", (), "", kind="date"),
-            ServiceField("nights", nights, "1", kind="count"),
-            ServiceField("reason", reasons, reasons[0]),
-        )
-    if profile.kind == "hospital":
-        d = profile.departments
-        department = ServiceField("department", tuple(x.code for x in d), "",
-                                  labels_vi=tuple(x.name_vi for x in d),
-                                  labels_en=tuple(x.name_en for x in d))  # fmt: skip
-        return department, ServiceField("visit_type", VISIT_TYPES, VISIT_TYPES[0])
-    if profile.kind == "public_service":
-        code = s.get("form_code", "CT01")
-        return (ServiceField("form_code", (code,), code),)
-    return ()
-
-
-def summary_fields(profile: Profile) -> tuple[str, ...]:
-    """The bank's confirmation lists what the profile forwards (minimisation), in a fixed order."""
-    if profile.kind != "bank":
-        return ()
-    return tuple(f for f in SUMMARY_ORDER if f in profile.forwarded_fields and f in FORWARDABLE_FIELDS)
 
 
 def fields_for_day(fields: tuple[ServiceField, ...], day: date | None) -> tuple[ServiceField, ...]:
@@ -145,14 +105,12 @@ def department_name(c: FlowConfig, code: str, language: str) -> str:
     return code
 
 
-def summary_lines(report: Any, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def summary_lines(report: ChipReport | None, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The bank's confirmation: ``(field, shown value)`` for each forwarded field the chip holds.  IDs are
     masked; dates dd/mm/yyyy; sex ``M``/``F`` (the screen translates it)."""
-    from kiosk.runtime.persist import subject_claims
-
     if report is None:
         return ()
-    subject = subject_claims(report)
+    subject = subject_from_chip(report)
     out: list[tuple[str, str]] = []
     for name in fields:
         value = getattr(subject, name, None)

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.keyentry.dates import as_date, yymmdd
+from kiosk.keyentry.dates import as_date, parse_yymmdd
 from kiosk.keyentry.errors import InvalidDateError, KeyEntryError
 from kiosk.keyentry.expiry import expiry_candidates
 from kiosk.keyentry.idnumber import check_id_matches_birth, normalise_id
 from kiosk.keyentry.mrz import bac_fields_from_mrz
 from kiosk.keyentry.qr import QRPayload
+from reader.access.bac import BACKeyInput
 from reader.errors import ParseError
-from reader.lds.mrz import cccd_can, cccd_document_number, mask_id, mrz_information
+from reader.lds.mrz import cccd_can, cccd_document_number, mask_id, mrz_information, yymmdd
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,10 @@ class AccessKeyInput:
             )
         except ParseError as exc:
             raise KeyEntryError("the access-key fields are malformed") from exc
+
+    def bac_key(self, index: int = 0) -> BACKeyInput:
+        """The BAC inputs with expiry candidate ``index`` (ICAO 9303-11 §9.7.2)."""
+        return BACKeyInput(self.document_number, self.date_of_birth, self.expiry_candidates[index])
 
 
 def from_id_and_birth(
@@ -98,3 +103,25 @@ def from_mrz(text: str) -> AccessKeyInput:
         id_number=fields.personal_id,
         source="mrz",
     )
+
+
+def from_document_data(id_number: str, birth: str, expiry: str) -> AccessKeyInput:
+    """Access-key inputs from the 12-digit ID with the MRZ's birth and expiry dates (``YYMMDD``, both real
+    days) — the command line's ``--id --dob --expiry``."""
+    pid = normalise_id(id_number)
+    return AccessKeyInput(
+        document_number=cccd_document_number(pid),
+        date_of_birth=parse_yymmdd(birth, "the birth date"),
+        expiry_candidates=(parse_yymmdd(expiry, "the expiry date"),),
+        can=cccd_can(pid),
+        id_number=pid,
+        source="typed",
+    )
+
+
+def parse_can(text: str) -> str:
+    """A Card Access Number as typed: exactly six ASCII digits (ICAO 9303-11 §9.2, the PACE password)."""
+    value = text.strip()
+    if len(value) != 6 or not value.isascii() or not value.isdigit():
+        raise KeyEntryError("the CAN must be 6 digits")
+    return value

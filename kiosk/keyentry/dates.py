@@ -40,13 +40,23 @@ def looks_like_card_date(text: str) -> bool:
     return True
 
 
-def yymmdd(value: date) -> str:
-    """ICAO 9303-3 §4.5 date field: ``YYMMDD``."""
-    return f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
-
-
 def as_date(value: date | str) -> date:
     """Accept a :class:`date` or any text form :func:`parse_card_date` knows."""
     if isinstance(value, date):
         return value
     return parse_card_date(value)
+
+
+def parse_yymmdd(value: str, what: str) -> str:
+    """A date typed in the MRZ form ``YYMMDD`` (ICAO 9303-3 §4.5): six ASCII digits naming a real day
+    (the century does not matter for that: 29 February is checked against a leap year of either)."""
+    if len(value) != 6 or not value.isascii() or not value.isdigit():
+        raise InvalidDateError(f"{what} must be 6 digits YYMMDD")
+    yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
+    for century in (1900, 2000):
+        try:
+            date(century + yy, mm, dd)
+            return value
+        except ValueError:
+            continue
+    raise InvalidDateError(f"{what} is not a real date")

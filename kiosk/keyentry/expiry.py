@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kiosk.keyentry.dates import yymmdd
 from kiosk.keyentry.errors import InvalidDateError
-from reader.lds.mrz import LAW_2023_IN_FORCE, NO_EXPIRY_MRZ, cccd_expiry
+from reader.lds.mrz import LAW_2023_IN_FORCE, NO_EXPIRY_MRZ, cccd_expiry, yymmdd
 
 NEVER_EXPIRES = NO_EXPIRY_MRZ
 CHIP_CARDS_FROM = date(2021, 1, 1)  # the first chip-based CCCDs

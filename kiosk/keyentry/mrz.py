@@ -18,6 +18,11 @@ _TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z"
 _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B"})
 _FILLERS = str.maketrans({"«": "<", "‹": "<", "〈": "<"})
 LINE = 30
+TD3_LINE = 44
+#: How a failed check digit is named to the person (ICAO 9303-3 §4.9).
+_CHECK_NAMES = {"document_number": "document number", "date_of_birth": "birth date",
+                "date_of_expiry": "expiry date", "optional_data": "personal number",
+                "personal_id": "personal ID", "composite": "composite"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +81,23 @@ def normalise_td1(text: str) -> tuple[str, str, str]:
     return l1, l2, l3
 
 
+def _td3(text: str) -> str | None:
+    """A passport's two 44-character lines (ICAO 9303-4), joined; ``None`` when ``text`` is not TD3."""
+    joined = "".join(text.upper().translate(_FILLERS).split())
+    return joined if len(joined) == 2 * TD3_LINE else None
+
+
 def bac_fields_from_mrz(text: str) -> MRZBacFields:
-    """Normalise MRZ text, parse it with :func:`reader.lds.dg1.parse_mrz`; every check digit must hold."""
-    lines = normalise_td1(text)
+    """Normalise MRZ text (TD1, the CCCD's; a TD3 passport MRZ is taken as typed), parse it with
+    :func:`reader.lds.dg1.parse_mrz`; every check digit, the composite one included, must hold."""
+    td3 = _td3(text)
     try:
-        mrz = parse_mrz("".join(lines))
+        mrz = parse_mrz(td3 if td3 is not None else "".join(normalise_td1(text)))
     except ParseError:
         raise MRZFormatError("the MRZ cannot be read; please check the entry") from None
     if mrz.failed_checks:
-        what = ", ".join(c.value.replace("_", " ") for c in mrz.failed_checks)
-        raise MRZFormatError(f"check digit mismatch ({what}); please check the entry")
+        what = ", ".join(_CHECK_NAMES.get(c.value, c.value) for c in mrz.failed_checks)
+        raise MRZFormatError(f"the MRZ check digit of the {what} does not match; please check the entry")
     if not (mrz.date_of_birth.isdigit() and mrz.date_of_expiry.isdigit()):
         raise MRZFormatError("MRZ dates must be digits")
     return MRZBacFields(

@@ -16,6 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from biometrics.camera import OpenCVCamera
+from biometrics.capture import FaceConfig
+from biometrics.decision import Outcome
+from biometrics.errors import BiometricsError, CameraError, NoFaceError
+from biometrics.imaging import encode_jpeg
+from biometrics.sim.camera import SimulatedCamera
+from biometrics.verifier import FaceVerifier
 from kiosk.flow.outcomes import FaceCapture, FaceDecision
 from kiosk.runtime.face import FaceStepError, GuidanceSink
 
@@ -50,7 +57,6 @@ class _KeepLastFrame:
 
     def take_jpeg(self) -> bytes:
         """The latest frame as JPEG, then the copy is zeroed."""
-        from biometrics.imaging import encode_jpeg
 
         if self.last is None:
             return b""
@@ -65,8 +71,6 @@ class EngineFaceStep:
 
     def __init__(self, camera: CameraFactory, verifier: Any | None = None, target_fmr: float | None = None,
                  keep_live_image: bool = False) -> None:  # fmt: skip
-        from biometrics.capture import FaceConfig
-        from biometrics.verifier import FaceVerifier
 
         self.verifier = verifier or FaceVerifier(FaceConfig(max_attempts=1))
         if self.verifier.config.max_attempts != 1:
@@ -81,8 +85,6 @@ class EngineFaceStep:
 
     def capture(self, attempt: int, chip_photo: bytes, guidance: GuidanceSink,
                 cancel: threading.Event) -> FaceCapture:  # fmt: skip
-        from biometrics.decision import Outcome
-        from biometrics.errors import BiometricsError, CameraError, NoFaceError
 
         last: list[str] = []
 
@@ -132,7 +134,6 @@ class EngineFaceStep:
 
 def simulated_camera(face_jpeg: bytes, presentation: str) -> CameraFactory:
     """The biometrics package's simulated person (a 3-D head, a flat print, a still) as a camera factory."""
-    from biometrics.sim.camera import SimulatedCamera
 
     modes = {"live": SimulatedCamera.live, "wrong-person": SimulatedCamera.live,
              "flat-photo": SimulatedCamera.flat_photo, "static": SimulatedCamera.static}  # fmt: skip
@@ -141,6 +142,5 @@ def simulated_camera(face_jpeg: bytes, presentation: str) -> CameraFactory:
 
 
 def webcam(device: int = 0) -> CameraFactory:
-    from biometrics.camera import OpenCVCamera
 
     return lambda attempt: OpenCVCamera(device)

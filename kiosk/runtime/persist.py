@@ -8,10 +8,6 @@ face images are not sent (integrations.md, duty 4: nothing beyond what the perso
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any
-
 from kiosk.flow.effects import PersistAndDeliver
 from kiosk.profiles import EvidencePolicy, Profile
 from kiosk.record import (
@@ -21,55 +17,33 @@ from kiosk.record import (
     ConsentRecord,
     DocumentSigner,
     KioskIdentity,
-    SubjectClaims,
     VerificationInput,
     VerificationRecord,
     build_record,
 )
 from kiosk.storage import KioskStore
-from reader.lds.dg13 import parse_vn_date
+from kiosk.subject import subject_from_chip
+from reader.auth.passive import DGHashResult
+from reader.chipreport import ChipReport
 from reader.lds.mrz import mask_id
 
-_SEX = {"nam": "M", "nữ": "F", "nu": "F"}
 
-
-def chip_evidence(report: Mapping[str, Any], verdict: str, reasons: tuple[str, ...]) -> ChipEvidence:
-    """Per-check chip evidence (integrations.md "document") from a :func:`kiosk.chipreport.build_report`."""
-    doc = report.get("document") or {}
-    pa = (report.get("checks") or {}).get("passive_auth") or {}
-    access = report.get("access") or {}
-    ds = pa.get("document_signer")
-    dgs = pa.get("data_groups") or {}
-    read = tuple(
-        n for n, f in (report.get("files") or {}).items() if n.startswith("DG") and f.get("status") == "read"
-    )
+def chip_evidence(report: ChipReport, verdict: str, reasons: tuple[str, ...]) -> ChipEvidence:
+    """Per-check chip evidence (integrations.md "document") from the chip report."""
+    pa, access, pid = report.passive_auth, report.access, report.document.id_number
+    ds = pa.ds_certificate if pa is not None else None
+    anchor = pa.trust_anchor if pa is not None else None
+    hashes = pa.dg_hashes if pa is not None else ()
     return ChipEvidence(
-        document_number_masked=mask_id(doc["id_number"]) if doc.get("id_number") else "",
-        access_method=str(access.get("method") or "BAC"), verdict=verdict, verdict_reasons=reasons,
-        access_protocol=access.get("protocol"), downgraded=bool(access.get("downgraded")),
-        data_groups_read=read, sod_sha256=pa.get("sod_sha256"),
-        document_signer=DocumentSigner(ds["subject"], ds["serial"], ds["not_after"]) if ds else None,
-        passive_auth=str(pa.get("result", "not_performed")),
-        trust_anchor=(pa.get("trust_anchor") or {}).get("subject"),
-        hashes_valid=all(d.get("result") == "match" for d in dgs.values()) if dgs else None,
-    )  # fmt: skip
-
-
-def subject_claims(report: Mapping[str, Any]) -> SubjectClaims:
-    """The holder's claims from DG13 (and DG1 for the ID number)."""
-    doc = report.get("document") or {}
-    p = doc.get("personal") or {}
-
-    def day(name: str) -> date | None:
-        return parse_vn_date(p.get(name))
-
-    sex = _SEX.get(str(p.get("sex") or "").strip().lower())
-    return SubjectClaims(
-        id_number=doc.get("id_number"), old_id_number=p.get("old_id_number"), full_name=p.get("full_name"),
-        birth_date=day("date_of_birth"), sex=sex, nationality=p.get("nationality"),
-        ethnicity=p.get("ethnicity"), religion=p.get("religion"), place_of_origin=p.get("place_of_origin"),
-        address=p.get("place_of_residence"), issue_date=day("date_of_issue"),
-        expiry_date=day("date_of_expiry"),
+        document_number_masked=mask_id(pid) if pid else "",
+        access_method=access.method or "BAC", verdict=verdict, verdict_reasons=reasons,
+        access_protocol=access.protocol, downgraded=access.downgraded,
+        data_groups_read=report.data_groups_read, sod_sha256=pa.sod_sha256 if pa is not None else None,
+        document_signer=DocumentSigner(ds.subject, f"{ds.serial_number:X}", ds.not_after.isoformat())
+        if ds else None,
+        passive_auth=pa.result.value if pa is not None else "not_performed",
+        trust_anchor=anchor.subject if anchor else None,
+        hashes_valid=all(c.result is DGHashResult.MATCH for c in hashes) if hashes else None,
     )  # fmt: skip
 
 
@@ -106,7 +80,7 @@ def persist(req: PersistAndDeliver, *, profile: Profile, consent: ConsentRecord,
         profile=profile, kiosk=kiosk, consent=consent, started_at=req.started_at,
         completed_at=req.completed_at,
         chip=chip_evidence(req.chip.report, req.chip.verdict, req.chip.reasons),
-        biometric=_biometric(req, images is not None, images), subject=subject_claims(req.chip.report),
+        biometric=_biometric(req, images is not None, images), subject=subject_from_chip(req.chip.report),
         flow_reasons=req.flow_reasons, service=service,
     )  # fmt: skip
     record = build_record(inp)

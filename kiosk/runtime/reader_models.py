@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from reader.errors import ParseError
+from reader.lds.cardaccess import parse_card_access
+
 
 class ConfigError(ValueError):
     """A configuration file is malformed; the message names the file and the field."""
@@ -68,8 +71,6 @@ def configured_card_access(card_type: str = "cccd", text: str | None = None) -> 
     Used by the reader only when a card's own EF.CardAccess cannot be read (ICAO 9303-11 §4.2).  Loaded
     and checked once per process (every read passes it to the engine).
     """
-    from reader.errors import ParseError
-    from reader.lds.cardaccess import parse_card_access
 
     if text is None:
         text = resources.files("firmware_configs").joinpath("card_access.toml").read_text("utf-8")

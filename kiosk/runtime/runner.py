@@ -5,9 +5,10 @@ user, results from the effect runner, expired timers), applies :func:`kiosk.flow
 effect requests to :class:`EffectRunner`, and publishes the new :class:`kiosk.flow.views.View`.
 
 :class:`EffectRunner` performs effects: chip reads, waits for a card (to be placed, or to be taken), face
-captures and comparisons on a worker pool; consent, queue numbers, persistence, audit, wipes and relay
-rounds on one storage thread (one SQLite connection, FIFO order: a wipe never overtakes the persistence it
-follows).
+captures and comparisons on a worker pool; consent, queue numbers, persistence, audit and wipes on one
+storage thread (one SQLite connection, FIFO order: a wipe never overtakes the persistence it follows); relay
+rounds on a delivery thread of their own (the relay's own connection), so a slow endpoint never delays the
+next person's consent or queue number.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
 from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord, KioskIdentity
-from kiosk.runtime.chip import CardSlot, read_chip
-from kiosk.runtime.chipread import ChipReadError
+from kiosk.runtime.chip import CardSlot, ChipReadError, read_chip
 from kiosk.runtime.face import FaceStep, FaceStepError
 from kiosk.runtime.persist import persist
 from kiosk.runtime.qrscan import scan_qr
@@ -53,7 +53,7 @@ class Services:
     slot: CardSlot
     trust: Any  # reader.pki.trust.CSCAStore
     face: FaceStep
-    relay_round: Callable[[], int] | None = None  # one outbox relay round (on the storage thread)
+    relay_round: Callable[[], int] | None = None  # one outbox relay round (on the delivery thread)
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
     card_wait_seconds: float = 120.0
 
@@ -66,6 +66,7 @@ class EffectRunner:
         self.services, self.post, self.wall = services, post, wall
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flow-worker")
         self._storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-storage")
+        self._delivery = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-delivery")
         self._consents: dict[int, ConsentRecord] = {}
         self._cancel: dict[int, threading.Event] = {}
         self._last_purge: float | None = None
@@ -75,10 +76,16 @@ class EffectRunner:
             flag.set()  # waits for a card to be placed or taken end
         self._workers.shutdown(wait=True)
         self._storage.shutdown(wait=True)
+        self._delivery.shutdown(wait=True)
 
     def drain_storage(self) -> None:
-        """Wait until every storage job submitted so far has run."""
+        """Wait until every storage job submitted so far has run, and the relay rounds they started."""
         self._storage.submit(lambda: None).result()
+        self._delivery.submit(lambda: None).result()
+
+    def on_delivery_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the delivery thread (after the relay rounds queued) and return its result."""
+        return self._delivery.submit(fn).result()
 
     def on_storage_thread(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the storage thread (after what is queued) and return its result."""
@@ -155,7 +162,7 @@ class EffectRunner:
         log.info("verification %s stored: %s %s", record.verification_id, record.status, list(record.reasons))
         self.post(ev.Persisted(e.op, record.verification_id, record.status))
         if s.relay_round is not None:
-            self._relay()
+            self._delivery.submit(self._relay)
 
     def _relay(self) -> None:
         assert self.services.relay_round is not None

@@ -8,6 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeAlias
 
 from reader.errors import ParseError
+from reader.lds.dg1 import parse_dg1
+from reader.lds.dg2 import parse_dg2
+from reader.lds.dg13 import parse_dg13
+from reader.lds.dg14 import parse_dg14
+from reader.lds.dg15 import parse_dg15
 
 if TYPE_CHECKING:
     from reader.lds.cardaccess import SecurityInfos
@@ -27,23 +32,18 @@ def parse_data_group(number: int, raw: bytes) -> DataGroup:
     """Parse DG ``number`` (1, 2, 13, 14, 15): ``MRZ``, ``DG2``, ``PersonalData``, ``SecurityInfos`` or
     ``ActiveAuthenticationPublicKey``.  :class:`UnsupportedDataGroup` for the others."""
     if number == 1:
-        from reader.lds.dg1 import parse_dg1
 
         return parse_dg1(raw)
     if number == 2:
-        from reader.lds.dg2 import parse_dg2
 
         return parse_dg2(raw)
     if number == 13:
-        from reader.lds.dg13 import parse_dg13
 
         return parse_dg13(raw)
     if number == 14:
-        from reader.lds.dg14 import parse_dg14
 
         return parse_dg14(raw)
     if number == 15:
-        from reader.lds.dg15 import parse_dg15
 
         return parse_dg15(raw)
     raise UnsupportedDataGroup(f"no parser for DG{number}")

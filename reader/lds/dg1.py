@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from reader import tlv
 from reader.errors import ParseError, TLVError
-from reader.lds.mrz import MRZ_ALPHABET, check_digit, is_valid_check_digit, mask_id
+from reader.lds.mrz import (
+    MRZ_ALPHABET,
+    cccd_document_number,
+    check_digit,
+    is_valid_check_digit,
+    mask_id,
+    mrz_information,
+)
 
 DG1_TAG = 0x61
 MRZ_TAG = 0x5F1F
@@ -112,7 +119,6 @@ class MRZ:
     @property
     def mrz_information(self) -> str:
         """The BAC key input: number, birth date, expiry, each with its check digit (9303-11 §9.7.2)."""
-        from reader.lds.mrz import mrz_information
 
         return mrz_information(self.document_number, self.date_of_birth, self.date_of_expiry)
 
@@ -260,8 +266,10 @@ def cccd_td1_lines(
     id_number: str, date_of_birth: str, sex: str, date_of_expiry: str, name_field: str
 ) -> tuple[str, str, str]:
     """The CCCD TD1 MRZ (cccd-chip.md §1): ``ID VNM``, number = last 9 ID digits, ID + ``<<`` + check."""
-    if len(id_number) != 12 or not id_number.isdigit():
-        raise DG1Error("a CCCD personal ID has exactly 12 digits")
+    try:
+        number = cccd_document_number(id_number)
+    except ParseError:
+        raise DG1Error("a CCCD personal ID has exactly 12 digits") from None
     optional = id_number + "<<" + check_digit(id_number)
-    return td1_lines("ID", "VNM", id_number[3:], optional, date_of_birth, sex, date_of_expiry, "VNM",
+    return td1_lines("ID", "VNM", number, optional, date_of_birth, sex, date_of_expiry, "VNM",
                      name_field)  # fmt: skip

@@ -53,14 +53,14 @@ def mrz_information(document_number: str, date_of_birth: str, date_of_expiry: st
 
 def cccd_document_number(id_number: str) -> str:
     """The CCCD document number: the last 9 digits of the 12-digit personal ID (cccd-chip.md §1)."""
-    if len(id_number) != 12 or not id_number.isdigit():
+    if len(id_number) != 12 or not (id_number.isascii() and id_number.isdigit()):
         raise ParseError("a CCCD personal ID has exactly 12 digits")
     return id_number[3:]
 
 
 def cccd_can(id_number: str) -> str:
     """The PACE card access number by convention: the last 6 digits of the 12-digit ID (cccd-chip.md §2)."""
-    if len(id_number) != 12 or not id_number.isdigit():
+    if len(id_number) != 12 or not (id_number.isascii() and id_number.isdigit()):
         raise ParseError("a CCCD personal ID has exactly 12 digits")
     return id_number[6:]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cccd.cli import main
-from kiosk.runtime.chipread import KeyInputError, bac_key_from_mrz
+from kiosk.keyentry import KeyEntryError, from_mrz
 from sims.people import load_profile
 from tests.conftest import require_pcscd
 
@@ -113,8 +113,8 @@ def test_bad_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_mrz_check_digits_are_verified() -> None:
     lines = list(load_profile("default").printed_card()["mrz"])
     lines[1] = lines[1][:6] + str((int(lines[1][6]) + 1) % 10) + lines[1][7:]
-    with pytest.raises(KeyInputError, match="birth date"):
-        bac_key_from_mrz("\n".join(lines))
+    with pytest.raises(KeyEntryError, match="birth date"):
+        from_mrz("\n".join(lines))
 
 
 def test_save_dump_and_photo_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

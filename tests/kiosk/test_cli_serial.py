@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from cccd.cli import main
-from cccd.compose import PCSCCardSlot, SerialCardSlot, card_slot
-from kiosk.runtime.chipread import ChipReadError, read_with_transport
+from kiosk.runtime.chip import ChipReadError, read_with_transport
+from kiosk.runtime.slots import PCSCCardSlot, SerialCardSlot, card_slot
 from reader.errors import NoReaderError
 from reader.pki.trust import CSCAStore
 from reader.transports.pn532_frames import CardType
@@ -156,7 +156,7 @@ def test_serial_slot_presence_read_and_removal(sim: Any) -> None:
     store = CSCAStore()
     image.add_test_csca_to(store)
     outcome = read_with_transport(slot.open(), image.bac_key, store, [], can=image.profile.can)
-    assert outcome.result.verdict.value == "authentic"
+    assert outcome.verdict.value == "authentic"
     assert not slot.wait_for_removal(0.1)  # still on the reader
     s.remove_card()
     assert slot.wait_for_removal(0) and not slot.card_present()

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from cccd.compose import KioskConfig, PCSCCardSlot, build_kiosk, sim_trust
+from cccd.compose import KioskConfig, build_kiosk, sim_trust
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.runtime.face import GroundTruthFaceStep, SimulatedScene
 from kiosk.runtime.runner import EffectRunner
+from kiosk.runtime.slots import PCSCCardSlot
 from sims.personalize import card_image
 from tests.conftest import VPCD_READER
 

@@ -13,6 +13,8 @@ from kiosk.flow.model import State
 from kiosk.flow.table import TABLE
 from kiosk.flow.views import ConsentView, FallbackView, ReadingView, ReceiptView, ServiceView, render
 from kiosk.profiles import load_profile
+from reader.chipreport import ChipReport
+from reader.lds.dg13 import PersonalData
 from tests.kiosk.test_flow_helpers import ID_NUMBER, NAME, Walk, card, chip, config, issued, walk_to
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
@@ -115,10 +117,10 @@ def test_hospital_service_and_receipt_views() -> None:
 
 
 def test_bank_confirmation_view_lists_what_is_sent_masked() -> None:
-    report = {"document": {"id_number": ID_NUMBER, "personal": {
-        "full_name": NAME, "date_of_birth": "15/06/2003", "sex": "Nữ", "nationality": "Việt Nam",
-        "place_of_residence": "12 Nguyễn Trãi, Quận 1", "date_of_issue": "20/04/2021", "ethnicity": "Kinh",
-        "religion": "Không"}}}  # fmt: skip
+    report = ChipReport.document_only(ID_NUMBER, PersonalData(
+        full_name=NAME, date_of_birth="15/06/2003", sex="Nữ", nationality="Việt Nam",
+        place_of_residence="12 Nguyễn Trãi, Quận 1", date_of_issue="20/04/2021", ethnicity="Kinh",
+        religion="Không"))  # fmt: skip
     w = walk_to(State.RESULT, "bank")
     w.s = replace(w.s, chip=replace(chip("authentic", ()), report=report))
     w(ev.Continue())
@@ -134,3 +136,8 @@ def test_bank_confirmation_view_lists_what_is_sent_masked() -> None:
     assert (confirm.intent, stop.intent) == ("SubmitService", "Cancel")
     assert confirm.prominent and stop.prominent and confirm.enabled and stop.enabled  # equally prominent
     assert NAME not in repr(view) and ID_NUMBER not in repr(view)
+
+
+def test_the_architecture_doc_carries_the_same_diagram() -> None:
+    text = (DOC.parent / "architecture.md").read_text(encoding="utf-8")
+    assert docs_block() in text, "docs/architecture.md is stale: run python -m kiosk.flow.diagram --write"

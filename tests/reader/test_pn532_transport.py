@@ -142,7 +142,7 @@ def test_card_removed_mid_read_is_never_verified(pn532: Factory) -> None:
 
 
 def test_card_removed_through_the_kiosk_translation(pn532: Factory) -> None:
-    from kiosk.runtime.chipread import ChipReadError, read_with_transport
+    from kiosk.runtime.chip import ChipReadError, read_with_transport
 
     image = card_image("default")
     sim = pn532(remove_after=80)

@@ -9,7 +9,7 @@ import pytest
 
 from biometrics.hints import Hint
 from kiosk.flow.model import Reason
-from kiosk.flow.service import service_fields
+from kiosk.flow.servicefields import service_fields
 from kiosk.keyentry import errors as keyentry_errors
 from kiosk.profiles import load_profile
 from reader.engine import Phase

@@ -37,4 +37,4 @@ def test_ui_does_not_call_the_machines() -> None:
     for path in (REPO / "ui").rglob("*.py"):
         assert not _imports(path) & {"reader", "biometrics", "sims"}, path.name
         text = path.read_text(encoding="utf-8")
-        assert "kiosk.connectors" not in text and "kiosk.runtime.chipread" not in text, path.name
+        assert "kiosk.connectors" not in text and "kiosk.runtime.chip" not in text, path.name

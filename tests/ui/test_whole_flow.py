@@ -174,8 +174,8 @@ def test_hospital_department_and_queue_number_through_the_ui(qtbot: QtBot, tmp_p
     queue number issued from the kiosk's database and shown big on the receipt."""
     import dataclasses
 
-    from kiosk.flow.service import local_day
     from kiosk.profiles import ChipPolicy, load_profile
+    from kiosk.timezone import local_day
 
     hospital = dataclasses.replace(load_profile("hospital"), chip=ChipPolicy(True, False, False))
     kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], hospital, KioskConfig(tmp_path / "data"))

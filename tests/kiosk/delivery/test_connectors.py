@@ -11,10 +11,11 @@ from openpyxl import load_workbook
 
 from kiosk.connectors import classify_status, subject_fields
 from kiosk.connectors.fhir import SID_NATIONAL_ID, VN_CORE_PATIENT, patient_resource
-from kiosk.connectors.his import VIETNAM, his_patient
+from kiosk.connectors.his import his_patient
 from kiosk.connectors.lodging import declaration_due, guest_declaration
 from kiosk.connectors.lodging_export import export_csv, export_xlsx
 from kiosk.profiles import Profile
+from kiosk.timezone import VIETNAM
 from tests.kiosk.delivery.helpers import FACE_MISMATCH, TEST_ID, TEST_NAME, make_record
 
 

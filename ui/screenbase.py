@@ -1,0 +1,62 @@
+"""What every screen body shares: the :class:`Context` (catalog, language, the intent sender, the counter,
+the receipt printer, the photos) and the :class:`Screen` base class (docs/ui.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ui.i18n import Catalog
+from ui.viewmodel import Intent
+from ui.widgets import label
+
+Send = Callable[[Intent], None]
+
+
+@dataclass(slots=True)
+class Context:
+    """What every screen needs besides its view."""
+
+    catalog: Catalog
+    language: str
+    send: Send
+    counter: str = "1"  # the staffed counter's number shown by the fallback screen
+    print_receipt: Callable[[QImage], None] | None = None  # optional receipt printer
+    photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
+
+    def t(self, key: str, **values: object) -> str:
+        return self.catalog.text(key, self.language, **values)
+
+
+class Screen(QWidget):
+    """The body of one state's screen."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__()
+        self.view = view
+        self.ctx = ctx
+        self.box = QVBoxLayout(self)
+        self.box.setSpacing(14)
+
+    def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def refresh(self, view: Any) -> bool:
+        """Show a new view of the same state in place; ``False``: the screen must be rebuilt."""
+        return False
+
+    def add_text(self, text: str, name: str = "", *, center: bool = False) -> QLabel:
+        lab = label(text, name, center=center)
+        self.box.addWidget(lab)
+        return lab
+
+
+def _sender(ctx: Context, intent: Intent) -> Callable[[], None]:
+    def send() -> None:
+        ctx.send(intent)
+
+    return send
