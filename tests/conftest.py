@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+#: Fixtures shared across packages (record, delivery and receiver tests in kiosk/ and cccd/).
+pytest_plugins = ("tests.fixtures.delivery",)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 VECTORS_PATH = SHARED / "vectors" / "icao9303.json"

@@ -16,7 +16,7 @@ from kiosk.flow import events as ev
 from kiosk.flow.model import State
 from kiosk.flow.table import step
 from kiosk.flow.views import TakeCardView, render
-from tests.kiosk.test_flow_helpers import NOW, taken, timeout, walk_to
+from tests.kiosk.flow.helpers import NOW, taken, timeout, walk_to
 from ui.flowbridge import FlowBridge
 from ui.operator import OperatorStatus
 from ui.samples import sample_views

@@ -18,7 +18,7 @@ import pytest
 from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.kiosk.delivery.helpers import TEST_ID, TEST_NAME, make_record
+from tests.helpers.delivery import TEST_ID, TEST_NAME, make_record
 
 REPO = Path(__file__).resolve().parents[3]
 

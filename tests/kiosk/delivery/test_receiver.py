@@ -14,7 +14,7 @@ from kiosk.connectors import webhooks
 from kiosk.connectors.fhir import SID_NATIONAL_ID, patient_resource
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
-from tests.kiosk.delivery.helpers import IMAGES, TEST_ID, RunningReceiver, make_record
+from tests.helpers.delivery import IMAGES, TEST_ID, RunningReceiver, make_record
 
 
 def _post(

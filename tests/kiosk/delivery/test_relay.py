@@ -17,7 +17,7 @@ from kiosk.delivery import BackoffPolicy, ConnectorRegistry, Relay, RelayBusyErr
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.kiosk.delivery.helpers import IMAGES, TEST_ID, RunningReceiver, make_record
+from tests.helpers.delivery import IMAGES, TEST_ID, RunningReceiver, make_record
 
 
 def _relay(

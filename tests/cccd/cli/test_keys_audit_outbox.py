@@ -12,7 +12,7 @@ from cccd.cli import main
 from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.kiosk.delivery.helpers import make_record
+from tests.helpers.delivery import make_record
 
 
 def test_keys_show_and_rotate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

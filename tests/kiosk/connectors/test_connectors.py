@@ -16,7 +16,7 @@ from kiosk.connectors.lodging import declaration_due, guest_declaration
 from kiosk.connectors.lodging_export import export_csv, export_xlsx
 from kiosk.profiles import Profile
 from kiosk.timezone import VIETNAM
-from tests.kiosk.delivery.helpers import FACE_MISMATCH, TEST_ID, TEST_NAME, make_record
+from tests.helpers.delivery import FACE_MISMATCH, TEST_ID, TEST_NAME, make_record
 
 
 def test_subject_round_trip(profiles: dict[str, Profile]) -> None:

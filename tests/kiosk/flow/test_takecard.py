@@ -12,7 +12,7 @@ from kiosk.flow import events as ev
 from kiosk.flow.model import MACHINE_WAIT_STATES, USER_WAIT_STATES, Limits, Reason, State, Timeouts
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import FallbackView, PlaceCardView, TakeCardView, render
-from tests.kiosk.test_flow_helpers import (
+from tests.kiosk.flow.helpers import (
     NOW,
     QR,
     Walk,

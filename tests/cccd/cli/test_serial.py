@@ -23,7 +23,7 @@ from sims.people import load_profile
 from sims.personalize import card_image
 from sims.pn532 import PN532SimOptions, SimulatedPN532, profile_card
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CCCD = [sys.executable, "-m", "cccd"]
 
 

@@ -10,7 +10,7 @@ from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.model import MACHINE_WAIT_STATES, USER_WAIT_STATES, Reason, Session, State
 from kiosk.flow.table import TABLE, initial, step
-from tests.kiosk.test_flow_helpers import (
+from tests.kiosk.flow.helpers import (
     FLAT,
     LIVE,
     MATCH,

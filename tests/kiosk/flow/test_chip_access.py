@@ -7,7 +7,7 @@ from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.model import Reason, State
 from kiosk.profiles import load_profile
-from tests.kiosk.test_flow_helpers import QR, card, read_failed, walk_to
+from tests.kiosk.flow.helpers import QR, card, read_failed, walk_to
 
 
 def test_the_read_carries_the_can_and_hides_it() -> None:

@@ -12,7 +12,7 @@ from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord
 from kiosk.storage import DAY, AuditError, KioskStore
-from tests.kiosk.delivery.helpers import IMAGES, KIOSK, T0, TEST_ID, TEST_NAME, make_record
+from tests.helpers.delivery import IMAGES, KIOSK, T0, TEST_ID, TEST_NAME, make_record
 
 
 def _save(store: KioskStore, profile: Profile, now: float | None = None, **kw: object) -> str:

@@ -18,8 +18,7 @@ from reader.session import CardSession
 from reader.transports.pcsc import PCSCTransport, list_readers
 from sims.people import list_profiles
 from sims.personalize import card_image
-
-from .test_filereader import COM, DG2, KEY, _card
+from tests.reader.test_filereader import COM, DG2, KEY, _card
 
 pytestmark = pytest.mark.pcsc
 

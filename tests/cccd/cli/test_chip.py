@@ -17,7 +17,7 @@ from kiosk.keyentry import KeyEntryError, from_mrz
 from sims.people import load_profile
 from tests.conftest import require_pcscd
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CCCD = [sys.executable, "-m", "cccd"]
 
 

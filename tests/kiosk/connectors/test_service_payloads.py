@@ -11,7 +11,7 @@ from kiosk.delivery import ConnectorRegistry, Relay
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.kiosk.delivery.helpers import TEST_ID, RunningReceiver, make_record
+from tests.helpers.delivery import TEST_ID, RunningReceiver, make_record
 
 HOSPITAL = {"department": "NOI", "visit_type": "follow_up", "department_name": "Khám Nội",
             "queue_number": "NOI-017", "queue_day": "2026-03-01"}  # fmt: skip

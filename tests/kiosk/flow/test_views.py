@@ -15,9 +15,9 @@ from kiosk.flow.views import ConsentView, FallbackView, ReadingView, ReceiptView
 from kiosk.profiles import load_profile
 from reader.chipreport import ChipReport
 from reader.lds.dg13 import PersonalData
-from tests.kiosk.test_flow_helpers import ID_NUMBER, NAME, Walk, card, chip, config, issued, walk_to
+from tests.kiosk.flow.helpers import ID_NUMBER, NAME, Walk, card, chip, config, issued, walk_to
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "flow.md"
 INTENT_NAMES = {e.__name__ for e in ev.INTENTS}
 
 

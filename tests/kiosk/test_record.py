@@ -13,7 +13,7 @@ import pytest
 from kiosk.keys import KeyStore, KeyStoreError, RecordSigner, RecordVerificationError, verify_record_jws
 from kiosk.profiles import Profile
 from kiosk.record import ChipEvidence, SubjectClaims
-from tests.kiosk.delivery.helpers import (
+from tests.helpers.delivery import (
     CHIP_CLONE,
     CHIP_CSCA_UNKNOWN,
     FACE_MISMATCH,
@@ -80,7 +80,7 @@ def test_status_policy(
 def test_liveness_failure_is_not_verified(profiles: dict[str, Profile]) -> None:
     from dataclasses import replace
 
-    from tests.kiosk.delivery.helpers import FACE_OK
+    from tests.helpers.delivery import FACE_OK
 
     r = make_record(profiles["bank"], face=replace(FACE_OK, liveness_result="failed"))
     assert r.status == "not_verified" and "LIVENESS_FAILED" in r.reasons

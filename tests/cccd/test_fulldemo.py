@@ -1,7 +1,7 @@
 """`python -m cccd.fulldemo` (what `make demo` runs) as a real process: receiver, headless flows, summary,
 twice in a row on the same state, and a clean stop of the receiver when the demo is terminated.
 
-The chip read through pcscd is skipped (``--no-chip``; tests/kiosk/test_cli_chip.py covers `cccd demo`) and
+The chip read through pcscd is skipped (``--no-chip``; tests/cccd/cli/test_chip.py covers `cccd demo`) and
 the UI is not opened (``--ui no``; tests/ui covers `cccd ui --demo`).
 """
 

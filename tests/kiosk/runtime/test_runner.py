@@ -16,7 +16,7 @@ from kiosk.flow.model import Reason, State
 from kiosk.runtime.face import GroundTruthFaceStep, SimulatedScene
 from reader.transports.base import Transport
 from sims.personalize import card_image
-from tests.kiosk.test_flow_helpers import QR
+from tests.kiosk.flow.helpers import QR
 
 
 class HeldSlot(SimulatedCardSlot):

@@ -13,7 +13,7 @@ from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flo
 from kiosk.flow.model import State
 from kiosk.flow.views import ResultView, View, render
 from sims.personalize import card_image
-from tests.kiosk.test_flow_helpers import walk_to
+from tests.kiosk.flow.helpers import walk_to
 
 
 def _secrets() -> list[str]:
