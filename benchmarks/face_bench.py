@@ -13,9 +13,9 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
-FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
+from sims.profile import FACES_DIR as FACES  # the shipped photos; sources in its SOURCES.md
+
 CHIP, LIVE = "rose_leslie/img1.jpg", "rose_leslie/img2.jpg"
 FRAMES = 30
 CAPTURES = 5

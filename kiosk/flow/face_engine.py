@@ -1,6 +1,6 @@
 """The adapter from :class:`kiosk.flow.face.FaceStep` to the biometrics package's
-:class:`biometrics.verifier.FaceVerifier` (docs/face.md): guided capture, active liveness and a 1:1
-comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
+:class:`biometrics.verifier.FaceVerifier` (docs/face-verification.md): guided capture, active liveness and
+a 1:1 comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
 
 The verifier compares while it captures, so :meth:`EngineFaceStep.capture` already carries the decision and
 :meth:`EngineFaceStep.match` returns it.  The verifier keeps no live image (it wipes frames once it has
