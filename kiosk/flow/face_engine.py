@@ -12,12 +12,15 @@ frontal one), in memory, and returns it JPEG-encoded with a live capture; the co
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.flow.face import FaceStepError, GuidanceSink
 from kiosk.flow.outcomes import FaceCapture, FaceDecision
+
+log = logging.getLogger(__name__)
 
 CameraFactory = Callable[[int], Any]  # attempt → a biometrics.camera.CameraSource
 
@@ -95,6 +98,11 @@ class EngineFaceStep:
         try:
             camera = _KeepLastFrame(self.camera(attempt)) if self.keep_live_image else self.camera(attempt)
         except CameraError:
+            raise FaceStepError("camera_unavailable") from None
+        except Exception as exc:
+            # A camera that cannot start (e.g. the simulated person's NoFaceError) is an outcome: the flow
+            # gets FaceFailed now and moves on, instead of waiting for its deadline.
+            log.warning("the camera could not start: %s", type(exc).__name__)
             raise FaceStepError("camera_unavailable") from None
         live_jpeg = b""
         try:
