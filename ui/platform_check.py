@@ -16,7 +16,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +122,28 @@ def check_platform(platform: str = "xcb", plugin_dir: Path | None = None,
 def check_all(plugin_dir: Path | None = None) -> list[PlatformLibraries]:
     """Both platforms a kiosk may run on: X11 (``xcb``) and Wayland (the kiosk compositor)."""
     return [check_platform(p, plugin_dir) for p in PLUGINS]
+
+
+def chosen_platform(env: Mapping[str, str]) -> str | None:
+    """The platform Qt will try first: ``QT_QPA_PLATFORM`` (its first entry), else ``wayland`` with a
+    ``WAYLAND_DISPLAY``, ``xcb`` with a ``DISPLAY``; ``None`` for any other (offscreen, eglfs, …) or none."""
+    name = env.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    if not name:
+        name = "wayland" if env.get("WAYLAND_DISPLAY") else "xcb" if env.get("DISPLAY") else ""
+    return name if name in PLUGINS else None
+
+
+def preflight(env: Mapping[str, str]) -> str | None:
+    """Before Qt starts: a message naming the missing libraries of the platform Qt is about to load (Qt
+    itself would abort with exit 134), or ``None`` when nothing is known to be missing."""
+    platform = chosen_platform(env)
+    if platform is None:
+        return None
+    try:
+        result = check_platform(platform)
+    except PlatformCheckError:
+        return None  # the check cannot run here; Qt reports for itself
+    return None if result.ok else result.message()
 
 
 def main() -> int:

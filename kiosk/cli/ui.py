@@ -48,6 +48,11 @@ def _run(args: argparse.Namespace) -> int:
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
               file=sys.stderr)  # fmt: skip
         return 2
+    from ui.platform_check import preflight
+
+    if (problem := preflight(os.environ)) is not None:  # Qt would abort (exit 134) without saying which
+        print(f"ui: {problem}", file=sys.stderr)
+        return 1
     from ui.app import UIOptions, run
 
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,

@@ -12,6 +12,7 @@ from ui.platform_check import (
     PlatformCheckError,
     check_all,
     check_platform,
+    chosen_platform,
     debian_package,
     not_found,
 )
@@ -97,3 +98,38 @@ def test_this_machine_has_what_qt_needs() -> None:
     """`make test` runs scripts/ensure-system.sh first, which installs the X11 and Wayland libraries."""
     for r in check_all():
         assert r.ok, r.message()
+
+
+@pytest.mark.parametrize(
+    ("env", "platform"),
+    [
+        ({"QT_QPA_PLATFORM": "offscreen", "DISPLAY": ":0"}, None),
+        ({"QT_QPA_PLATFORM": "xcb"}, "xcb"),
+        ({"QT_QPA_PLATFORM": "wayland;xcb"}, "wayland"),
+        ({"QT_QPA_PLATFORM": "wayland-egl"}, None),
+        ({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "wayland"),
+        ({"DISPLAY": ":0"}, "xcb"),
+        ({}, None),
+    ],
+)
+def test_chosen_platform(env: dict[str, str], platform: str | None) -> None:
+    assert chosen_platform(env) == platform
+
+
+def test_cccd_ui_names_the_missing_library_instead_of_aborting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``cccd ui`` on a display whose Qt libraries are missing: exit 1 and the libraries by name, before
+    Qt is loaded (Qt itself would abort with exit 134, naming only libxcb-cursor0)."""
+    import ui.platform_check as pc
+    from kiosk.cli import main
+
+    plugins, ldd = _fake_qt(tmp_path, LDD_MISSING)
+    real = pc.check_platform
+    monkeypatch.setattr(pc, "check_platform", lambda platform: real(platform, plugins, ldd))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setenv("DISPLAY", ":99")
+    assert main(["ui", "--sim", "--demo", "--mute"]) == 1
+    err = capsys.readouterr().err
+    assert "libxcb-icccm.so.4" in err and "libxcb-keysyms1" in err and "Traceback" not in err
+    assert pc.preflight({"QT_QPA_PLATFORM": "offscreen"}) is None
