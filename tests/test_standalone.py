@@ -9,6 +9,8 @@ in the repository, and the data the tests and the simulated people need ships in
 from __future__ import annotations
 
 import configparser
+import functools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +33,19 @@ MD_REF = re.compile(r"(?<![\w./-])([\w./-]*[\w-]+\.md)\b")
 GENERATED_MD = {"OUT/SOURCES.md"}  # written by scripts/face-build-evalset.py into its output folder
 
 
+@functools.cache
+def _files() -> tuple[Path, ...]:
+    """Every file of the checkout, not descending into the virtualenv, build output or caches."""
+    found = []
+    for root, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        found += [Path(root, f) for f in files]
+    return tuple(found)
+
+
 def text_files() -> Iterator[Path]:
-    for path in REPO.rglob("*"):
-        rel = path.relative_to(REPO)
-        if any(part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
-            continue
-        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES) and path != THIS:
+    for path in _files():
+        if (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES) and path != THIS:
             yield path
 
 
@@ -58,7 +67,7 @@ def test_the_pattern_catches_what_it_must() -> None:
 
 def test_every_cited_document_exists() -> None:
     """``cccd-chip.md §3`` in a docstring must name a file of the repository (docs/cccd-chip.md)."""
-    names = {p.name for p in text_files()} | {p.name for p in REPO.rglob("*.md") if ".venv" not in p.parts}
+    names = {p.name for p in _files()}
     missing = []
     for path in text_files():
         for ref in MD_REF.findall(path.read_text(encoding="utf-8", errors="replace")):
