@@ -13,7 +13,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from biometrics.engines import get_engine
 from biometrics.landmarks import eye_aspect_ratio, shared_landmarker
@@ -21,8 +20,8 @@ from biometrics.liveness import Challenge
 from biometrics.quality import QualityConfig, assess
 from biometrics.sim import SimulatedCamera
 from biometrics.verifier import FaceConfig, FaceVerifier
+from sims.people import FACES_DIR as FACES  # the shipped photos; sources in its SOURCES.md
 
-FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
 CHIP, LIVE = "rose_leslie/img1.jpg", "rose_leslie/img2.jpg"
 FRAMES = 30
 CAPTURES = 5

@@ -1,6 +1,6 @@
 """Typed errors of the chip engine.
 
-The hierarchy follows the layering in ``docs/architecture.md``: transport failures, card status words,
+The hierarchy follows the layering in ``docs/design.md``: transport failures, card status words,
 protocol violations, one opaque secure-messaging failure, access denial and parse errors.  The outcome of a
 *security check* (passive authentication, chip authentication, ...) is a value in the report, never one of
 these exceptions.  No message here ever contains key material, MRZ data or data-group contents.

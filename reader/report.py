@@ -1,6 +1,6 @@
 """The verification report and the one function that decides the verdict.
 
-Verdict rules (architecture.md, security rule 4; issue "PACE, CA and AA"):
+Verdict rules (docs/design.md, security rule 4; issue "PACE, CA and AA"):
 
 * ``not_authentic`` when passive authentication failed, or when an anti-clone proof was attempted and
   failed (the chip could not prove the key the issuer signed for);

@@ -4,6 +4,19 @@
 set -euo pipefail
 
 PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng fonts-noto-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
+# Qt 6 (the PySide6 wheel) on a real screen. The wheel brings Qt, not the system libraries behind its platform
+# plugins: without them `cccd ui` aborts at start (exit 134, "Could not load the Qt platform plugin xcb").
+# X11 (plugin `xcb`): the list of "Qt for X11 Requirements" (doc.qt.io), checked with `ldd` on libqxcb.so and
+# QT_DEBUG_PLUGINS=1 under Xvfb; `python -m ui.platform_check` names anything still missing.
+QT_X11=(libx11-6 libx11-xcb1 libxext6 libxrender1 libxi6 libxfixes3 libfreetype6 libxcb1 libxcb-cursor0 libxcb-glx0
+        libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
+        libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0)
+# Wayland (plugin `wayland`, for a kiosk compositor).
+QT_WAYLAND=(libwayland-client0 libwayland-cursor0 libwayland-egl1)
+# Real-display tests (tests/ui/test_real_display.py): an X server without a screen and its screenshot tool
+# (xwd), a headless Wayland compositor with its screenshooter (Weston, pixman renderer), and xvfb-run's xauth.
+DISPLAY_TEST=(xvfb xauth x11-apps weston)
+PKGS+=("${QT_X11[@]}" "${QT_WAYLAND[@]}" "${DISPLAY_TEST[@]}")
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

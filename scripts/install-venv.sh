@@ -6,7 +6,7 @@ VENV="${2:-.venv}"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
-# Face engines (biometrics/): pinned separately; some need --no-deps steps (docs/face.md).
+# Face engines (biometrics/): pinned separately; some need --no-deps steps (docs/face-verification.md).
 if [ -f requirements-face.txt ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-face.txt
 fi

@@ -5,15 +5,16 @@ behaviour.  Every derived value — the 12-digit ID's consistency, the expiry (m
 TD1 MRZ with all check digits, CAN, QR payload, DG13 fields — is computed here, so the simulated card and
 the tests agree with the chip facts.  Ready profiles live in ``sims/profiles/<name>.toml``.
 
-All people are invented.  Face photos come from ``../shared/data/faces`` when present, otherwise an
-image is drawn.
+All people are invented; their faces are real photographs shipped with the package in
+``sims/data/faces`` (origin, licence and processing in its ``SOURCES.md``), so that a face detector finds
+them — the simulated camera and the face engine both need a detectable face.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
-import random
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,13 @@ from reader.lds.mrz import cccd_can, cccd_document_number, cccd_expiry, mask_id,
 from sims.lds_build import DG13Value
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+FACES_DIR = Path(__file__).resolve().parent / "data" / "faces"
+# Portraits that are already head-and-shoulders (no ``face_crop`` needed): the face of a profile that names
+# none, chosen by its ID number.
+DEFAULT_FACES = (
+    "rose_leslie/img1.jpg", "rose_leslie/img2.jpg", "alex_lacamoire/alex_lacamoire1.jpg",
+    "lin_manuel_miranda/lin-manuel-miranda.jpg", "obama/obama.jpg",
+)  # fmt: skip
 ACCESS_PROTOCOLS = frozenset({"BAC", "PACE-CAN", "PACE-MRZ"})
 NO_EXPIRY_TEXT = "Không thời hạn"
 SEX_TEXT = {"M": "Nam", "F": "Nữ"}
@@ -59,7 +67,7 @@ class Profile:
     spouse_name: str | None = None
     old_id_number: str | None = None
     card_serial: str | None = None  # DG13 field 16 (uncertain meaning)
-    face: str | None = None  # path relative to shared/data/faces
+    face: str | None = None  # path relative to sims/data/faces; None = one of DEFAULT_FACES
     face_crop: tuple[float, float, float, float] | None = None  # left, top, right, bottom (fractions)
     law_2023: bool | None = None  # None: from the issue date (2023 law for cards from 1 July 2024)
     expiry_override: date | None = None  # e.g. an expired card; None = the milestone rule
@@ -146,16 +154,16 @@ class Profile:
         fields.update(dict(self.extra_dg13))
         return fields
 
-    def face_path(self) -> Path | None:
-        """The face photo in ``shared/data/faces``, or ``None`` when absent (a drawn face is used)."""
-        if self.face is None or (root := faces_dir()) is None:
-            return None
-        path = root / self.face
-        return path if path.is_file() else None
+    def face_path(self) -> Path:
+        """The face photo in ``sims/data/faces``: the profile's own, or one of :data:`DEFAULT_FACES`."""
+        if self.face is not None:
+            return FACES_DIR / self.face
+        pick = int.from_bytes(hashlib.sha256(self.id_number.encode()).digest()[:4], "big")
+        return FACES_DIR / DEFAULT_FACES[pick % len(DEFAULT_FACES)]
 
     def face_jpeg(self) -> bytes:
         """The DG2 photo: a JPEG of ``FACE_WIDTH``×``FACE_HEIGHT``, about 15–20 KB."""
-        return face_jpeg(self.face_path(), seed=self.id_number, crop=self.face_crop)
+        return face_jpeg(self.face_path(), crop=self.face_crop)
 
     def printed_card(self) -> dict[str, Any]:
         """What is printed on the card (front, back MRZ, QR) — for ``cccd sim show``."""
@@ -193,22 +201,16 @@ def _validate(p: Profile) -> None:
         raise ProfileError(f"profile {p.name!r}: aa_key_type must be 'RSA' or 'EC'")
     if not set(p.access_protocols) <= ACCESS_PROTOCOLS:
         raise ProfileError(f"profile {p.name!r}: access protocols must be among {sorted(ACCESS_PROTOCOLS)}")
+    if p.face is not None and not (FACES_DIR / p.face).is_file():
+        raise ProfileError(f"profile {p.name!r}: no face photo {p.face!r} in {FACES_DIR}")
 
 
 # --- face photo ---------------------------------------------------------------------------------------
 
 
-def faces_dir() -> Path | None:
-    """``shared/data/faces`` next to the repository (the repo's parent holds ``shared/``), if present."""
-    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
-    return root if root.is_dir() else None
-
-
 @functools.lru_cache(maxsize=16)
-def face_jpeg(
-    path: Path | None, seed: str = "", crop: tuple[float, float, float, float] | None = None
-) -> bytes:
-    """A 360×480 JPEG of roughly 15–20 KB: the photo at ``path`` cropped to 3:4, or a drawn face.
+def face_jpeg(path: Path, crop: tuple[float, float, float, float] | None = None) -> bytes:
+    """A 360×480 JPEG of roughly 15–20 KB: the photo at ``path`` cropped to 3:4.
 
     ``crop`` first cuts a box (fractions of width and height) around head and shoulders, as on an ID photo.
 
@@ -216,15 +218,12 @@ def face_jpeg(
     """
     from PIL import Image
 
-    if path is not None:
-        with Image.open(path) as src:
-            img = src.convert("RGB")
-        if crop is not None:
-            w, h = img.size
-            img = img.crop((round(crop[0] * w), round(crop[1] * h), round(crop[2] * w), round(crop[3] * h)))
-        img = _crop_3_4(img)
-    else:
-        img = _drawn_face(seed)
+    with Image.open(path) as src:
+        img = src.convert("RGB")
+    if crop is not None:
+        w, h = img.size
+        img = img.crop((round(crop[0] * w), round(crop[1] * h), round(crop[2] * w), round(crop[3] * h)))
+    img = _crop_3_4(img)
     img = img.resize((FACE_WIDTH, FACE_HEIGHT), Image.Resampling.LANCZOS)
     return _encode_in_range(img)
 
@@ -237,26 +236,6 @@ def _crop_3_4(img: Any) -> Any:
     ch = w * 4 // 3  # too tall: keep the upper part, where the face is
     top = (h - ch) // 4
     return img.crop((0, top, w, top + ch))
-
-
-def _drawn_face(seed: str) -> Any:
-    """A deterministic stand-in portrait: light background, head and shoulders, textured."""
-    from PIL import Image, ImageDraw, ImageFilter
-
-    rng = random.Random(seed)  # deterministic test image, not security
-    img = Image.new("RGB", (FACE_WIDTH, FACE_HEIGHT), (236, 240, 245))
-    draw = ImageDraw.Draw(img)
-    skin = (rng.randint(200, 235), rng.randint(160, 190), rng.randint(130, 160))
-    draw.ellipse((40, 360, 320, 640), fill=(40, 50, 90))  # shoulders
-    draw.rectangle((150, 280, 210, 380), fill=skin)  # neck
-    draw.ellipse((95, 90, 265, 310), fill=skin)  # head
-    draw.chord((90, 70, 270, 230), 180, 360, fill=(25, 20, 20))  # hair
-    for x in (140, 205):
-        draw.ellipse((x, 180, x + 18, 192), fill=(30, 25, 25))  # eyes
-    draw.arc((150, 230, 210, 265), 20, 160, fill=(150, 60, 60), width=3)  # mouth
-    noise = Image.frombytes("L", img.size, rng.randbytes(FACE_WIDTH * FACE_HEIGHT))
-    noise = noise.filter(ImageFilter.GaussianBlur(1.2))
-    return Image.blend(img, Image.merge("RGB", (noise, noise, noise)), 0.12)
 
 
 def _encode_in_range(img: Any) -> bytes:

@@ -3,7 +3,7 @@
 The driver listens on 127.0.0.1:35963 (+ slot); the card connects.  Every message is a 2-byte big-endian
 length and a payload; a 1-byte payload is a control code (00 off, 01 on, 02 reset, 04 ATR — only 04 is
 answered).  ``TCP_NODELAY`` plus ``TCP_QUICKACK`` after each length header avoid ~48 ms of delayed-ACK
-latency per APDU (docs/pcsc-testing.md).
+latency per APDU (docs/design.md, "The simulated card").
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Shared fixtures: the spec vectors from ../shared/vectors."""
+"""Fixtures for every test: the ICAO/BSI worked examples (tests/vectors/icao9303.json, sources in
+tests/vectors/SOURCES.md) and a simulated card on pcscd's virtual reader."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ import pytest
 pytest_plugins = ("tests.fixtures.delivery",)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-VECTORS_PATH = SHARED / "vectors" / "icao9303.json"
+VECTORS_PATH = REPO / "tests" / "vectors" / "icao9303.json"
 
 
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, Any]:
-    if not VECTORS_PATH.exists():
-        pytest.skip(f"spec vectors not found at {VECTORS_PATH}")
-    data: dict[str, Any] = json.loads(VECTORS_PATH.read_text())
+    """The known-answer values.  External truth: a missing file fails the test, it never skips it."""
+    if not VECTORS_PATH.is_file():
+        pytest.fail(f"the ICAO/BSI vectors are missing from the repository: {VECTORS_PATH}")
+    data: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
     return data
 
 

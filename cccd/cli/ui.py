@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.runtime.slots import SERIAL_PREFIX
+from ui.platform_check import preflight
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
 
@@ -49,7 +50,10 @@ def _run(args: argparse.Namespace) -> int:
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
               file=sys.stderr)  # fmt: skip
         return 2
-    from cccd.uiapp import UIOptions, run
+    if (problem := preflight(os.environ)) is not None:  # Qt would abort (exit 134) without saying which
+        print(f"ui: {problem}", file=sys.stderr)
+        return 1
+    from cccd.uiapp import UIOptions, run  # Qt loads only for `cccd ui`
 
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,
                          trust_dir=args.trust_dir, profile=args.profile, demo=args.demo,

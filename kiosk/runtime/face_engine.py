@@ -1,6 +1,6 @@
 """The adapter from :class:`kiosk.runtime.face.FaceStep` to the biometrics package's
-:class:`biometrics.verifier.FaceVerifier` (docs/face.md): guided capture, active liveness and a 1:1
-comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
+:class:`biometrics.verifier.FaceVerifier` (docs/face-verification.md): guided capture, active liveness and
+a 1:1 comparison with the chip photo, one attempt per call (the flow counts attempts and retries).
 
 The verifier compares while it captures, so :meth:`EngineFaceStep.capture` already carries the decision and
 :meth:`EngineFaceStep.match` returns it.  The verifier keeps no live image (it wipes frames once it has
@@ -12,6 +12,7 @@ frontal one), in memory, and returns it JPEG-encoded with a live capture; the co
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from biometrics.sim.camera import SimulatedCamera
 from biometrics.verifier import FaceVerifier
 from kiosk.flow.outcomes import FaceCapture, FaceDecision
 from kiosk.runtime.face import FaceStepError, GuidanceSink
+
+log = logging.getLogger(__name__)
 
 CameraFactory = Callable[[int], Any]  # attempt → a biometrics.camera.CameraSource
 
@@ -97,6 +100,11 @@ class EngineFaceStep:
         try:
             camera = _KeepLastFrame(self.camera(attempt)) if self.keep_live_image else self.camera(attempt)
         except CameraError:
+            raise FaceStepError("camera_unavailable") from None
+        except Exception as exc:
+            # A camera that cannot start (e.g. the simulated person's NoFaceError) is an outcome: the flow
+            # gets FaceFailed now and moves on, instead of waiting for its deadline.
+            log.warning("the camera could not start: %s", type(exc).__name__)
             raise FaceStepError("camera_unavailable") from None
         live_jpeg = b""
         try:

@@ -1,4 +1,5 @@
-"""Biometrics fixtures: the shared face photos and engines loaded once per test session."""
+"""Biometrics fixtures: the face photos shipped in sims/data/faces (sources in its SOURCES.md) and the
+engines, loaded once per test session."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
+from sims.people import FACES_DIR as FACES
 
 
 @pytest.fixture(scope="session")
 def faces() -> Path:
+    """External truth (real photos of known people): missing photos fail the tests, they never skip."""
     if not (FACES / "obama" / "obama.jpg").is_file():
-        pytest.skip(f"shared face photos not found at {FACES}")
+        pytest.fail(f"the face photos are missing from the repository: {FACES}")
     return FACES
 
 

@@ -13,10 +13,12 @@ from PIL import Image
 from reader.lds.dg1 import parse_mrz
 from reader.lds.mrz import cccd_expiry
 from sims.people import (
+    DEFAULT_FACES,
     FACE_HEIGHT,
     FACE_MAX_BYTES,
     FACE_MIN_BYTES,
     FACE_WIDTH,
+    FACES_DIR,
     Profile,
     ProfileError,
     face_jpeg,
@@ -130,14 +132,25 @@ def test_face_photo(profile: Profile) -> None:
         assert img.format == "JPEG" and img.size == (FACE_WIDTH, FACE_HEIGHT)
 
 
-def test_face_from_shared_or_drawn() -> None:
+def test_faces_ship_with_the_package() -> None:
+    """Every ready profile's portrait is a photo inside the package (sims/data/faces), never outside the
+    repository; a profile naming a photo that is not there is refused (no drawn stand-in)."""
+    sims_dir = FACES_DIR.parents[1]
+    assert (FACES_DIR / "SOURCES.md").is_file()
+    for name in list_profiles():
+        path = load_profile(name).face_path()
+        assert path.is_file() and path.resolve().is_relative_to(sims_dir), name
     p = load_profile("default")
-    if p.face_path() is not None:
-        assert p.face_path().is_file()  # type: ignore[union-attr]
-    drawn = face_jpeg(None, seed="x")
-    assert FACE_MIN_BYTES <= len(drawn) <= FACE_MAX_BYTES
-    assert face_jpeg(None, seed="x") == drawn  # deterministic
-    assert replace(p, face="no/such.jpg").face_path() is None
+    assert face_jpeg(p.face_path()) == p.face_jpeg()  # deterministic
+    with pytest.raises(ProfileError):
+        replace(p, face="no/such.jpg")
+
+
+def test_profile_without_face_gets_a_shipped_portrait() -> None:
+    p = replace(load_profile("default"), face=None, face_crop=None)
+    assert p.face_path().relative_to(FACES_DIR).as_posix() in DEFAULT_FACES
+    assert p.face_path() == replace(p).face_path()  # chosen by the ID number: stable
+    assert FACE_MIN_BYTES <= len(p.face_jpeg()) <= FACE_MAX_BYTES
 
 
 @pytest.mark.parametrize(
@@ -199,8 +212,8 @@ def test_face_crop(tmp_path: Path) -> None:
         with pytest.raises(ProfileError):
             profile_from_toml(path)
     young = load_profile("young_man")
-    if young.face_path() is not None:
-        assert young.face_jpeg() != face_jpeg(young.face_path(), seed=young.id_number)
+    assert young.face_crop is not None
+    assert young.face_jpeg() != face_jpeg(young.face_path())
 
 
 def test_card_behaviour_defaults() -> None:

@@ -53,7 +53,7 @@ def test_card_response_and_session_keys(vectors: dict[str, Any]) -> None:
 
 
 class _ScriptedCard:
-    """Replays Appendix D and fails on any unexpected command (architecture.md: scripted transport)."""
+    """Replays Appendix D and fails on any unexpected command (a scripted transport)."""
 
     def __init__(self, script: list[tuple[str, str]]) -> None:
         self.script = list(script)

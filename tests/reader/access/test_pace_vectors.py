@@ -1,8 +1,8 @@
 """PACE known-answer tests: ICAO 9303-11 Appendices G.1, G.2, H, I and the BSI EAC worked example.
 
-Every value comes from ``../shared/vectors/icao9303.json`` (loaded by the ``vectors`` fixture), except the
-PACE-CAM example of Appendix I, which the file lacks: its values are pasted below from ICAO Doc 9303
-Part 11 (8th ed.), Appendix I.1, with the source named.
+Every value comes from ``tests/vectors/icao9303.json`` (loaded by the ``vectors`` fixture; sources in
+tests/vectors/SOURCES.md), except the PACE-CAM example of Appendix I, which the file lacks: its values are
+pasted below from ICAO Doc 9303 Part 11 (8th ed.), Appendix I.1, with the source named.
 """
 
 from __future__ import annotations
