@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from reader.auth.passive import PassiveAuthResult
 from reader.errors import ParseError
-from reader.lds.dg1 import parse_dg1
+from reader.lds.dg1 import MRZ, parse_dg1
 from reader.lds.dg2 import first_face_image, parse_dg2
 from reader.lds.dg13 import PersonalData, parse_dg13
 
@@ -24,27 +24,13 @@ if TYPE_CHECKING:
 from reader.report import AccessInfo, FileResult, FileStatus, ProofCheck, ReadStats, Verdict, proof_summary
 
 
-@dataclass(frozen=True, slots=True)
-class MRZSection:
-    """DG1 as read (ICAO 9303-10 §4.7.1); ``failed_checks`` names check digits that do not hold."""
-
-    lines: tuple[str, ...]
-    document_number: str
-    date_of_birth: str
-    date_of_expiry: str
-    sex: str
-    name: str
-    failed_checks: tuple[str, ...]
-
-    def __repr__(self) -> str:
-        return f"MRZSection(failed_checks={list(self.failed_checks)}, <personal data hidden>)"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "lines": list(self.lines), "document_number": self.document_number,
-            "date_of_birth": self.date_of_birth, "date_of_expiry": self.date_of_expiry, "sex": self.sex,
-            "name": self.name, "failed_checks": list(self.failed_checks),
-        }  # fmt: skip
+def mrz_json(mrz: MRZ) -> dict[str, Any]:
+    """The JSON view of DG1's MRZ (ICAO 9303-10 §4.7.1); ``failed_checks`` names check digits that fail."""
+    return {
+        "lines": list(mrz.lines), "document_number": mrz.document_number,
+        "date_of_birth": mrz.date_of_birth, "date_of_expiry": mrz.date_of_expiry, "sex": mrz.sex,
+        "name": mrz.name, "failed_checks": [str(c) for c in mrz.failed_checks],
+    }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +55,7 @@ class DocumentData:
     photo's description."""
 
     id_number: str | None
-    mrz: MRZSection | None
+    mrz: MRZ | None  # DG1
     personal: PersonalData | None
     photo: PhotoInfo | None
 
@@ -79,7 +65,7 @@ class DocumentData:
     def to_json(self) -> dict[str, Any]:
         return {
             "id_number": self.id_number,
-            "mrz": self.mrz.to_json() if self.mrz else None,
+            "mrz": mrz_json(self.mrz) if self.mrz else None,
             "personal": self.personal.to_dict() if self.personal else None,
             "photo": self.photo.to_json() if self.photo else None,
         }
@@ -145,22 +131,17 @@ class ChipReport:
         }
 
 
-def _mrz(raw: Mapping[str, bytes], reasons: list[str]) -> tuple[MRZSection | None, str | None]:
+def _mrz(raw: Mapping[str, bytes], reasons: list[str]) -> MRZ | None:
     if "DG1" not in raw:
-        return None, None
+        return None
     try:
         mrz = parse_dg1(raw["DG1"])
     except ParseError:
         reasons.append("DG1_UNPARSEABLE")
-        return None, None
+        return None
     if mrz.failed_checks:
         reasons.append("DG1_CHECK_DIGIT_MISMATCH")
-    section = MRZSection(
-        lines=tuple(mrz.lines), document_number=mrz.document_number, date_of_birth=mrz.date_of_birth,
-        date_of_expiry=mrz.date_of_expiry, sex=mrz.sex, name=mrz.name,
-        failed_checks=tuple(str(c) for c in mrz.failed_checks),
-    )  # fmt: skip
-    return section, mrz.personal_id
+    return mrz
 
 
 def _personal(raw: Mapping[str, bytes], reasons: list[str]) -> PersonalData | None:
@@ -198,7 +179,8 @@ def build_chip_report(result: ChipReadResult, notes: list[str] | tuple[str, ...]
     """The report of ``result``: the data groups parsed, the data findings added (an unparseable DG, DG1
     check digits, DG1 and DG13 disagreeing on the ID, a PACE→BAC downgrade)."""
     data_reasons: list[str] = []
-    mrz, mrz_id = _mrz(result.raw, data_reasons)
+    mrz = _mrz(result.raw, data_reasons)
+    mrz_id = mrz.personal_id if mrz else None
     personal = _personal(result.raw, data_reasons)
     dg13_id = personal.id_number if personal else None
     if dg13_id and mrz_id and dg13_id != mrz_id:
