@@ -192,7 +192,7 @@ class ChipReader:
         pa = self._passive_auth(request, raw)
         self._emit(Phase.CHIP_AUTH)
         anticlone = self._anticlone(raw, pa, access)
-        verdict, reasons = compute_verdict(pa, anticlone.proofs)
+        verdict, reasons = compute_verdict(pa, anticlone.proofs, data_groups=data_groups_read(raw))
         self._emit(Phase.DONE)
         s = self.session.stats
         stats = ReadStats(
@@ -265,6 +265,11 @@ class ChipReader:
         return run_passive_auth(raw, request.trust, request.at)
 
 
+def data_groups_read(raw: Mapping[str, bytes]) -> frozenset[int]:
+    """The numbers of the data groups present in ``raw`` (keys ``DG1`` … ``DG16``)."""
+    return frozenset(int(name[2:]) for name in raw if name.startswith("DG") and name[2:].isdigit())
+
+
 def run_passive_auth(
     raw: Mapping[str, bytes], trust: CSCAStore | None, at: datetime | None
 ) -> PassiveAuthResult:
@@ -290,7 +295,7 @@ def verify_offline(
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     pa = run_passive_auth(raw, trust, at)
     anticlone = recheck_evidence(raw, pa, evidence or {})
-    verdict, reasons = compute_verdict(pa, anticlone.proofs)
+    verdict, reasons = compute_verdict(pa, anticlone.proofs, data_groups=data_groups_read(raw))
     files = {name: FileResult(name, FileStatus.READ, len(data)) for name, data in raw.items()}
     stats = ReadStats(0, 0, 0, (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000)
     return ChipReadResult(

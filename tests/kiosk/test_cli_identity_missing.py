@@ -1,0 +1,33 @@
+"""``cccd verify-dump`` on a dump without DG1 or DG2: ``inconclusive`` with IDENTITY_DATA_MISSING, in JSON
+and in the text output (issue 12: it used to say ``authentic`` and the text hid it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from sims.personalize import card_image
+from sims.profile import load_profile
+
+
+@pytest.mark.parametrize("missing", ["DG1", "DG2"])
+def test_verify_dump_without_identity_data_is_inconclusive(
+    missing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = load_profile("default")
+    dump, trust = tmp_path / "dump", tmp_path / "trust"
+    card_image("default").pki.export_folder(trust, include_crl=False)
+    key = ["--id", p.id_number, "--dob", p.mrz_birth_date, "--expiry", p.mrz_expiry_date]
+    assert main(["read", "--sim", "default", *key, "--save-dump", str(dump)]) == 0
+    (dump / missing).unlink()
+    capsys.readouterr()
+    assert main(["verify-dump", str(dump), "--trust", str(trust), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "inconclusive"
+    assert report["reasons"][0] == "IDENTITY_DATA_MISSING"
+    assert main(["verify-dump", str(dump), "--trust", str(trust)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "inconclusive" in first and "IDENTITY_DATA_MISSING" in first
