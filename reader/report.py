@@ -96,9 +96,7 @@ def compute_verdict(
     return verdict, reasons
 
 
-def _verdict(
-    passive_auth: PassiveAuthLike | None, proofs: Iterable[ProofCheck]
-) -> tuple[Verdict, list[str]]:
+def _verdict(passive_auth: PassiveAuthLike | None, proofs: Iterable[ProofCheck]) -> tuple[Verdict, list[str]]:
     proofs = list(proofs)
     reasons: list[str] = []
     if passive_auth is None:
