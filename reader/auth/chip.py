@@ -105,6 +105,13 @@ def _explicit_ec(params: tlv.TLV) -> ECGroup:
     return ec_group_by_parameters(p, a, b, gx, gy, _integer(fields[4], "order"))
 
 
+def domain_parameters(algorithm: str, params: tlv.TLV | None) -> DomainParameters:
+    """The group of an AlgorithmIdentifier (``ecPublicKey`` with a named curve or explicit parameters,
+    ``dhpublicnumber``, standardized domain parameters); explicit EC parameters must match a standardized
+    curve exactly.  :class:`ChipAuthKeyError` or :class:`~reader.access.params.GroupError` otherwise."""
+    return _group(algorithm, params)
+
+
 def _group(algorithm: str, params: tlv.TLV | None) -> DomainParameters:
     if params is None:
         raise ChipAuthKeyError("public key without domain parameters")
