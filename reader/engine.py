@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from reader.access.bac import BACKeyInput, perform_bac
+from reader.access.bac import BACKeyInput
 from reader.access.control import (
     AccessMode,
     AccessOutcome,
     AccessPlan,
     card_access_view,
+    channel_opener,
     open_with_bac,
     try_pace,
 )
@@ -48,12 +49,12 @@ from reader.errors import (
 )
 from reader.filereader import READ_SIZE_LADDER, FileReader
 from reader.findings import (
-    AA_INFO_MISSING,
     EF_COM_MALFORMED,
-    OPTIONAL_FILE_ABSENT,
     READ_RESUMED,
     RESUME_DIFFERENT_CARD,
     Finding,
+    aa_info_findings,
+    optional_file_findings,
 )
 from reader.lds.files import EF_CARD_ACCESS, EF_COM, EF_SOD, dg
 from reader.report import (
@@ -103,7 +104,6 @@ class Progress:
 DEFAULT_EXCLUDED_DGS = frozenset({3, 4})
 # Read when neither EF.COM nor EF.SOD says what the chip holds (a CCCD's groups, cccd-chip.md §3).
 FALLBACK_DGS = (1, 2, 13, 14, 15)
-OPTIONAL_FILES = ("EF.CardAccess", "EF.SOD", "DG14", "DG15")
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,9 @@ class ChipReader:
             raise NotICAOCardError("the card has no ICAO eMRTD application") from exc
         if access is None:
             access = open_with_bac(self.session, plan, view, downgrade, self._rng)
-        self.session.set_channel_opener(self._channel_opener(reader, plan, access))
+        self.session.set_channel_opener(
+            channel_opener(self.session, plan, access, reader.select_application, self._rng)
+        )
 
         self._emit(Phase.READ_FILES)
         self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files, tolerate=True)
@@ -254,33 +256,6 @@ class ChipReader:
             access.info, raw, files, pa, anticlone.proofs, verdict, reasons, stats,
             notes + anticlone.notes, anticlone.evidence, findings,
         )  # fmt: skip
-
-    def _channel_opener(
-        self, reader: FileReader, plan: AccessPlan, access: AccessOutcome
-    ) -> Callable[[], None]:
-        """Open the secure channel again with the key that opened it (PACE: then SELECT the application;
-        BAC: SELECT first, as the first time)."""
-        session, rng = self.session, self._rng
-        pace = access.pace
-        if pace is not None:
-            password = plan.pace_password()
-            assert password is not None
-
-            def reopen_pace() -> None:
-                from reader.access.pace_protocol import perform_pace
-
-                perform_pace(session, pace.suite, password, rng=rng)
-                reader.select_application()
-
-            return reopen_pace
-        bac_key = plan.bac_key
-        assert bac_key is not None
-
-        def reopen_bac() -> None:
-            reader.select_application()
-            session.start_secure_messaging(perform_bac(session, bac_key, rng=rng))
-
-        return reopen_bac
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -364,37 +339,6 @@ class ChipReader:
     @staticmethod
     def _passive_auth(request: ReadRequest, raw: Mapping[str, bytes]) -> PassiveAuthResult:
         return run_passive_auth(raw, request.trust, request.at)
-
-
-def optional_file_findings(files: Mapping[str, FileResult]) -> list[Finding]:
-    """One ``OPTIONAL_FILE_ABSENT`` per optional file (EF.CardAccess, EF.SOD, DG14, DG15) not read."""
-    out = []
-    for name in OPTIONAL_FILES:
-        f = files.get(name)
-        if f is None or f.status is not FileStatus.READ:
-            status = "not listed" if f is None else f.status.value
-            out.append(Finding(OPTIONAL_FILE_ABSENT, name, status))
-    return out
-
-
-def aa_info_findings(raw: Mapping[str, bytes]) -> list[Finding]:
-    """``AA_INFO_MISSING`` when DG15 holds an EC key and DG14 declares no ActiveAuthenticationInfo: ICAO
-    9303-11 §9.2.4 requires it (the signature algorithm); the reader then tries the usual hashes."""
-    from reader.lds.dg14 import parse_dg14
-    from reader.lds.dg15 import parse_dg15
-
-    if "DG15" not in raw:
-        return []
-    try:
-        if parse_dg15(raw["DG15"]).key_type != "EC":
-            return []
-    except ParseError:
-        return []
-    try:
-        declared = bool(parse_dg14(raw["DG14"]).aa_infos) if "DG14" in raw else False
-    except ParseError:
-        declared = False
-    return [] if declared else [Finding(AA_INFO_MISSING, "DG14", "EC Active Authentication key")]
 
 
 def data_groups_read(raw: Mapping[str, bytes]) -> frozenset[int]:

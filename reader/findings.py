@@ -9,8 +9,12 @@ Codes are stable strings; ``subject`` names a file or a step, never personal dat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reader.report import FileResult
 
 # An optional file (EF.CardAccess, EF.SOD, DG14, DG15) the chip does not have or refused.
 OPTIONAL_FILE_ABSENT = "OPTIONAL_FILE_ABSENT"
@@ -41,3 +45,40 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "subject": self.subject, "detail": self.detail}
+
+
+OPTIONAL_FILES = ("EF.CardAccess", "EF.SOD", "DG14", "DG15")
+
+
+def optional_file_findings(files: Mapping[str, FileResult]) -> list[Finding]:
+    """One ``OPTIONAL_FILE_ABSENT`` per optional file (EF.CardAccess, EF.SOD, DG14, DG15) not read."""
+    from reader.report import FileStatus
+
+    out = []
+    for name in OPTIONAL_FILES:
+        f = files.get(name)
+        if f is None or f.status is not FileStatus.READ:
+            status = "not listed" if f is None else f.status.value
+            out.append(Finding(OPTIONAL_FILE_ABSENT, name, status))
+    return out
+
+
+def aa_info_findings(raw: Mapping[str, bytes]) -> list[Finding]:
+    """``AA_INFO_MISSING`` when DG15 holds an EC key and DG14 declares no ActiveAuthenticationInfo: ICAO
+    9303-11 §9.2.4 requires it (the signature algorithm); the reader then tries the usual hashes."""
+    from reader.errors import ParseError
+    from reader.lds.dg14 import parse_dg14
+    from reader.lds.dg15 import parse_dg15
+
+    if "DG15" not in raw:
+        return []
+    try:
+        if parse_dg15(raw["DG15"]).key_type != "EC":
+            return []
+    except ParseError:
+        return []
+    try:
+        declared = bool(parse_dg14(raw["DG14"]).aa_infos) if "DG14" in raw else False
+    except ParseError:
+        declared = False
+    return [] if declared else [Finding(AA_INFO_MISSING, "DG14", "EC Active Authentication key")]

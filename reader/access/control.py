@@ -169,3 +169,35 @@ def open_with_bac(
     return AccessOutcome(
         AccessInfo("BAC", protocol="BAC-3DES", downgraded=reason is not None, downgrade_reason=reason), None
     )
+
+
+def channel_opener(
+    session: CardSession,
+    plan: AccessPlan,
+    access: AccessOutcome,
+    select_application: Callable[[], None],
+    rng: Callable[[int], bytes] = os.urandom,
+) -> Callable[[], None]:
+    """How to open the secure channel again with the key that opened it (issue 12, docs/chip-faults.md):
+    PACE with the same suite and password, then SELECT of the application; or SELECT, then BAC with the same
+    key — the order of the first time (§4.2).  For :meth:`CardSession.set_channel_opener`."""
+    pace = access.pace
+    if pace is not None:
+        password = plan.pace_password()
+        if password is None:
+            raise AccessDeniedError("no access key given")
+
+        def reopen_pace() -> None:
+            perform_pace(session, pace.suite, password, rng=rng)
+            select_application()
+
+        return reopen_pace
+    bac_key = plan.bac_key
+    if bac_key is None:
+        raise BACDataMissingError("BAC needs the document number, birth date and expiry")
+
+    def reopen_bac() -> None:
+        select_application()
+        session.start_secure_messaging(perform_bac(session, bac_key, rng=rng))
+
+    return reopen_bac
