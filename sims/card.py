@@ -79,6 +79,7 @@ class CardBehaviour:
     # secure messaging goes on without counting the reply).
     sm_errors: str = "protected"
     omit_do99: str = "never"  # "errors": protected error answers lack DO'99'; "always": every answer does
+    plain_under_sm: str = "accept"  # "reject": a plain command under SM ends SM and is answered 6987
 
 
 @dataclass
@@ -185,6 +186,8 @@ class CardOS:
             return response.to_bytes()
         if sm is not None:
             self.state.sm = None  # a plain command ends the secure-messaging session
+            if self.behaviour.plain_under_sm == "reject":
+                return ResponseAPDU(b"", 0x6987).to_bytes()  # ... and is refused itself
         if command.cla & 0x0C == 0x0C:
             return ResponseAPDU(b"", 0x6987 if sm is None else 0x6988).to_bytes()
         return self._dispatch(command).to_bytes()

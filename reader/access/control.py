@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from reader.access.bac import BACKeyInput, perform_bac
 from reader.access.pace import PACEPassword
 from reader.access.pace_protocol import PACEError, PACEPasswordError, PACEResult, choose_suite, perform_pace
-from reader.errors import AccessDeniedError, ParseError
+from reader.errors import AccessDeniedError, CardStatusError, ParseError
 from reader.lds.cardaccess import SecurityInfos, parse_card_access
 from reader.report import AccessInfo
 from reader.session import CardSession
@@ -188,7 +188,12 @@ def channel_opener(
             raise AccessDeniedError("no access key given")
 
         def reopen_pace() -> None:
-            perform_pace(session, pace.suite, password, rng=rng)
+            try:
+                perform_pace(session, pace.suite, password, rng=rng)
+            except PACEError as exc:  # a chip still in SM may refuse the first plain command, then leave SM
+                if exc.sw not in _SM_REFUSED:
+                    raise
+                perform_pace(session, pace.suite, password, rng=rng)
             select_application()
 
         return reopen_pace
@@ -197,7 +202,15 @@ def channel_opener(
         raise BACDataMissingError("BAC needs the document number, birth date and expiry")
 
     def reopen_bac() -> None:
-        select_application()
+        try:
+            select_application()
+        except CardStatusError as exc:  # as above: refused once, outside secure messaging from now on
+            if exc.sw not in _SM_REFUSED:
+                raise
+            select_application()
         session.start_secure_messaging(perform_bac(session, bac_key, rng=rng))
 
     return reopen_bac
+
+
+_SM_REFUSED = frozenset({0x6987, 0x6988})  # a plain command sent to a chip that still expected SM

@@ -217,3 +217,15 @@ def test_a_card_that_breaks_every_channel_ends_with_the_typed_error() -> None:
     with pytest.raises(ReaderError):  # the typed error of the file that cannot be read (EF.SOD)
         reader.read(ReadRequest(bac_key=image.bac_key, can=image.profile.can, trust=_store(image)))
     assert reader.session.stats.apdus < 400
+
+
+@pytest.mark.parametrize("access", [AccessMode.AUTO, AccessMode.BAC])
+def test_a_chip_that_refuses_the_first_plain_command_after_sm_is_opened_again(access: AccessMode) -> None:
+    """Plain errors that leave SM running, and the plain command that starts the new channel (MSE:Set AT or
+    SELECT) answered 6987 while the chip leaves SM: the opener tries once more, outside SM."""
+    image = card_image("default")
+    card = _card(image, sm_errors="plain", plain_under_sm="reject")
+    result = _read(image, card, access=access, data_groups=WITH_ABSENT_DG)
+    assert result.files["DG11"].status is FileStatus.ABSENT
+    assert SM_CHANNEL_REOPENED in _codes(result)
+    assert result.verdict is Verdict.AUTHENTIC, result.reasons
