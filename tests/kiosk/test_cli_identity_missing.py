@@ -31,3 +31,20 @@ def test_verify_dump_without_identity_data_is_inconclusive(
     assert main(["verify-dump", str(dump), "--trust", str(trust)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert "inconclusive" in first and "IDENTITY_DATA_MISSING" in first
+
+
+def test_text_report_lists_the_findings() -> None:
+    from kiosk.chipread import render_text
+    from kiosk.chipreport import build_report
+    from reader.engine import ChipReader, ReadRequest
+    from reader.transports import CallableTransport
+
+    image = card_image("default")
+    card = image.new_card()
+    card.lds.pop(0x010F)  # DG15: an optional file the chip lacks
+    result = ChipReader(CallableTransport(card.execute)).read(
+        ReadRequest(bac_key=image.bac_key, can=image.profile.can, data_groups=(1, 2, 13, 14, 15))
+    )
+    report = build_report(result, [])
+    assert {"code": "OPTIONAL_FILE_ABSENT", "subject": "DG15", "detail": "absent"} in report["findings"]
+    assert "finding:        OPTIONAL_FILE_ABSENT DG15 (absent)" in render_text(report)
