@@ -111,7 +111,15 @@ def render_text(chip_report: ChipReport) -> str:
     link = f"{s['apdus']} APDUs, {s['bytes_in']} B in, {s['bytes_out']} B out, {s['elapsed_ms']} ms"
     lines.append(f"link:           {link}")
     lines += [f"note:           {n}" for n in report.get("notes", [])]
+    lines += [f"finding:        {_finding_line(f)}" for f in report.get("findings", [])]
     return "\n".join(lines)
+
+
+def _finding_line(finding: dict[str, Any]) -> str:
+    """``CODE subject (detail)`` of a reader.findings.Finding (docs/chip-faults.md)."""
+    parts = [str(finding.get("code")), finding.get("subject") or ""]
+    detail = finding.get("detail")
+    return " ".join(p for p in parts if p) + (f" ({detail})" if detail else "")
 
 
 def _access_line(access: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from reader.auth.passive import PassiveAuthResult
 from reader.errors import ParseError
+from reader.findings import Finding
 from reader.lds.dg1 import MRZ, parse_dg1
 from reader.lds.dg2 import first_face_image, parse_dg2
 from reader.lds.dg13 import PersonalData, parse_dg13
@@ -86,6 +87,7 @@ class ChipReport:
     document: DocumentData
     data_reasons: tuple[str, ...]  # findings about the data (DG1_CHECK_DIGIT_MISMATCH, ACCESS_DOWNGRADED …)
     notes: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # what the reader tolerated or noticed (docs/chip-faults.md)
     photo: bytes | None = field(default=None, repr=False)
     raw: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # the files as read (dumps)
     evidence: Mapping[str, Any] | None = field(default=None, repr=False)  # AA/CA/PACE records (dumps)
@@ -121,6 +123,7 @@ class ChipReport:
             "access": self.access.to_dict(),
             "files": {name: f.to_dict() for name, f in self.files.items()},
             "stats": self.stats.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
             "checks": {
                 "passive_auth": pa.to_dict() if pa is not None else {"result": "not_performed"},
                 **proof_summary(self.proofs),
@@ -193,6 +196,6 @@ def build_chip_report(result: ChipReadResult, notes: list[str] | tuple[str, ...]
         files=dict(result.files), stats=result.stats, passive_auth=result.passive_auth,
         proofs=tuple(result.proofs),
         document=DocumentData(dg13_id or mrz_id, mrz, personal, photo),
-        data_reasons=tuple(data_reasons), notes=(*notes, *result.notes),
+        data_reasons=tuple(data_reasons), notes=(*notes, *result.notes), findings=tuple(result.findings),
         photo=first_face_image(result.raw), raw=dict(result.raw), evidence=result.evidence,
     )  # fmt: skip

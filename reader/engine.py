@@ -9,6 +9,13 @@ authentication → PACE-CAM / Active Authentication / Chip Authentication (:mod:
 Mandatory steps raise on failure (no card, access denied, card removed, broken secure messaging); optional
 steps record their outcome in the result instead of aborting (a refused DG3, an absent DG11, a data group
 that does not parse).  Progress is reported through a callback with a stable :class:`Phase` enum.
+
+Tolerance (issue 12, docs/chip-faults.md): after access control the session gets a *channel opener* (PACE
+or BAC again with the same key) so that an error answered outside secure messaging, or a send-sequence
+counter out of step, costs a new channel instead of the read; missing optional files, a malformed EF.COM,
+a refused SFI and every re-opened channel are :class:`~reader.findings.Finding` values in
+:attr:`ChipReadResult.findings`; a card removed mid-read raises :class:`~reader.resume.ReadInterrupted`,
+whose ``partial`` resumes the read on the card placed again (``read(request, resume=...)``).
 """
 
 from __future__ import annotations
@@ -27,19 +34,30 @@ from reader.access.control import (
     AccessOutcome,
     AccessPlan,
     card_access_view,
+    channel_opener,
     open_with_bac,
     try_pace,
 )
 from reader.auth.anticlone import recheck_evidence, run_anticlone
 from reader.auth.passive import passive_authenticate
 from reader.errors import (
+    CardRemovedError,
     CardStatusError,
     FileNotFoundOnCard,
     NotICAOCardError,
     ParseError,
+    ProtocolError,
     SecurityStatusNotSatisfied,
 )
 from reader.filereader import READ_SIZE_LADDER, FileReader
+from reader.findings import (
+    EF_COM_MALFORMED,
+    READ_RESUMED,
+    RESUME_DIFFERENT_CARD,
+    Finding,
+    aa_info_findings,
+    optional_file_findings,
+)
 from reader.lds.com import parse_com
 from reader.lds.files import EF_CARD_ACCESS, EF_COM, EF_SOD, dg
 from reader.lds.sod import SOD
@@ -53,6 +71,7 @@ from reader.report import (
     Verdict,
     compute_verdict,
 )
+from reader.resume import PartialRead, ReadInterrupted
 from reader.session import CardSession
 from reader.transports.base import Transport
 
@@ -85,6 +104,8 @@ class Progress:
 # Fingerprints and iris (DG3, DG4) need Terminal Authentication keys only the police hold; the kiosk never
 # asks for them unless told to (integrations.md: "never DG3").
 DEFAULT_EXCLUDED_DGS = frozenset({3, 4})
+# Read when neither EF.COM nor EF.SOD says what the chip holds (a CCCD's groups, cccd-chip.md §3).
+FALLBACK_DGS = (1, 2, 13, 14, 15)
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,7 @@ class ChipReadResult:
     stats: ReadStats
     notes: list[str] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)  # for evidence.json (no secrets)
+    findings: list[Finding] = field(default_factory=list)  # issue 12: workarounds and missing optional files
 
     def __repr__(self) -> str:  # raw holds personal data
         return f"ChipReadResult(verdict={self.verdict.value}, files={sorted(self.raw)})"
@@ -151,15 +173,30 @@ class ChipReader:
         if self._progress is not None:
             self._progress(Progress(phase, file, done, total))
 
-    def read(self, request: ReadRequest) -> ChipReadResult:
+    def read(self, request: ReadRequest, *, resume: PartialRead | None = None) -> ChipReadResult:
+        """Read and verify the chip.  ``resume``: the ``partial`` of a :class:`ReadInterrupted` raised by an
+        earlier read of the same card (see :mod:`reader.resume`)."""
+        raw: dict[str, bytes] = {}
+        try:
+            return self._read(request, resume, raw)
+        except ReadInterrupted:
+            raise
+        except CardRemovedError as exc:
+            carried = resume.raw if resume is not None and EF_SOD.name not in raw else {}
+            findings = (*(resume.findings if resume else ()), *self.session.findings)
+            raise ReadInterrupted(PartialRead({**carried, **raw}, findings), str(exc)) from exc
+
+    def _read(
+        self, request: ReadRequest, resume: PartialRead | None, raw: dict[str, bytes]
+    ) -> ChipReadResult:
         t_wall, t_cpu = time.perf_counter(), time.process_time()
         reader = FileReader(
             self.session,
             ladder=request.read_sizes,
             progress=lambda name, done, total: self._emit(Phase.READ_FILES, name, done, total),
         )
-        raw: dict[str, bytes] = {}
         files: dict[str, FileResult] = {}
+        findings: list[Finding] = list(resume.findings) if resume is not None else []
 
         notes: list[str] = []
         self._emit(Phase.CARD_ACCESS)
@@ -182,37 +219,58 @@ class ChipReader:
             raise NotICAOCardError("the card has no ICAO eMRTD application") from exc
         if access is None:
             access = open_with_bac(self.session, plan, view, downgrade, self._rng)
+        self.session.set_channel_opener(
+            channel_opener(self.session, plan, access, reader.select_application, self._rng)
+        )
 
         self._emit(Phase.READ_FILES)
-        self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files)
+        self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files, tolerate=True)
         self._read_file(reader, EF_SOD.name, lambda: reader.read_ef(EF_SOD), raw, files)
-        for number in self._data_groups_to_read(request, raw):
+        reused: dict[str, bytes] = {}
+        if resume is not None:
+            reused = resume.reusable_with(raw.get(EF_SOD.name))
+            if reused:
+                findings.append(Finding(READ_RESUMED, detail=f"{len(reused)} data groups kept"))
+            elif EF_SOD.name in resume.raw:
+                findings.append(Finding(RESUME_DIFFERENT_CARD))
+        for number in self._data_groups_to_read(request, raw, findings):
             ef = dg(number)
+            if ef.name in reused:
+                raw[ef.name] = reused[ef.name]
+                files[ef.name] = FileResult(ef.name, FileStatus.READ, len(reused[ef.name]))
+                continue
             self._read_file(reader, ef.name, lambda ef=ef: reader.read_ef(ef), raw, files)  # type: ignore[misc]
 
         self._emit(Phase.PASSIVE_AUTH)
         pa = self._passive_auth(request, raw)
         self._emit(Phase.CHIP_AUTH)
-        anticlone = self._anticlone(raw, pa, access)
-        verdict, reasons = compute_verdict(pa, anticlone.proofs)
+        anticlone = self._anticlone(raw, pa, access, sfi_usable=reader.sfi_usable)
+        verdict, reasons = compute_verdict(pa, anticlone.proofs, data_groups=data_groups_read(raw))
         self._emit(Phase.DONE)
         s = self.session.stats
         stats = ReadStats(
             s.apdus, s.bytes_in, s.bytes_out,
             (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000,
         )  # fmt: skip
+        findings += self.session.findings
+        findings += optional_file_findings(files) + aa_info_findings(raw)
         return ChipReadResult(
             access.info, raw, files, pa, anticlone.proofs, verdict, reasons, stats,
-            notes + anticlone.notes, anticlone.evidence,
+            notes + anticlone.notes, anticlone.evidence, findings,
         )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------------------
 
     def _anticlone(
-        self, raw: Mapping[str, bytes], pa: PassiveAuthResult, access: AccessOutcome
+        self,
+        raw: Mapping[str, bytes],
+        pa: PassiveAuthResult,
+        access: AccessOutcome,
+        *,
+        sfi_usable: bool = True,
     ) -> AntiCloneOutcome:
 
-        return run_anticlone(self.session, raw, pa, access.pace, rng=self._rng)
+        return run_anticlone(self.session, raw, pa, access.pace, rng=self._rng, sfi_usable=sfi_usable)
 
     @staticmethod
     def _read_optional(reader: FileReader, name: str, read: Callable[[], bytes]) -> bytes | None:
@@ -228,7 +286,11 @@ class ChipReader:
         read: Callable[[], bytes],
         raw: dict[str, bytes],
         files: dict[str, FileResult],
+        *,
+        tolerate: bool = False,
     ) -> None:
+        """``tolerate``: a file whose structure or answers are broken is recorded as unparseable (EF.COM:
+        the data groups can come from EF.SOD) instead of ending the read."""
         try:
             content = read()
         except SecurityStatusNotSatisfied as exc:
@@ -237,31 +299,50 @@ class ChipReader:
         except FileNotFoundOnCard as exc:
             files[name] = FileResult(name, FileStatus.ABSENT, sw=exc.sw)
             return
+        except (ProtocolError, CardStatusError) as exc:
+            if not tolerate:
+                raise
+            sw = exc.sw if isinstance(exc, CardStatusError) else None
+            files[name] = FileResult(name, FileStatus.UNPARSEABLE, sw=sw, reason="not a readable TLV file")
+            return
         raw[name] = content
         files[name] = FileResult(name, FileStatus.READ, len(content))
 
     @staticmethod
-    def _data_groups_to_read(request: ReadRequest, raw: Mapping[str, bytes]) -> Iterable[int]:
+    def _data_groups_to_read(
+        request: ReadRequest, raw: Mapping[str, bytes], findings: list[Finding] | None = None
+    ) -> Iterable[int]:
         if request.data_groups is not None:
             return sorted(set(request.data_groups))
         wanted: set[int] = set()
+        com_ok = False
         if EF_COM.name in raw:
 
             try:
                 wanted |= set(parse_com(raw[EF_COM.name]).data_groups)
+                com_ok = True
             except ParseError:
                 pass
+        if not com_ok and findings is not None:
+            findings.append(Finding(EF_COM_MALFORMED, EF_COM.name, "data groups taken from EF.SOD"))
         if EF_SOD.name in raw:
 
             try:
                 wanted |= set(SOD.from_bytes(raw[EF_SOD.name]).dg_hashes)
             except ParseError:
                 pass
+        if not wanted:
+            wanted = set(FALLBACK_DGS)
         return sorted(wanted - DEFAULT_EXCLUDED_DGS)
 
     @staticmethod
     def _passive_auth(request: ReadRequest, raw: Mapping[str, bytes]) -> PassiveAuthResult:
         return run_passive_auth(raw, request.trust, request.at)
+
+
+def data_groups_read(raw: Mapping[str, bytes]) -> frozenset[int]:
+    """The numbers of the data groups present in ``raw`` (keys ``DG1`` … ``DG16``)."""
+    return frozenset(int(name[2:]) for name in raw if name.startswith("DG") and name[2:].isdigit())
 
 
 def run_passive_auth(
@@ -286,7 +367,7 @@ def verify_offline(
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     pa = run_passive_auth(raw, trust, at)
     anticlone = recheck_evidence(raw, pa, evidence or {})
-    verdict, reasons = compute_verdict(pa, anticlone.proofs)
+    verdict, reasons = compute_verdict(pa, anticlone.proofs, data_groups=data_groups_read(raw))
     files = {name: FileResult(name, FileStatus.READ, len(data)) for name, data in raw.items()}
     stats = ReadStats(0, 0, 0, (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000)
     return ChipReadResult(

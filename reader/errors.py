@@ -34,6 +34,11 @@ class CardRemovedError(TransportError):
     """The card left the field during the session."""
 
 
+class ReaderLostError(TransportError):
+    """The reader or the PC/SC service went away during the session (reader unplugged, pcscd stopped or
+    restarted): the card may still lie there, but this connection to it is gone."""
+
+
 # --- card answers --------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,11 @@
 * Under secure messaging the chunk size is chosen so that the padded cryptogram fills its last cipher block
   (n + 1 ≡ 0 mod block size) and the protected response fits the limit: no padding block is wasted.
 * Offsets above 32767 use the odd instruction B1 with DO'54' (offset) and DO'53' (data).
+* Tolerance (issue 12; docs/chip-faults.md): a READ BINARY by SFI that the card refuses is followed by
+  SELECT of the file identifier, and the reader keeps selecting by FID for the rest of the session
+  (finding ``SFI_REFUSED``); when the session re-opened its secure channel the current file is selected
+  again before the next chunk; a file whose secure messaging failed is read again from its start on a
+  fresh channel, once (finding ``SM_RETRIED``), then the error stands.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from collections.abc import Callable, Sequence
 
 from reader import tlv
 from reader.apdu import CommandAPDU
-from reader.errors import CardStatusError, ProtocolError, TLVError
+from reader.errors import CardStatusError, ProtocolError, SecureMessagingError, TLVError
+from reader.findings import SFI_REFUSED, SM_RETRIED, Finding
 from reader.lds.files import LDS1_AID, EFInfo
 from reader.session import CardSession
 
@@ -70,6 +76,9 @@ class FileReader:
         self._ladder = usable
         self._level = 0
         self._progress = progress
+        self.sfi_usable = True  # False once the card refused READ BINARY by short file identifier
+        self._sfi_worked = False  # True once a read by SFI succeeded: a later 6A82 by SFI means "absent"
+        self._selected: tuple[EFInfo, int] | None = None  # the current EF and the channel it was selected on
 
     @property
     def current_limit(self) -> int:
@@ -93,7 +102,15 @@ class FileReader:
 
     def select_ef(self, ef: EFInfo) -> None:
         """SELECT an EF by its FID under the current DF, without FCI (P2 = 0C)."""
+        self._selected = None
         self.session.send(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, ef.fid.to_bytes(2, "big")), f"SELECT {ef.name}")
+        self._selected = (ef, self.session.generation)
+
+    def _reselect_if_needed(self, ef: EFInfo) -> None:
+        """After a re-opened channel the card's current file is unknown: select ``ef`` again."""
+        self.session.ensure_channel()
+        if self._selected != (ef, self.session.generation):
+            self.select_ef(ef)
 
     def _read_binary(self, offset: int, n: int, sfi: int | None) -> bytes:
         if sfi is not None:
@@ -109,14 +126,41 @@ class FileReader:
                 raise ProtocolError("READ BINARY (B1) answered without DO'53'") from exc
         return self.session.send(cmd, "READ BINARY")
 
-    def _read_at(self, offset: int, remaining: int, sfi: int | None) -> bytes:
+    def _read_at(self, ef: EFInfo, offset: int, remaining: int, sfi: int | None) -> bytes:
         while True:
             extra = 4 if offset > MAX_OFFSET_B0 else 0
             n = self._chunk(remaining, extra)
+            if sfi is None:
+                self._reselect_if_needed(ef)
             try:
-                return self._read_binary(offset, n, sfi)
+                data = self._read_binary(offset, n, sfi)
             except CardStatusError as exc:
+                if sfi is not None:
+                    raise  # an SFI read is 8 bytes: a smaller size would not help (see _read_head)
                 self._step_down(exc)
+                continue
+            if sfi is not None:
+                self._selected = (ef, self.session.generation)  # READ BINARY by SFI selects the file
+                self._sfi_worked = True
+            return data
+
+    def _read_head(self, ef: EFInfo, by_sfi: bool) -> bytes:
+        if by_sfi and ef.sfi is not None and self.sfi_usable:
+            self.session.ensure_channel()
+            try:
+                return self._read_at(ef, 0, HEADER_READ, ef.sfi)
+            except CardStatusError as exc:
+                if exc.sw == 0x6982 or (exc.sw == 0x6A82 and self._sfi_worked):
+                    raise  # rights we lack, or a file this SFI-capable card does not have
+                self.select_ef(ef)  # absent by FID too: FileNotFoundOnCard stands
+                self.sfi_usable = False
+                self.session.findings.append(
+                    Finding(SFI_REFUSED, ef.name, f"READ BINARY by SFI: {exc.sw:04X}")
+                )
+        else:
+            self.session.ensure_channel()
+            self.select_ef(ef)
+        return self._read_at(ef, 0, HEADER_READ, None)
 
     def read_ef(self, ef: EFInfo, *, by_sfi: bool = True) -> bytes:
         """Read the whole file: its outer TLV and nothing after it.
@@ -124,10 +168,17 @@ class FileReader:
         Raises :class:`~reader.errors.FileNotFoundOnCard` (``6A82``) or
         :class:`~reader.errors.SecurityStatusNotSatisfied` (``6982``) when the card refuses the file.
         """
-        sfi: int | None = ef.sfi if by_sfi else None
-        if sfi is None:
-            self.select_ef(ef)
-        head = self._read_at(0, HEADER_READ, sfi)
+        try:
+            return self._read_ef(ef, by_sfi)
+        except SecureMessagingError:
+            if not self.session.can_reopen:
+                raise
+            self.session.findings.append(Finding(SM_RETRIED, ef.name))
+            self.session.ensure_channel()
+            return self._read_ef(ef, by_sfi)
+
+    def _read_ef(self, ef: EFInfo, by_sfi: bool) -> bytes:
+        head = self._read_head(ef, by_sfi)
         try:
             _tag, length, value_offset = tlv.decode_header(head)
         except TLVError as exc:
@@ -138,7 +189,7 @@ class FileReader:
         data = bytearray(head[:total])
         self._report(ef, len(data), total)
         while len(data) < total:
-            part = self._read_at(len(data), total - len(data), None)
+            part = self._read_at(ef, len(data), total - len(data), None)
             if not part:
                 raise ProtocolError(f"{ef.name}: the card returned no data before the end of the file")
             data += part[: total - len(data)]

@@ -7,13 +7,15 @@ Verdict rules (docs/design.md, security rule 4; issue "PACE, CA and AA"):
 * ``authentic`` only when passive authentication passed *and* the chip proved a private key whose public
   key the SOD covers (Chip Authentication, PACE-CAM or Active Authentication);
 * ``inconclusive`` otherwise, with reasons: the issuing CSCA is not in the trust store (``CSCA_UNKNOWN``),
-  no anti-clone proof was possible (``NO_ANTICLONE_PROOF``), passive authentication was not performed.
+  no anti-clone proof was possible (``NO_ANTICLONE_PROOF``), passive authentication was not performed,
+  or the identity itself is missing: DG1 (the MRZ) or DG2 (the face) was not read (``IDENTITY_DATA_MISSING``,
+  ICAO 9303-10 §4.7: both are mandatory) — a genuine signature over a chip without them proves nobody.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,12 +72,31 @@ class PassiveAuthLike(Protocol):
 PA_PASSED = "passed"
 PA_CSCA_UNKNOWN = "csca_unknown"
 PA_NOT_PERFORMED = "not_performed"
+IDENTITY_DATA_MISSING = "IDENTITY_DATA_MISSING"
+IDENTITY_DATA_GROUPS = (1, 2)  # the MRZ and the face: mandatory in every eMRTD (ICAO 9303-10 §4.7)
 
 
 def compute_verdict(
-    passive_auth: PassiveAuthLike | None, proofs: Iterable[ProofCheck]
+    passive_auth: PassiveAuthLike | None,
+    proofs: Iterable[ProofCheck],
+    *,
+    data_groups: Collection[int] | None = None,
 ) -> tuple[Verdict, list[str]]:
-    """The verdict and its reasons — the only place that may say ``authentic``."""
+    """The verdict and its reasons — the only place that may say ``authentic``.
+
+    ``data_groups``: the numbers of the data groups actually read; when given and DG1 or DG2 is not among
+    them, the best possible verdict is ``inconclusive`` with ``IDENTITY_DATA_MISSING``.
+    """
+    verdict, reasons = _verdict(passive_auth, proofs)
+    if data_groups is not None and any(n not in data_groups for n in IDENTITY_DATA_GROUPS):
+        if verdict is Verdict.AUTHENTIC:
+            verdict = Verdict.INCONCLUSIVE
+        if verdict is Verdict.INCONCLUSIVE:
+            reasons = _unique([IDENTITY_DATA_MISSING, *reasons])
+    return verdict, reasons
+
+
+def _verdict(passive_auth: PassiveAuthLike | None, proofs: Iterable[ProofCheck]) -> tuple[Verdict, list[str]]:
     proofs = list(proofs)
     reasons: list[str] = []
     if passive_auth is None:

@@ -5,6 +5,14 @@
 * ``6Cxx`` (wrong Le): the command is repeated once with Ne = xx.
 * Status words other than ``9000`` become :class:`reader.errors.CardStatusError` subclasses in
   :meth:`CardSession.send`; :meth:`CardSession.transmit` returns them as values.
+* Channel recovery (ICAO 9303-11 §9.8.6.3; issue 12): a conformant chip aborts secure messaging after an
+  error it answers without SM objects; others keep going without counting the reply, or answer an error
+  whose SM objects do not verify.  Either way the send-sequence counters can no longer be trusted, so the
+  session marks the channel broken and, before the next command, runs the *channel opener* the engine
+  registered (PACE or BAC again with the same key, then SELECT of the application).  An error status that
+  cannot be authenticated is still only an error (it carries no data); ``6987``/``6988`` and a success
+  answer that fails verification raise :class:`~reader.errors.SecureMessagingError` as before.  At most
+  :data:`MAX_REOPENS` channels per session: a card that breaks every channel ends the read.
 
 The APDU log keeps only header bytes, lengths, status words and timings — never data.
 """
@@ -21,14 +29,25 @@ from reader.errors import (
     CardStatusError,
     FileNotFoundOnCard,
     ProtocolError,
+    SecureMessagingError,
     SecurityStatusNotSatisfied,
 )
+from reader.findings import SM_CHANNEL_REOPENED, Finding
 from reader.sm import SecureMessaging
 from reader.transports.base import Transport
 
 log = logging.getLogger(__name__)
 
 MAX_GET_RESPONSE = 256  # guards against a card that answers 61xx forever
+MAX_REOPENS = 8  # secure channels re-opened per session before the card is given up on
+_SM_REJECTED = frozenset({0x6987, 0x6988})  # the chip could not verify our SM objects
+
+ChannelOpener = Callable[[], None]
+
+
+def is_error_status(sw: int) -> bool:
+    """An answer that refuses the command (not 9000, not 6282 end-of-file, not 61xx more-data)."""
+    return sw not in (0x9000, 0x6282) and sw >> 8 != 0x61
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +96,11 @@ class CardSession:
         self.stats = SessionStats()
         self._sm: SecureMessaging | None = None
         self._clock = clock
+        self.findings: list[Finding] = []
+        self._opener: ChannelOpener | None = None
+        self._broken = False
+        self.reopens = 0
+        self.generation = 0  # +1 per re-opened channel: the card's current file is then unknown
 
     def __repr__(self) -> str:
         return f"CardSession({self.transport.name!r}, sm={self._sm!r})"
@@ -88,9 +112,60 @@ class CardSession:
     def start_secure_messaging(self, sm: SecureMessaging) -> None:
         """Protect every following command with ``sm`` (after BAC, PACE or Chip Authentication)."""
         self._sm = sm
+        self._broken = False
 
     def stop_secure_messaging(self) -> None:
         self._sm = None
+        self._broken = False
+
+    # --- channel recovery ----------------------------------------------------------------------
+
+    def set_channel_opener(self, opener: ChannelOpener | None) -> None:
+        """Register how to open the secure channel again (the engine: PACE or BAC with the same key)."""
+        self._opener = opener
+
+    @property
+    def can_reopen(self) -> bool:
+        return self._opener is not None and self.reopens < MAX_REOPENS
+
+    @property
+    def channel_broken(self) -> bool:
+        return self._broken
+
+    def _mark_broken(self) -> None:
+        if self._sm is not None:
+            self._broken = True
+
+    def ensure_channel(self) -> None:
+        """Open the secure channel again if the last answer broke it (no-op otherwise or without opener)."""
+        if not self._broken or self._opener is None:
+            return
+        if self.reopens >= MAX_REOPENS:
+            raise SecureMessagingError
+        self.reopens += 1
+        opener, self._opener = self._opener, None  # no recursion while the channel is being opened
+        self._sm, self._broken = None, False
+        try:
+            opener()
+        finally:
+            self._opener = opener
+        self.generation += 1
+        self.findings.append(Finding(SM_CHANNEL_REOPENED, detail=f"channel {self.reopens}"))
+
+    def _unwrap(self, sm: SecureMessaging, response: ResponseAPDU) -> ResponseAPDU:
+        if not response.data and response.sw in _SM_REJECTED:
+            self._mark_broken()
+            raise SecureMessagingError
+        try:
+            plain = sm.unprotect(response)
+        except SecureMessagingError:
+            self._mark_broken()
+            if is_error_status(response.sw):  # an error whose SM objects do not verify: only an error
+                return ResponseAPDU(b"", response.sw)
+            raise
+        if not response.data and is_error_status(response.sw):
+            self._mark_broken()  # answered outside secure messaging: the counters are out of step
+        return plain
 
     @property
     def supports_extended_length(self) -> bool:
@@ -139,10 +214,12 @@ class CardSession:
     def transmit(self, command: CommandAPDU) -> ResponseAPDU:
         """Send a plain command; return the plain response (SM unwrapped) with any status word."""
         for _attempt in range(2):
-            wire = self._sm.protect(command) if self._sm else command
+            self.ensure_channel()
+            sm = self._sm
+            wire = sm.protect(command) if sm else command
             response = self._exchange_chained(wire)
-            if self._sm:
-                response = self._sm.unprotect(response)
+            if sm is not None:
+                response = self._unwrap(sm, response)
             if response.sw1 == 0x6C and _attempt == 0:
                 command = replace(command, ne=response.sw2 or SHORT_MAX_NE)
                 continue

@@ -224,12 +224,16 @@ class SecureMessaging:
         except ParseError:
             raise SecureMessagingError from None
 
-    def protect_response(self, response: ResponseAPDU) -> ResponseAPDU:
-        """Card side: wrap a plain response with DO'87'/'85', DO'99' and DO'8E'."""
+    def protect_response(self, response: ResponseAPDU, *, include_do99: bool = True) -> ResponseAPDU:
+        """Card side: wrap a plain response with DO'87'/'85', DO'99' and DO'8E'.
+
+        ``include_do99=False`` only for simulating non-conformant chips (tests of the reader's tolerance).
+        """
         self._ssc += 1
         body = b""
         if response.data:
             body += encode(0x87, b"\x01" + self._encrypt(response.data))
-        body += encode(0x99, response.sw.to_bytes(2, "big"))
+        if include_do99:
+            body += encode(0x99, response.sw.to_bytes(2, "big"))
         body += encode(0x8E, self.mac(body))
         return ResponseAPDU(body, response.sw)

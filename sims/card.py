@@ -72,6 +72,14 @@ class CardBehaviour:
     max_response: int = 65536
     bac_enabled: bool = True
     lds_application: bool = True  # False: some other contactless card (a bank card, a transit card)
+    # Quirks of real chips the reader must survive (issue 12, docs/chip-faults.md):
+    sfi_supported: bool = True  # False: READ BINARY by short file identifier answers 6A82
+    # How an error status is answered under secure messaging: "protected" (DO'99' + DO'8E'), "abort"
+    # (plain SW1-SW2 and secure messaging ends, as ICAO 9303-11 §9.8.6.3 has it), "plain" (plain SW1-SW2,
+    # secure messaging goes on without counting the reply).
+    sm_errors: str = "protected"
+    omit_do99: str = "never"  # "errors": protected error answers lack DO'99'; "always": every answer does
+    plain_under_sm: str = "accept"  # "reject": a plain command under SM ends SM and is answered 6987
 
 
 @dataclass
@@ -164,12 +172,22 @@ class CardOS:
                 return ResponseAPDU(b"", 0x6988).to_bytes()
             response = self._dispatch(command)
             if self.state.sm is sm:
-                response = sm.protect_response(response)
+                failed = response.sw not in (0x9000, 0x6282)
+                if failed and self.behaviour.sm_errors != "protected":
+                    if self.behaviour.sm_errors == "abort":
+                        self.state.sm = None
+                    return ResponseAPDU(b"", response.sw).to_bytes()
+                omit = self.behaviour.omit_do99 == "always" or (
+                    failed and self.behaviour.omit_do99 == "errors"
+                )
+                response = sm.protect_response(response, include_do99=not omit)
                 if len(response.data) > self.behaviour.max_response:  # the card's buffer holds the wire form
                     return ResponseAPDU(b"", 0x6700).to_bytes()
             return response.to_bytes()
         if sm is not None:
             self.state.sm = None  # a plain command ends the secure-messaging session
+            if self.behaviour.plain_under_sm == "reject":
+                return ResponseAPDU(b"", 0x6987).to_bytes()  # ... and is refused itself
         if command.cla & 0x0C == 0x0C:
             return ResponseAPDU(b"", 0x6987 if sm is None else 0x6988).to_bytes()
         return self._dispatch(command).to_bytes()
@@ -243,6 +261,8 @@ class CardOS:
 
     def _read_binary(self, command: CommandAPDU) -> ResponseAPDU:
         if command.p1 & 0x80:
+            if not self.behaviour.sfi_supported:
+                raise StatusWord(0x6A82)
             f = self._select_sfi(command.p1 & 0x1F)
             offset = command.p2
         else:

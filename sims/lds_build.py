@@ -249,6 +249,11 @@ def build_dg14(
     return tlv.encode(0x6E, infos)
 
 
+def build_dg14_infos(*infos: bytes) -> bytes:
+    """DG14 ``6E { SecurityInfos }`` with exactly the given infos (e.g. only ActiveAuthenticationInfo)."""
+    return tlv.encode(0x6E, build_security_infos(*infos))
+
+
 def build_dg15(spki: bytes) -> bytes:
     """DG15 ``6F { SubjectPublicKeyInfo }``: the Active Authentication key (ICAO 9303-11 §6.1)."""
     return tlv.encode(0x6F, spki)

@@ -29,6 +29,7 @@ from sims.people import Profile, load_profile
 from sims.pki import TestPKI, build_sod
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"  # BSI TR-03111 §5.2.1 ecdsa-plain-SHA256
 
 
 def _spki(key: PrivateKey) -> bytes:
@@ -89,12 +90,14 @@ class CardImage:
         )
 
     def security_applets(
-        self, *, clone: str | None = None, throttle: PACEThrottle | None = None
+        self, *, clone: str | None = None, throttle: PACEThrottle | None = None, pace_mrz: bool = True
     ) -> tuple[CardApplet, ...]:
         """PACE (the suites of EF.CardAccess, the profile's passwords), CA (DG14 key), AA (DG15 key).
 
         ``clone="wrong-keys"``: freshly generated CA/AA/CAM keys (a copy of the data onto a chip with its
         own keys); ``clone="missing-keys"``: no CA/AA at all (a copy that cannot run them).
+        ``pace_mrz=False``: the chip refuses PACE with the MRZ password (``6A88``), as one CCCD was reported
+        to (cccd-chip.md §3) — not conformant, kept to test the reader's fallback to BAC.
         """
         if clone is not None and clone not in CLONE_VARIANTS:
             raise ValueError(f"unknown clone variant {clone!r}; one of {', '.join(CLONE_VARIANTS)}")
@@ -108,14 +111,16 @@ class CardImage:
                 aa_key = ec.generate_private_key(aa_key.curve)
         elif clone == "missing-keys":
             ca_key, aa_key = None, None
-        pace = self._pace_applet(ca_key, throttle)
+        pace = self._pace_applet(ca_key, throttle, pace_mrz)
         ca = ChipAuthApplet.from_ec_key(ca_key) if ca_key is not None else None
         aa = ActiveAuthApplet(aa_key) if aa_key is not None else None
         return security_applets(pace, ca, others=(aa,))
 
     def _pace_applet(
-        self, ca_key: ec.EllipticCurvePrivateKey | None, throttle: PACEThrottle | None
+        self, ca_key: ec.EllipticCurvePrivateKey | None, throttle: PACEThrottle | None, pace_mrz: bool = True
     ) -> PACEApplet | None:
+        """Every PACE chip accepts the MRZ password (ICAO 9303-11 §4.4.1: the MRZ-derived password is
+        mandatory, the CAN optional); the CAN when the profile lists ``PACE-CAN``."""
         raw = self.mf_files.get("EF.CardAccess")
         if raw is None:
             return None
@@ -123,7 +128,7 @@ class CardImage:
         passwords: dict[PasswordType, PACEPassword] = {}
         if "PACE-CAN" in p.access_protocols:
             passwords[PasswordType.CAN] = PACEPassword.can(p.can)
-        if "PACE-MRZ" in p.access_protocols:
+        if pace_mrz:
             passwords[PasswordType.MRZ] = PACEPassword.mrz(
                 p.document_number, p.mrz_birth_date, p.mrz_expiry_date
             )
@@ -155,10 +160,6 @@ def personalize(profile: Profile, *, pki: TestPKI | None = None) -> CardImage:
         dgs[2] = lds_build.build_dg2(jpeg, width, height, gender=profile.sex)
     if 13 in numbers:
         dgs[13] = lds_build.build_dg13(profile.dg13_fields())
-    ca_key: ec.EllipticCurvePrivateKey | None = None
-    if 14 in numbers and profile.chip_authentication:
-        ca_key = ec.generate_private_key(ec.BrainpoolP256R1())
-        dgs[14] = lds_build.build_dg14(_spki(ca_key))
     aa_key: PrivateKey | None = None
     if 15 in numbers:
         if profile.aa_key_type == "EC":
@@ -166,6 +167,18 @@ def personalize(profile: Profile, *, pki: TestPKI | None = None) -> CardImage:
         else:
             aa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         dgs[15] = lds_build.build_dg15(_spki(aa_key))
+    # An EC Active Authentication key needs its signature algorithm declared in DG14 (ICAO 9303-11 §9.2.4);
+    # the simulated chip signs plain r ‖ s with SHA-256 (sims.activeauth).
+    aa_infos = (
+        (lds_build.aa_info(ECDSA_PLAIN_SHA256),) if isinstance(aa_key, ec.EllipticCurvePrivateKey) else ()
+    )
+    ca_key: ec.EllipticCurvePrivateKey | None = None
+    if 14 in numbers and profile.chip_authentication:
+        ca_key = ec.generate_private_key(ec.BrainpoolP256R1())
+        dgs[14] = lds_build.build_dg14(_spki(ca_key), extra_infos=aa_infos)
+    elif aa_infos:
+        dgs[14] = lds_build.build_dg14_infos(*aa_infos)
+        numbers.add(14)
 
     lds_files = {f"DG{n}": raw for n, raw in dgs.items()}
     lds_files["EF.COM"] = lds_build.build_ef_com(sorted(numbers))

@@ -5,6 +5,10 @@ data groups in the eMRTD application, ICAO 9303-10 §3); the BAC key comes from 
 password CAN from the 12-digit ID in it (cccd-chip.md §3) unless given.  The private keys cannot be
 dumped: without ``ca_key``/``aa_key`` the replayed card is a *clone* — Chip and Active Authentication fail
 and the verdict is never ``authentic``, which is what a copy of a real card must produce.
+
+The Chip Authentication key may be on any curve DG14 can declare, named or with explicit domain parameters
+(:mod:`sims.eckeys`: brainpoolP224r1, brainpoolP320r1 … that ``cryptography`` cannot load); the protocol and
+key id the replayed chip answers to are those DG14 pairs with that key (ICAO 9303-11 §9.2.5–9.2.6).
 """
 
 from __future__ import annotations
@@ -12,24 +16,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from reader.access.bac import BACKeyInput
 from reader.access.pace import PACEPassword, PACESuite, PasswordType
-from reader.access.params import GroupError
+from reader.access.params import STANDARDIZED, ECGroup
+from reader.auth.chip import choose, parse_chip_auth_public_key
 from reader.errors import ParseError
-from reader.lds.cardaccess import parse_card_access
+from reader.lds.cardaccess import ca_protocol, parse_card_access
 from reader.lds.com import parse_com
 from reader.lds.dg1 import parse_dg1
+from reader.lds.dg14 import chip_authentication_keys, parse_dg14
 from reader.lds.files import BY_NAME
 from reader.lds.mrz import cccd_can
 from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardOS
 from sims.chipauth import ChipAuthApplet
+from sims.eckeys import ECKeyError, RawECPrivateKey, load_pem
 from sims.pace import PACEApplet, security_applets
 
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | RawECPrivateKey
 MF_FILES = frozenset({"EF.CardAccess", "EF.ATR/INFO", "EF.DIR"})
 
 
@@ -38,11 +46,23 @@ class ReplayError(ValueError):
 
 
 def load_private_key(path: Path) -> PrivateKey:
-    """An unencrypted PEM private key (EC for Chip Authentication; RSA or EC for Active Authentication)."""
+    """An unencrypted PEM private key (EC for Chip Authentication; RSA or EC for Active Authentication).
+
+    EC keys ``cryptography`` cannot load (explicit domain parameters, curves OpenSSL does not name) are read
+    by :mod:`sims.eckeys`."""
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ReplayError(f"{path.name}: not an unencrypted PEM private key ({type(exc).__name__})") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReplayError(f"{path.name}: cannot be read ({type(exc).__name__})") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        try:
+            return load_pem(data)
+        except ECKeyError as ec_exc:
+            raise ReplayError(
+                f"{path.name}: not an unencrypted PEM private key ({type(exc).__name__}; {ec_exc})"
+            ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise ReplayError(f"{path.name}: only EC and RSA keys are supported")
     return key
@@ -102,17 +122,53 @@ def _applets(
         if can:
             passwords[PasswordType.CAN] = PACEPassword.can(can)
         if suites:
-            cam = (
-                ca_key.private_numbers().private_value
-                if isinstance(ca_key, ec.EllipticCurvePrivateKey)
-                else None
-            )
-            pace = PACEApplet(tuple(suites), passwords, cam)
-    if ca_key is not None and not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-        raise ReplayError("the Chip Authentication key must be an EC key")
-    try:
-        ca = ChipAuthApplet.from_ec_key(ca_key) if ca_key is not None else None
-    except GroupError as exc:
-        raise ReplayError(f"Chip Authentication key: {exc}") from None
+            pace = PACEApplet(tuple(suites), passwords, _scalar(ca_key))
+    ca = _ca_applet(files, ca_key) if ca_key is not None else None
+    if isinstance(aa_key, RawECPrivateKey):
+        raise ReplayError("the Active Authentication key must be RSA or an EC key on a curve OpenSSL names")
     aa = ActiveAuthApplet(aa_key) if aa_key is not None else None
     return security_applets(pace, ca, others=(aa,))
+
+
+def _scalar(key: PrivateKey | None) -> int | None:
+    """SK_IC for PACE-CAM: the EC Chip Authentication key's scalar."""
+    if isinstance(key, RawECPrivateKey):
+        return key.d
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.private_numbers().private_value
+    return None
+
+
+def _group_and_scalar(key: PrivateKey) -> tuple[ECGroup, int]:
+    if isinstance(key, RawECPrivateKey):
+        return key.group, key.d
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ReplayError("the Chip Authentication key must be an EC key")
+    group = next(
+        (g for g in STANDARDIZED.values() if isinstance(g, ECGroup) and g.name == key.curve.name), None
+    )
+    if group is None:
+        raise ReplayError(f"Chip Authentication key: {key.curve.name} is not a standardized curve")
+    return group, key.private_numbers().private_value
+
+
+def _ca_applet(files: Mapping[str, bytes], key: PrivateKey) -> ChipAuthApplet:
+    """The chip's CA with ``key`` and the protocol/key id DG14 declares for it (else ECDH-AES-128)."""
+    group, d = _group_and_scalar(key)
+    public = group.encoded_public_key(d)
+    protocol, key_id = ca_protocol("0.4.0.127.0.7.2.2.3.2.2"), None
+    if "DG14" in files:
+        try:
+            pairs = chip_authentication_keys(parse_dg14(files["DG14"]))
+        except ParseError as exc:
+            raise ReplayError(f"DG14: {exc}") from None
+        for info, ca_info in pairs:
+            try:
+                declared = parse_chip_auth_public_key(info.subject_public_key_info, info.key_id)
+            except ParseError:
+                continue
+            if declared.public_key == public:
+                choice = choose([(info, ca_info)])
+                protocol, key_id = choice.protocol, info.key_id
+                break
+    return ChipAuthApplet(protocol, group, d, key_id)

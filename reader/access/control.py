@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from reader.access.bac import BACKeyInput, perform_bac
 from reader.access.pace import PACEPassword
 from reader.access.pace_protocol import PACEError, PACEPasswordError, PACEResult, choose_suite, perform_pace
-from reader.errors import AccessDeniedError, ParseError
+from reader.errors import AccessDeniedError, CardStatusError, ParseError
 from reader.lds.cardaccess import SecurityInfos, parse_card_access
 from reader.report import AccessInfo
 from reader.session import CardSession
@@ -169,3 +169,48 @@ def open_with_bac(
     return AccessOutcome(
         AccessInfo("BAC", protocol="BAC-3DES", downgraded=reason is not None, downgrade_reason=reason), None
     )
+
+
+def channel_opener(
+    session: CardSession,
+    plan: AccessPlan,
+    access: AccessOutcome,
+    select_application: Callable[[], None],
+    rng: Callable[[int], bytes] = os.urandom,
+) -> Callable[[], None]:
+    """How to open the secure channel again with the key that opened it (issue 12, docs/chip-faults.md):
+    PACE with the same suite and password, then SELECT of the application; or SELECT, then BAC with the same
+    key — the order of the first time (§4.2).  For :meth:`CardSession.set_channel_opener`."""
+    pace = access.pace
+    if pace is not None:
+        password = plan.pace_password()
+        if password is None:
+            raise AccessDeniedError("no access key given")
+
+        def reopen_pace() -> None:
+            try:
+                perform_pace(session, pace.suite, password, rng=rng)
+            except PACEError as exc:  # a chip still in SM may refuse the first plain command, then leave SM
+                if exc.sw not in _SM_REFUSED:
+                    raise
+                perform_pace(session, pace.suite, password, rng=rng)
+            select_application()
+
+        return reopen_pace
+    bac_key = plan.bac_key
+    if bac_key is None:
+        raise BACDataMissingError("BAC needs the document number, birth date and expiry")
+
+    def reopen_bac() -> None:
+        try:
+            select_application()
+        except CardStatusError as exc:  # as above: refused once, outside secure messaging from now on
+            if exc.sw not in _SM_REFUSED:
+                raise
+            select_application()
+        session.start_secure_messaging(perform_bac(session, bac_key, rng=rng))
+
+    return reopen_bac
+
+
+_SM_REFUSED = frozenset({0x6987, 0x6988})  # a plain command sent to a chip that still expected SM

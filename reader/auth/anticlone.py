@@ -100,8 +100,12 @@ def run_anticlone(
     pace: PACEResult | None,
     *,
     rng: Callable[[int], bytes] = os.urandom,
+    sfi_usable: bool = True,
 ) -> AntiCloneOutcome:
-    """Run every anti-clone proof the chip offers (ICAO 9303-11 §6; Doc 9303-11 Appendix J order)."""
+    """Run every anti-clone proof the chip offers (ICAO 9303-11 §6; Doc 9303-11 Appendix J order).
+
+    ``sfi_usable=False``: the chip refused READ BINARY by SFI; Chip Authentication confirms its new keys
+    with a SELECT instead."""
     out = AntiCloneOutcome()
     infos, dg14_problem = _dg14(raw)
     if pace is not None:
@@ -124,7 +128,7 @@ def run_anticlone(
             ProofCheck(AntiCloneMethod.CA, ProofResult.NOT_SUPPORTED, reason="NO_CA_KEY_IN_DG14")
         )
     else:
-        out.proofs.append(_chip_auth(session, infos, pa, rng, out))
+        out.proofs.append(_chip_auth(session, infos, pa, rng, out, sfi_usable))
     return out
 
 
@@ -153,14 +157,14 @@ def _active_auth(
 
 def _chip_auth(
     session: CardSession, infos: SecurityInfos, pa: CoverageLike, rng: Callable[[int], bytes],
-    out: AntiCloneOutcome,
+    out: AntiCloneOutcome, sfi_usable: bool = True,
 ) -> ProofCheck:  # fmt: skip
     method = AntiCloneMethod.CA
     try:
         choice = choose(chip_authentication_keys(infos))
     except ParseError:
         return ProofCheck(method, ProofResult.NOT_PERFORMED, reason="CA_KEY_UNSUPPORTED")
-    ca = perform_chip_authentication(session, choice, rng=rng)
+    ca = perform_chip_authentication(session, choice, rng=rng, confirm_by_sfi=sfi_usable)
     out.evidence["ca"] = ca.evidence()
     covered = pa.covers(14)
     if ca.passed:

@@ -105,6 +105,13 @@ def _explicit_ec(params: tlv.TLV) -> ECGroup:
     return ec_group_by_parameters(p, a, b, gx, gy, _integer(fields[4], "order"))
 
 
+def domain_parameters(algorithm: str, params: tlv.TLV | None) -> DomainParameters:
+    """The group of an AlgorithmIdentifier (``ecPublicKey`` with a named curve or explicit parameters,
+    ``dhpublicnumber``, standardized domain parameters); explicit EC parameters must match a standardized
+    curve exactly.  :class:`ChipAuthKeyError` or :class:`~reader.access.params.GroupError` otherwise."""
+    return _group(algorithm, params)
+
+
 def _group(algorithm: str, params: tlv.TLV | None) -> DomainParameters:
     if params is None:
         raise ChipAuthKeyError("public key without domain parameters")
@@ -245,6 +252,9 @@ def general_authenticate_data(ephemeral_public_key: bytes) -> bytes:
 # Protected READ BINARY of the first byte of EF.COM by its SFI: answered with a MAC under the new keys only
 # by a chip that derived them, i.e. that holds SK_IC (implicit authentication, §6.2).
 CONFIRMATION_COMMAND = CommandAPDU(0x00, 0xB0, 0x80 | 0x1E, 0x00, ne=1)
+# For a chip that refuses READ BINARY by SFI (issue 12): SELECT EF.COM without FCI; its 9000 carries DO'99'
+# and DO'8E' under the new keys, so the same implicit authentication holds.
+CONFIRMATION_BY_FID = CommandAPDU(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e")
 
 
 class CASender(Protocol):
@@ -278,7 +288,7 @@ class ChipAuthOutcome:
 
 
 def perform_chip_authentication(
-    session: CASender, choice: ChipAuthChoice, *, rng: Random = os.urandom
+    session: CASender, choice: ChipAuthChoice, *, rng: Random = os.urandom, confirm_by_sfi: bool = True
 ) -> ChipAuthOutcome:
     """Run CA inside the current secure channel, switch to the new keys and confirm them (§6.2).
 
@@ -313,7 +323,9 @@ def perform_chip_authentication(
         return outcome(False, "MALFORMED_RESPONSE", False)
     session.start_secure_messaging(agreement.keys.secure_messaging())
     try:
-        if session.send(CONFIRMATION_COMMAND, "READ BINARY (CA confirmation)") == b"":
+        if not confirm_by_sfi:
+            session.send(CONFIRMATION_BY_FID, "SELECT EF.COM (CA confirmation)")
+        elif session.send(CONFIRMATION_COMMAND, "READ BINARY (CA confirmation)") == b"":
             return outcome(False, "NO_SECURE_MESSAGING_UNDER_NEW_KEYS", False)
     except (SecureMessagingError, CardStatusError):
         return outcome(False, "NO_SECURE_MESSAGING_UNDER_NEW_KEYS", False)

@@ -54,3 +54,18 @@ def test_verdict_table(
     pa: _PAResult | None, proofs: list[ProofCheck], verdict: Verdict, reasons: list[str]
 ) -> None:
     assert compute_verdict(pa, proofs) == (verdict, reasons)
+
+
+@pytest.mark.parametrize("read", [{2, 13, 14, 15}, {1, 13, 14, 15}, {13, 14}, set()])
+def test_a_chip_without_dg1_or_dg2_is_never_authentic(read: set[int]) -> None:
+    verdict, reasons = compute_verdict(_PAResult(_PA.PASSED), [CA_OK], data_groups=read)
+    assert verdict is Verdict.INCONCLUSIVE and reasons == ["IDENTITY_DATA_MISSING"]
+    verdict, reasons = compute_verdict(_PAResult(_PA.CSCA_UNKNOWN), [], data_groups=read)
+    assert verdict is Verdict.INCONCLUSIVE
+    assert reasons == ["IDENTITY_DATA_MISSING", "CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"]
+
+
+def test_identity_present_changes_nothing_and_failures_stay_failures() -> None:
+    assert compute_verdict(_PAResult(_PA.PASSED), [CA_OK], data_groups={1, 2}) == (Verdict.AUTHENTIC, [])
+    failed = compute_verdict(_PAResult(_PA.FAILED, ["DG2_HASH_MISMATCH"]), [CA_OK], data_groups={1})
+    assert failed == (Verdict.NOT_AUTHENTIC, ["DG2_HASH_MISMATCH"])
