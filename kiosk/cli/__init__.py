@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.dump",  # verify-dump
     "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
     "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
+    "kiosk.cli.trust",  # trust import|list|status|remove (managed CSCA trust store)
 )
 
 
