@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
     "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
     "kiosk.cli.trust",  # trust import|list|status|remove (managed CSCA trust store)
+    "kiosk.cli.evidence",  # evidence verify (bank evidence object, SBV 2345)
 )
 
 
