@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
     "kiosk.cli.trust",  # trust import|list|status|remove (managed CSCA trust store)
     "kiosk.cli.evidence",  # evidence verify (bank evidence object, SBV 2345)
+    "kiosk.cli.lodging",  # lodging sync|list|export|declared|checkout|departed (declaration register)
 )
 
 
