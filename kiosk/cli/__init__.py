@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.trust",  # trust import|list|status|remove (managed CSCA trust store)
     "kiosk.cli.evidence",  # evidence verify (bank evidence object, SBV 2345)
     "kiosk.cli.lodging",  # lodging sync|list|export|declared|checkout|departed (declaration register)
+    "kiosk.cli.insurance",  # insurance check|sim-gateway (BHXH health-insurance gateway)
 )
 
 
