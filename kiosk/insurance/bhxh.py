@@ -233,7 +233,7 @@ class BhxhClient:
                 last = str(exc)
                 continue
             except _Unusable as exc:
-                last = str(exc)
+                last = str(exc) if attempts == 1 else f"{last}; then {exc}"
                 break
             result = self._interpret(answer)
             return _with(result, attempts, start, self._clock())
