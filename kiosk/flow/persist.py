@@ -52,7 +52,25 @@ def chip_evidence(report: Mapping[str, Any], verdict: str, reasons: tuple[str, .
         passive_auth=str(pa.get("result", "not_performed")),
         trust_anchor=(pa.get("trust_anchor") or {}).get("subject"),
         hashes_valid=all(d.get("result") == "match" for d in dgs.values()) if dgs else None,
+        **_anticlone(report.get("checks") or {}),
     )  # fmt: skip
+
+
+_PROOF_CHECKS = {"CA": "chip_auth", "PACE-CAM": "pace_cam", "AA": "active_auth"}
+
+
+def _anticlone(checks: Mapping[str, Any]) -> dict[str, Any]:
+    """The proof the chip verdict relies on (``checks.anticlone.method``) with its result and whether its key
+    is covered by the SOD; a failed proof is recorded even when the verdict relies on none."""
+    method = str((checks.get("anticlone") or {}).get("method") or "none")
+    if method not in _PROOF_CHECKS:
+        failed = [m for m, key in _PROOF_CHECKS.items() if (checks.get(key) or {}).get("result") == "failed"]
+        if not failed:
+            return {}
+        method = failed[0]
+    check = checks.get(_PROOF_CHECKS[method]) or {}
+    return {"chip_auth_method": method, "chip_auth_result": str(check.get("result") or "not_performed"),
+            "chip_auth_bound_to_pa": check.get("key_covered_by_sod") is True}  # fmt: skip
 
 
 def subject_claims(report: Mapping[str, Any]) -> SubjectClaims:

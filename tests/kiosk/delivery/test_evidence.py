@@ -204,3 +204,32 @@ def test_cli_inputs(tmp_path: Path, profiles: dict[str, Profile], keys: KeyStore
     bad.write_text("{not json")
     assert main(["evidence", "verify", str(bad), "--jwks", str(jwks)]) == 2
     assert main(["evidence", "verify", str(ev), "--jwks", str(bad), "--record", str(rec)]) == 2
+
+
+@pytest.mark.slow
+def test_every_bank_scenario_of_the_headless_kiosk_gives_valid_evidence(tmp_path: Path) -> None:
+    """The real flow's records (every scripted bank scenario), not hand-made ones: each yields an evidence
+    object that fits the schema and verifies offline against its record."""
+    import os
+
+    from kiosk.storage import KioskStore
+
+    env = dict(os.environ, CCCD_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "kiosk", "kiosk", "--headless", "--sim", "--profile", "bank",
+                           "--scenario", "all", "--face", "ground-truth", "--json"],
+                          capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    keys = KeyStore.open(tmp_path / "keys", create=False)
+    store = KioskStore(tmp_path / "kiosk.db", keys)
+    try:
+        records = store.records("bank")
+    finally:
+        store.close()
+    assert len(records) >= 8
+    statuses = set()
+    for record in records:
+        token = build_signed_evidence(record, keys)
+        result = verify_evidence(token, keys.public_keyset(), record=record)
+        assert result["valid"], (record["status"], result["problems"])
+        statuses.add((record["status"], result["evidence"]["conclusion"]["meets_decision_2345"]))
+    assert {("verified", True), ("not_verified", False), ("referred", False)} <= statuses
