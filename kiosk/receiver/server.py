@@ -5,8 +5,9 @@ For every request: the Standard Webhooks signature over the raw body, in constan
 kiosk's JWKS, :func:`kiosk.keys.verify_record_jws`) whose ``sub`` must be the ``webhook-id``.  Webhooks are
 stored once per (endpoint, webhook-id) — a repeated delivery is answered 200 and not stored again.  FHIR:
 ``PUT /fhir/Patient?identifier=system|value`` (conditional update), ``PUT /fhir/Provenance/<id>``,
-``GET /fhir/Patient?identifier=...``.  Loopback only by default; logs carry no query strings (the FHIR
-query holds the national ID).
+``GET /fhir/Patient?identifier=...``.  A bank delivery's evidence object (``evidence_jws``) must verify
+against the record it travels with (:func:`kiosk.evidence.verify_evidence`), or the delivery is refused.
+Loopback only by default; logs carry no query strings (the FHIR query holds the national ID).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from joserfc.jwk import KeySet
 
 from kiosk.connectors import webhooks
+from kiosk.evidence import verify_evidence
 from kiosk.keys import KeyStore, RecordVerificationError, load_jwks, verify_record_jws
 from kiosk.receiver.store import ReceiverStore
 
@@ -174,6 +176,8 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             raise Rejected(400, "envelope and signed record disagree")
         _check_evidence(data.get("biometric_evidence"), claims)
         cfg = self.server.config
+        if "evidence_jws" in data:  # the bank evidence object (docs/evidence.md), checked against the record
+            _check_evidence_object(data["evidence_jws"], data["record_jws"], cfg.keys.keys())
         new = cfg.store.store_delivery(url.path, webhook_id, claims["sub"], body, cfg.clock())
         self._reply(200, {"status": "stored" if new else "duplicate", "verification_id": claims["sub"]})
 
@@ -239,3 +243,12 @@ class ReceiverServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[0], self.server_address[1]
         return f"http://{host!s}:{port}"
+
+
+def _check_evidence_object(evidence_jws: Any, record_jws: str, keys: KeySet) -> None:
+    """Refuse a bank delivery whose evidence object does not verify against the record it comes with."""
+    if not isinstance(evidence_jws, str):
+        raise Rejected(400, "evidence_jws is not a compact JWS")
+    result = verify_evidence(evidence_jws, keys, record_jws=record_jws)
+    if not result["valid"]:
+        raise Rejected(400, f"evidence object: {result['problems'][0]}")

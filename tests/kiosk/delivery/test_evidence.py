@@ -233,3 +233,33 @@ def test_every_bank_scenario_of_the_headless_kiosk_gives_valid_evidence(tmp_path
         assert result["valid"], (record["status"], result["problems"])
         statuses.add((record["status"], result["evidence"]["conclusion"]["meets_decision_2345"]))
     assert {("verified", True), ("not_verified", False), ("referred", False)} <= statuses
+
+
+def test_the_reference_receiver_refuses_a_forged_evidence_object(
+    profiles: dict[str, Profile], keys: KeyStore, secret: str, receiver: RunningReceiver
+) -> None:
+    from kiosk.connectors.bank import BankWebhookConnector
+
+    profile = profiles["bank"]
+    record = _record(profiles)
+    forged = build_evidence(record, keys.active().kid)
+    forged["proofs"]["liveness"] = {
+        "method": "certified-pad-level-2",
+        "result": "passed",
+        "strength": "verified",
+    }
+
+    class Forging(BankWebhookConnector):
+        def envelope(self, ctx: DeliveryContext, event: str, data: Any) -> dict[str, Any]:
+            return super().envelope(ctx, event, dict(data) | {"evidence_jws": _forge(forged, keys)})
+
+    settings = next(c for c in profile.connectors if c.kind == "bank_webhook")
+    connector = Forging(
+        settings, profile, RecordSigner(keys, "urn:cccd:kiosk:test"), receiver.url + "/webhooks/bank"
+    )
+    try:
+        result = connector.deliver(DeliveryContext(record["verification_id"], record, None, time.time()))
+    finally:
+        connector.close()
+    assert (result.outcome, result.status) == ("dead", 400)
+    assert receiver.store.conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0
