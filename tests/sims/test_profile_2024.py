@@ -70,3 +70,16 @@ def test_card_for_under_6s_has_no_photo_on_the_chip() -> None:
     assert "DG2" not in image.lds_files and "DG13" in image.lds_files
     data = parse_dg13(image.lds_files["DG13"])
     assert data.place_of_origin == infant.place_of_birth_registration and data.full_name == "Trần Ngọc Hân"
+
+
+@pytest.mark.parametrize("name", ["card2024_adult", "card2024_child", "card2024_infant"])
+def test_key_entry_finds_the_2024_expiry(name: str) -> None:
+    """Without the MRZ the kiosk tries the milestone expiries (kiosk.keyentry): the 2024 card's is among
+    them — first when the issue date is known (from the QR), otherwise among the few candidates."""
+    from kiosk.keyentry import expiry_candidates
+
+    p = load_profile(name)
+    today = date(2026, 12, 4)
+    assert expiry_candidates(p.date_of_birth, p.date_of_issue, today=today)[0] == p.mrz_expiry_date
+    blind = expiry_candidates(p.date_of_birth, today=today)
+    assert p.mrz_expiry_date in blind and len(blind) <= 4
