@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from kiosk.httplog import redact_httpx_logs
 from reader.lds.mrz import mask_id
 
 log = logging.getLogger("kiosk.insurance")
@@ -207,6 +208,7 @@ class BhxhClient:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            redact_httpx_logs()  # the check's query string holds the token and the password digest
             s = self.settings
             self._client = httpx.Client(
                 base_url=s.base_url.rstrip("/"), trust_env=False, follow_redirects=False,

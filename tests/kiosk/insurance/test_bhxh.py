@@ -3,6 +3,7 @@ scripted answer, the time budget, token handling, secrets; and the FHIR / HIS ma
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import time
 from collections.abc import Iterator
@@ -198,3 +199,27 @@ def test_his_webhook_carries_the_insurance_object(server: BhxhServer) -> None:
     )
     assert sent[0]["insurance"]["TRANG_THAI_THE"] == "expired"
     assert sent[0]["insurance"]["KQ_KIEM_TRA_THE"] == "010"
+
+
+def test_no_token_password_or_id_in_the_http_logs(
+    server: BhxhServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs each request's URL at INFO; the gateway's query string (token, password digest) and a
+    FHIR query (the national ID) must not reach the log (kiosk.httplog)."""
+    import logging
+
+    import httpx
+
+    from kiosk.httplog import redact_httpx_logs
+
+    caplog.set_level(logging.INFO)
+    result, _ = _check(server, "valid")
+    assert result.status is InsuranceStatus.VALID
+    redact_httpx_logs()  # idempotent: a second call adds no second filter
+    assert len(logging.getLogger("httpx").filters) == 1
+    with httpx.Client() as client:
+        client.get(server.url + "/fhir/Patient?identifier=urn:x|079303001234")
+    text = caplog.text
+    assert "HTTP Request" in text and "KQNhanLichSuKCB2024?redacted" in text
+    for secret in ("token=", "password=", "079303001234", hashlib.md5(b"sim-password").hexdigest()):
+        assert secret not in text
