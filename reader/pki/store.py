@@ -370,14 +370,18 @@ class ManagedTrustStore:
                     replaced.append(old_h)
             report.added.append(h)
         report.replaced_crls = replaced
-        if dry_run or not (report.added or any(fp in index["cscas"] for fp in certs)):
-            return
+        sha = source["file_sha256"]
+        new_source = [fp for fp in certs if sha not in _source_hashes(index, fp)]
+        if dry_run or not (report.added or new_source):
+            return  # nothing new: the same file imported again changes nothing
 
         def change(tmp: Path, idx: dict[str, Any]) -> None:
             for fp, cert in certs.items():
                 meta = idx["cscas"].setdefault(fp, {"sources": []})
-                meta["sources"].append(source)
-                _write(tmp / CSCA_DIR / f"{fp}.der", cert.der)
+                if fp in new_source:  # a list seen before is not recorded twice
+                    meta["sources"].append(source)
+                if not (tmp / CSCA_DIR / f"{fp}.der").exists():
+                    _write(tmp / CSCA_DIR / f"{fp}.der", cert.der)
             for old_h in replaced:
                 idx["crls"].pop(old_h, None)
                 (tmp / CRL_DIR / f"{old_h}.crl").unlink()
@@ -551,6 +555,10 @@ def _load_crl(data: bytes, name: str) -> CRL:
         return CRL.from_bytes(data)
     except PKIError as exc:
         raise TrustImportError(f"{name}: {exc}", malformed=True) from None
+
+
+def _source_hashes(index: dict[str, Any], fp: str) -> set[str]:
+    return {str(x.get("file_sha256")) for x in index["cscas"].get(fp, {}).get("sources", [])}
 
 
 def _crl_signed_by(crl: CRL, cert: Certificate) -> bool:

@@ -73,8 +73,16 @@ def test_master_list_import_with_pinned_signer(tmp_path: Path, de: TestPKI, vn: 
     assert len(loaded) == 2 and not loaded.problems
     ds = Certificate.from_der(vn.ds_der)
     assert check_chain(ds, loaded, NOW).result is ChainResult.VALID  # explicit-parameter CSCA verifies
+    before = _snapshot(store.root)
     again = store.import_file(tmp_path / "icao.ml", signer_cas=_pin(de))
     assert again.added == [] and len(again.already_present) == 2
+    assert _snapshot(store.root) == before  # the same list again: nothing changes, no source recorded twice
+    newer = de.master_list(extra_cscas=(vn.csca_der,))  # a later issue of the list (another file)
+    store.import_bytes(newer, "icao-2.ml", signer_cas=_pin(de))
+    assert [s["file"] for s in {e.fingerprint: e for e in store.cscas()}[vn_fp].sources] == [
+        "icao.ml",
+        "icao-2.ml",
+    ]
 
 
 @pytest.mark.parametrize(
