@@ -116,4 +116,4 @@ def test_register_page(qtbot: QtBot, register: LodgingRegister, language: str, t
     shot.parent.mkdir(parents=True, exist_ok=True)
     assert page.grab().save(
         str(shot)
-    )  # docs/screens/lodging-register-*.png: CCCD_SCREENSHOT_DIR=docs/screens
+    )  # docs/clerk/lodging-register-*.png: CCCD_SCREENSHOT_DIR=docs/clerk
