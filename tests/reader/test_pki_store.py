@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import pem
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reader.pki.certs import Certificate
 from reader.pki.chain import ChainResult, check_chain
@@ -225,3 +227,35 @@ def test_icao_ldif_download(tmp_path: Path, de: TestPKI, vn: TestPKI) -> None:
             b"version: 1\n\ndn: cn=x\nCscaMasterListData:: !!!\n", "bad.ldif", signer_cas=_pin(de)
         )
     assert info.value.malformed
+
+
+@given(data=st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_damaged_master_lists_give_a_typed_refusal_and_change_nothing(
+    tmp_path: Path, de: TestPKI, ml: bytes, data: st.DataObject
+) -> None:
+    """Hostile input: any truncation or bit flip of a good list is refused with TrustImportError (never
+    another exception, never a partial import)."""
+    root = tmp_path / f"t{data.draw(st.integers(0, 10**9))}"
+    store = ManagedTrustStore(root)
+    if data.draw(st.booleans()):
+        damaged = ml[: data.draw(st.integers(0, len(ml) - 1))]
+    else:
+        i = data.draw(st.integers(0, len(ml) - 1))
+        damaged = ml[:i] + bytes([ml[i] ^ (1 << data.draw(st.integers(0, 7)))]) + ml[i + 1 :]
+    try:
+        store.import_bytes(damaged, "x.ml", signer_cas=_pin(de))
+    except TrustImportError:
+        assert not root.exists()
+        return
+    # a flip that left the signed content, the signature and the pinned chain intact (e.g. in an unsigned
+    # length-neutral spot) imports exactly the genuine CSCAs
+    assert {e.fingerprint for e in store.cscas()} <= {
+        Certificate.from_der(der).fingerprint for der in (de.csca_der, *_ml_cscas(ml))
+    }
+
+
+def _ml_cscas(ml: bytes) -> tuple[bytes, ...]:
+    from reader.pki.masterlist import parse_master_list
+
+    return tuple(c.der for c in parse_master_list(ml).certificates)
