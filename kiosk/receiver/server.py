@@ -5,6 +5,7 @@ For every request: the Standard Webhooks signature over the raw body, in constan
 kiosk's JWKS, :func:`kiosk.keys.verify_record_jws`) whose ``sub`` must be the ``webhook-id``.  Webhooks are
 stored once per (endpoint, webhook-id) — a repeated delivery is answered 200 and not stored again.  FHIR:
 ``PUT /fhir/Patient?identifier=system|value`` (conditional update), ``PUT /fhir/Provenance/<id>``,
+``PUT /fhir/Coverage/<id>`` and ``PUT /fhir/Encounter/<id>`` (for a patient it holds),
 ``GET /fhir/Patient?identifier=...``.  A bank delivery's evidence object (``evidence_jws``) must verify
 against the record it travels with (:func:`kiosk.evidence.verify_evidence`), or the delivery is refused.
 Loopback only by default; logs carry no query strings (the FHIR query holds the national ID).
@@ -217,6 +218,16 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             status, stored = store.put_provenance(pid, target, resource)
             store.attempt(url.path, webhook_id, f"provenance {status}", now)
             self._reply(status, stored, FHIR_JSON, {"location": f"/fhir/Provenance/{pid}"})
+        elif url.path.startswith(("/fhir/Coverage/", "/fhir/Encounter/")):
+            type_, rid = url.path.split("/")[2:4]
+            if resource.get("resourceType") != type_ or resource.get("id") != rid:
+                raise Rejected(400, f"a {type_} whose id is the path's")
+            ref = (resource.get("beneficiary") or resource.get("subject") or {}).get("identifier") or {}
+            if not store.find_patients(str(ref.get("system")), str(ref.get("value"))):
+                raise Rejected(422, f"the {type_}'s patient does not exist")
+            status, stored = store.put_resource(type_, rid, resource)
+            store.attempt(url.path, webhook_id, f"{type_.lower()} {status}", now)
+            self._reply(status, stored, FHIR_JSON, {"location": f"/fhir/{type_}/{rid}"})
         else:
             raise Rejected(404, "not found")
 

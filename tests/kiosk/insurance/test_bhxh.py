@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -223,3 +224,45 @@ def test_no_token_password_or_id_in_the_http_logs(
     assert "HTTP Request" in text and "KQNhanLichSuKCB2024?redacted" in text
     for secret in ("token=", "password=", "079303001234", hashlib.md5(b"sim-password").hexdigest()):
         assert secret not in text
+
+
+def test_fhir_connector_delivers_coverage_and_encounter(
+    server: BhxhServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verified hospital record with the insurance answer and the visit → Patient, Provenance, Coverage
+    and Encounter on the reference receiver (a real loopback HTTP server); delivered again: updated, once."""
+    from kiosk.connectors import build_connector
+    from kiosk.connectors.base import DeliveryContext
+    from kiosk.connectors.webhooks import new_webhook_secret
+    from kiosk.keys import KeyStore, RecordSigner
+    from tests.kiosk.delivery.helpers import RunningReceiver, make_record
+
+    monkeypatch.setenv("CCCD_WEBHOOK_SECRET", secret := new_webhook_secret())
+    keys = KeyStore.open(tmp_path / "keys")
+    receiver = RunningReceiver(tmp_path / "receiver.db", keys.directory, secret)
+    hospital = load_profiles()["hospital"]
+    result, _ = _check(server, "valid")
+    visit = {
+        "department": "NOI",
+        "department_name": "Khoa Nội",
+        "queue_number": "NOI-017",
+        "visit_type": "first_visit",
+    }
+    record = make_record(hospital, service=result.service_fields() | visit).document
+    settings = next(c for c in hospital.connectors if c.kind == "fhir")
+    connector = build_connector(settings, hospital, RecordSigner(keys, "urn:test"), receiver.url)
+    try:
+        for _ in range(2):
+            ctx = DeliveryContext(record["verification_id"], record, None, time.time())
+            assert connector.deliver(ctx).outcome == "sent"
+        (coverage,) = receiver.store.resources("Coverage")
+        (encounter,) = receiver.store.resources("Encounter")
+    finally:
+        connector.close()
+        receiver.stop()
+    assert coverage["identifier"][0]["value"] == "SV4797930300123" and coverage["network"] == "79001"
+    assert coverage["meta"]["versionId"] == "2"  # the second delivery updated it, created nothing new
+    assert (
+        encounter["identifier"][0]["value"] == "NOI-017"
+        and encounter["subject"]["identifier"]["value"] == CCCD
+    )
