@@ -36,6 +36,11 @@ DEFAULT_FACES = (
 ACCESS_PROTOCOLS = frozenset({"BAC", "PACE-CAN", "PACE-MRZ"})
 NO_EXPIRY_TEXT = "Không thời hạn"
 SEX_TEXT = {"M": "Nam", "F": "Nữ"}
+CARD_2024_FROM = date(2024, 7, 1)  # Law on Identification 2023 in force: the "thẻ căn cước"
+CARD_MODELS = ("2021", "2024")
+# DG13 field 18 of the simulated 2024 card: SEQUENCE { 18, INTEGER 2, [0] 'opaque' } — a value no public
+# parser expects (an INTEGER and a context tag), so that the reader's "keep unknown fields raw" is exercised.
+DG13_2024_OPAQUE = bytes.fromhex("020102") + bytes.fromhex("8006") + b"opaque"
 
 FACE_WIDTH, FACE_HEIGHT = 360, 480  # ID-photo crop, 3:4
 FACE_MIN_BYTES, FACE_MAX_BYTES = 15_000, 20_000
@@ -70,6 +75,10 @@ class Profile:
     face: str | None = None  # path relative to sims/data/faces; None = one of DEFAULT_FACES
     face_crop: tuple[float, float, float, float] | None = None  # left, top, right, bottom (fractions)
     law_2023: bool | None = None  # None: from the issue date (2023 law for cards from 1 July 2024)
+    # "2021" (CCCD) or "2024" (thẻ căn cước, Law on Identification 2023); None: from the issue date
+    card_model: str | None = None
+    place_of_birth_registration: str = ""  # 2024 card: "nơi đăng ký khai sinh" (DG13 field 8, guessed)
+    issuing_authority: str = ""  # 2024 card: DG13 field 17 (guessed; an unknown field to the parser)
     expiry_override: date | None = None  # e.g. an expired card; None = the milestone rule
     # card behaviour (used by the simulated card OS)
     select_mf_quirk: bool = False
@@ -86,6 +95,13 @@ class Profile:
         return f"Profile({self.name!r}, id={mask_id(self.id_number)})"
 
     # --- derived values --------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        """``2021`` (CCCD) or ``2024`` (thẻ căn cước: cards issued from 1 July 2024, docs/card-2024.md)."""
+        if self.card_model is not None:
+            return self.card_model
+        return "2024" if self.date_of_issue >= CARD_2024_FROM else "2021"
 
     @property
     def date_of_expiry(self) -> date | None:
@@ -151,6 +167,12 @@ class Profile:
             fields[15] = self.old_id_number
         if self.card_serial:
             fields[16] = self.card_serial
+        if self.model == "2024":  # docs/card-2024.md: what is guessed here
+            fields[8] = self.place_of_birth_registration or self.place_of_origin
+            del fields[10]  # identifying marks are no longer printed on the 2024 card
+            if self.issuing_authority:
+                fields[17] = self.issuing_authority
+            fields[18] = DG13_2024_OPAQUE  # a field of a type no public parser knows, kept raw by the reader
         fields.update(dict(self.extra_dg13))
         return fields
 
@@ -174,8 +196,11 @@ class Profile:
             "place_of_residence": self.place_of_residence, "date_of_expiry": self.expiry_text,
             "date_of_issue": self.date_of_issue.strftime("%d/%m/%Y"), "document_number": self.document_number,
             "can": self.can, "mrz_birth_date": self.mrz_birth_date, "mrz_expiry_date": self.mrz_expiry_date,
-            "mrz": list(self.mrz_lines), "qr_payload": self.qr_payload,
-        }  # fmt: skip
+            "mrz": list(self.mrz_lines), "qr_payload": self.qr_payload, "card_model": self.model,
+            "qr_side": "back" if self.model == "2024" else "front",
+            "chip_side": "back" if self.model == "2024" else "front",
+        } | ({"place_of_birth_registration": self.place_of_birth_registration}
+             if self.model == "2024" and self.place_of_birth_registration else {})  # fmt: skip
 
 
 def _validate(p: Profile) -> None:
@@ -197,6 +222,12 @@ def _validate(p: Profile) -> None:
         raise ProfileError(f"profile {p.name!r}: the old ID (CMND) has 9 digits")
     if not p.full_name.split():
         raise ProfileError(f"profile {p.name!r}: empty name")
+    if p.card_model is not None and p.card_model not in CARD_MODELS:
+        raise ProfileError(f"profile {p.name!r}: card_model must be one of {CARD_MODELS}")
+    if p.model == "2024" and p.date_of_issue < CARD_2024_FROM:
+        raise ProfileError(f"profile {p.name!r}: the 2024 card is issued from {CARD_2024_FROM}")
+    if p.model == "2021" and p.date_of_issue >= CARD_2024_FROM:
+        raise ProfileError(f"profile {p.name!r}: no 2021 CCCD is issued from {CARD_2024_FROM}")
     if p.aa_key_type not in ("RSA", "EC"):
         raise ProfileError(f"profile {p.name!r}: aa_key_type must be 'RSA' or 'EC'")
     if not set(p.access_protocols) <= ACCESS_PROTOCOLS:
@@ -255,7 +286,8 @@ def _encode_in_range(img: Any) -> bytes:
 _STR_FIELDS = (
     "description", "id_number", "full_name", "sex", "nationality", "ethnicity", "religion", "place_of_origin",
     "place_of_residence", "identifying_marks", "father_name", "mother_name", "spouse_name",
-    "old_id_number", "card_serial", "face", "aa_key_type",
+    "old_id_number", "card_serial", "face", "aa_key_type", "card_model", "place_of_birth_registration",
+    "issuing_authority",
 )  # fmt: skip
 _DATE_FIELDS = ("date_of_birth", "date_of_issue", "expiry_override")
 _BOOL_FIELDS = ("law_2023", "select_mf_quirk", "chip_authentication")

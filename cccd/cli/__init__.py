@@ -23,6 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.dump",  # verify-dump
     "cccd.cli.kiosk",  # kiosk --headless --sim (the flow)
     "cccd.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
+    "cccd.cli.trust",  # trust import|list|status|remove (managed CSCA trust store)
+    "cccd.cli.evidence",  # evidence verify (bank evidence object, SBV 2345)
+    "cccd.cli.lodging",  # lodging sync|list|export|declared|checkout|departed (declaration register)
+    "cccd.cli.insurance",  # insurance check|sim-gateway (BHXH health-insurance gateway)
 )
 
 

@@ -3,6 +3,9 @@
 The images travel base64-encoded next to the signed record, and their SHA-256 values are inside the
 signed record (``biometric.image_sha256``), which binds them to it.  The kiosk deletes its sealed copy
 when this delivery is acknowledged (2xx) — see :meth:`kiosk.storage.KioskStore.record_outcomes`.
+
+``evidence_jws`` is the signed evidence object (kiosk.evidence, docs/evidence.md): each proof and its
+strength, derived from the record and signed with the same device key.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ import hashlib
 from typing import Any
 
 from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.evidence import build_signed_evidence
 from kiosk.profiles import EvidencePolicy
 from kiosk.subject import subject_fields
 
 
 class BankWebhookConnector(HttpConnector):
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
-        data: dict[str, Any] = {"subject": subject_fields(ctx.record)}
+        data: dict[str, Any] = {
+            "subject": subject_fields(ctx.record),
+            "evidence_jws": build_signed_evidence(ctx.record, self.signer.store),
+        }
         images = ctx.images
         if images is not None and self.profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE:
             data["biometric_evidence"] = {

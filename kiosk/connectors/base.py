@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import httpx
 
 from kiosk.connectors.webhooks import decode_secret, signed_headers
+from kiosk.httplog import redact_httpx_logs
 from kiosk.keys import RecordSigner
 from kiosk.profiles import ConnectorSettings, Profile
 from kiosk.record import BiometricImages
@@ -117,6 +118,7 @@ class HttpConnector:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            redact_httpx_logs()  # FHIR conditional updates carry the national ID in the query string
             s = self.settings
             timeout = httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds)
             self._client = httpx.Client(timeout=timeout, verify=_ssl_context(s), follow_redirects=False,

@@ -7,6 +7,10 @@
 
 Identifier systems and the Patient profile: the draft Vietnamese core guide (integrations.md).  Only
 ``verified`` records create or update a patient; other outcomes reach the HIS through its JSON webhook.
+
+Then, when the record's ``service`` carries them (kiosk.insurance.mapping): ``PUT [base]/Coverage/<id>-bhyt``
+(the BHYT card the BHXH gateway reported) and ``PUT [base]/Encounter/<id>`` (the visit registered at the
+kiosk: department, queue number, arrival; docs/insurance.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.connectors.his import his_visit
+from kiosk.insurance.mapping import coverage_resource, encounter_resource, has_insurance
 from kiosk.subject import subject_fields
 
 VN_CORE_PATIENT = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
@@ -93,6 +99,25 @@ class FhirConnector(HttpConnector):
         provenance = provenance_resource(ctx, f"Patient/{patient_id}", self.sign_record(ctx))
         result, _ = self.send("PUT", f"{self.url}/Provenance/{vid}", provenance, vid, f"{vid}:Provenance",
                               ctx.now, "Provenance")  # fmt: skip
+        if result.outcome != "sent":
+            return result
+        return self._visit(ctx, str(subject["id_number"]))
+
+    def _visit(self, ctx: DeliveryContext, national_id: str) -> DeliveryResult:
+        """Coverage (when the insurance check found a card) and Encounter (when a visit or a check exists)."""
+        vid, service = ctx.verification_id, ctx.record.get("service") or {}
+        result = DeliveryResult("sent")
+        if service.get("insurance_card_code"):
+            coverage = coverage_resource(service, national_id, vid)
+            result, _ = self.send("PUT", f"{self.url}/Coverage/{coverage['id']}", coverage, vid,
+                                  f"{vid}:Coverage", ctx.now, "Coverage")  # fmt: skip
+            if result.outcome != "sent":
+                return result
+        if his_visit(service) or has_insurance(service):
+            encounter = encounter_resource(service, national_id, ctx.record["times"]["started"], vid,
+                                           self.profile.service.get("facility_code"))  # fmt: skip
+            result, _ = self.send("PUT", f"{self.url}/Encounter/{vid}", encounter, vid, f"{vid}:Encounter",
+                                  ctx.now, "Encounter")  # fmt: skip
         return result
 
 

@@ -10,6 +10,10 @@ The kiosk's service step adds a ``visit`` object (service data, not personal): t
 queue number issued for it (``queue_number``, e.g. ``NOI-017``, one sequence per department per local
 day ``queue_day``), and the kind of visit (``first_visit`` | ``follow_up`` | ``other``).  The signed record
 carries the same values in its ``service`` object.
+
+When the hospital profile's insurance step ran (kiosk.insurance), an ``insurance`` object carries the BHXH
+gateway's answer in the same naming (``MA_THE_BHYT``, ``MA_DKBD``, ``GT_THE_TU``, ``GT_THE_DEN``,
+``MUC_HUONG``; kiosk.insurance.mapping.his_insurance); otherwise it is absent.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.connectors.base import DeliveryContext, DeliveryResult, HttpConnector
+from kiosk.insurance.mapping import his_insurance
 from kiosk.subject import subject_fields
 from kiosk.timezone import VIETNAM
 
@@ -59,5 +64,8 @@ class HisWebhookConnector(HttpConnector):
         patient = his_patient(subject_fields(ctx.record), ctx.record["times"]["started"],
                               self.profile.service.get("facility_code"))  # fmt: skip
         visit = his_visit(ctx.record.get("service") or {})
-        data = {"patient": patient, "visit": visit}
+        data: dict[str, Any] = {"patient": patient, "visit": visit}
+        insurance = his_insurance(ctx.record.get("service") or {})
+        if insurance is not None:
+            data["insurance"] = insurance
         return self.post_envelope(ctx, "cccd.hospital.registration", data)

@@ -5,8 +5,10 @@ For every request: the Standard Webhooks signature over the raw body, in constan
 kiosk's JWKS, :func:`kiosk.keys.verify_record_jws`) whose ``sub`` must be the ``webhook-id``.  Webhooks are
 stored once per (endpoint, webhook-id) — a repeated delivery is answered 200 and not stored again.  FHIR:
 ``PUT /fhir/Patient?identifier=system|value`` (conditional update), ``PUT /fhir/Provenance/<id>``,
-``GET /fhir/Patient?identifier=...``.  Loopback only by default; logs carry no query strings (the FHIR
-query holds the national ID).
+``PUT /fhir/Coverage/<id>`` and ``PUT /fhir/Encounter/<id>`` (for a patient it holds),
+``GET /fhir/Patient?identifier=...``.  A bank delivery's evidence object (``evidence_jws``) must verify
+against the record it travels with (:func:`kiosk.evidence.verify_evidence`), or the delivery is refused.
+Loopback only by default; logs carry no query strings (the FHIR query holds the national ID).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from joserfc.jwk import KeySet
 
 from kiosk.connectors import webhooks
+from kiosk.evidence import verify_evidence
 from kiosk.keys import KeyStore, RecordVerificationError, load_jwks, verify_record_jws
 from kiosk.receiver.store import ReceiverStore
 
@@ -174,6 +177,8 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             raise Rejected(400, "envelope and signed record disagree")
         _check_evidence(data.get("biometric_evidence"), claims)
         cfg = self.server.config
+        if "evidence_jws" in data:  # the bank evidence object (docs/evidence.md), checked against the record
+            _check_evidence_object(data["evidence_jws"], data["record_jws"], cfg.keys.keys())
         new = cfg.store.store_delivery(url.path, webhook_id, claims["sub"], body, cfg.clock())
         self._reply(200, {"status": "stored" if new else "duplicate", "verification_id": claims["sub"]})
 
@@ -213,6 +218,16 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             status, stored = store.put_provenance(pid, target, resource)
             store.attempt(url.path, webhook_id, f"provenance {status}", now)
             self._reply(status, stored, FHIR_JSON, {"location": f"/fhir/Provenance/{pid}"})
+        elif url.path.startswith(("/fhir/Coverage/", "/fhir/Encounter/")):
+            type_, rid = url.path.split("/")[2:4]
+            if resource.get("resourceType") != type_ or resource.get("id") != rid:
+                raise Rejected(400, f"a {type_} whose id is the path's")
+            ref = (resource.get("beneficiary") or resource.get("subject") or {}).get("identifier") or {}
+            if not store.find_patients(str(ref.get("system")), str(ref.get("value"))):
+                raise Rejected(422, f"the {type_}'s patient does not exist")
+            status, stored = store.put_resource(type_, rid, resource)
+            store.attempt(url.path, webhook_id, f"{type_.lower()} {status}", now)
+            self._reply(status, stored, FHIR_JSON, {"location": f"/fhir/{type_}/{rid}"})
         else:
             raise Rejected(404, "not found")
 
@@ -239,3 +254,12 @@ class ReceiverServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[0], self.server_address[1]
         return f"http://{host!s}:{port}"
+
+
+def _check_evidence_object(evidence_jws: Any, record_jws: str, keys: KeySet) -> None:
+    """Refuse a bank delivery whose evidence object does not verify against the record it comes with."""
+    if not isinstance(evidence_jws, str):
+        raise Rejected(400, "evidence_jws is not a compact JWS")
+    result = verify_evidence(evidence_jws, keys, record_jws=record_jws)
+    if not result["valid"]:
+        raise Rejected(400, f"evidence object: {result['problems'][0]}")

@@ -26,6 +26,10 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS fhir_patient_identifier ON fhir_patient (system, value)",
     """CREATE TABLE IF NOT EXISTS fhir_provenance (
         id TEXT PRIMARY KEY, target TEXT NOT NULL, version INTEGER NOT NULL, resource TEXT NOT NULL)""",
+    # Coverage and Encounter (kiosk.insurance.mapping), stored by type and id
+    """CREATE TABLE IF NOT EXISTS fhir_resource (
+        type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, resource TEXT NOT NULL,
+        PRIMARY KEY (type, id))""",
 )
 
 
@@ -106,6 +110,23 @@ class ReceiverStore:
             self.conn.execute("INSERT OR REPLACE INTO fhir_provenance VALUES (?, ?, ?, ?)",
                               (pid, target, version, json.dumps(stored, ensure_ascii=False)))  # fmt: skip
         return (200 if row else 201), stored
+
+    def put_resource(self, type_: str, rid: str, resource: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Update-as-create of a Coverage or Encounter (FHIR R4 http.html §3.1.0.4): 201 new, 200 updated."""
+        with self._lock:
+            row = self.conn.execute("SELECT version FROM fhir_resource WHERE type = ? AND id = ?",
+                                    (type_, rid)).fetchone()  # fmt: skip
+            version = int(row[0]) + 1 if row else 1
+            stored = dict(resource, meta=dict(resource.get("meta") or {}, versionId=str(version)))
+            self.conn.execute("INSERT OR REPLACE INTO fhir_resource VALUES (?, ?, ?, ?)",
+                              (type_, rid, version, json.dumps(stored, ensure_ascii=False)))  # fmt: skip
+        return (200 if row else 201), stored
+
+    def resources(self, type_: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self.conn.execute("SELECT resource FROM fhir_resource WHERE type = ? ORDER BY id",
+                                     (type_,)).fetchall()  # fmt: skip
+        return [json.loads(r[0]) for r in rows]
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

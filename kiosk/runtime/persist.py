@@ -8,6 +8,8 @@ face images are not sent (integrations.md, duty 4: nothing beyond what the perso
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.flow.effects import PersistAndDeliver
 from kiosk.profiles import EvidencePolicy, Profile
 from kiosk.record import (
@@ -26,6 +28,7 @@ from kiosk.subject import subject_from_chip
 from reader.auth.passive import DGHashResult
 from reader.chipreport import ChipReport
 from reader.lds.mrz import mask_id
+from reader.report import AntiCloneMethod, ProofCheck, ProofResult, anticlone_method
 
 
 def chip_evidence(report: ChipReport, verdict: str, reasons: tuple[str, ...]) -> ChipEvidence:
@@ -44,7 +47,27 @@ def chip_evidence(report: ChipReport, verdict: str, reasons: tuple[str, ...]) ->
         passive_auth=pa.result.value if pa is not None else "not_performed",
         trust_anchor=anchor.subject if anchor else None,
         hashes_valid=all(c.result is DGHashResult.MATCH for c in hashes) if hashes else None,
+        **_anticlone(report.proofs),
     )  # fmt: skip
+
+
+_PROOF_ORDER = (AntiCloneMethod.CA, AntiCloneMethod.PACE_CAM, AntiCloneMethod.AA)
+
+
+def _anticlone(proofs: tuple[ProofCheck, ...]) -> dict[str, Any]:
+    """The proof the chip verdict relies on (:func:`reader.report.anticlone_method`) with its result and
+    whether its key is covered by the SOD; a failed proof is recorded even when the verdict relies on none."""
+    by_method = {p.method: p for p in proofs}
+    method = anticlone_method(proofs)
+    if method is AntiCloneMethod.NONE:
+        failed = [m for m in _PROOF_ORDER if m in by_method and by_method[m].result is ProofResult.FAILED]
+        if not failed:
+            return {}
+        method = failed[0]
+    check = by_method.get(method)
+    return {"chip_auth_method": method.value,
+            "chip_auth_result": check.result.value if check else ProofResult.NOT_PERFORMED.value,
+            "chip_auth_bound_to_pa": bool(check and check.key_covered_by_sod)}  # fmt: skip
 
 
 def _biometric(

@@ -2,7 +2,9 @@
 and issuer-defined).
 
 ``6D { 30 { 02 version, 06 1.0.10646.1.0.8 (UTF-8), 31 { 30 { 02 n, value(s) } ... } } }``.  Fields are
-read by their number, never by offset; lengths may be long-form; unknown numbers are kept raw.  Nested
+read by their number, never by offset; lengths may be long-form.  A field number outside 1–16 is kept raw
+whatever it holds (any tag, nesting or encoding; repeated or not): the parser never fails on a field it
+has not seen — the 2024 card may add some (docs/card-2024.md).  Nested
 SEQUENCEs (parents, spouse) are flattened to their strings, and a field SEQUENCE holding its strings
 directly is accepted too, since the exact nesting of fields 13–14 is not documented.
 
@@ -139,13 +141,20 @@ def parse_dg13(raw: bytes) -> PersonalData:
     values: dict[str, str | None] = {}
     seen: set[int] = set()
     for f in parsed:
+        if not is_known_field(f.number):
+            continue  # kept raw in ``unknown``, repeated or not: a field we have not seen never fails
         if f.number in seen:
             raise DG13Error(f"DG13 field {f.number} repeated")
         seen.add(f.number)
         _assign(values, f)
-    known = tuple(f for f in parsed if 1 <= f.number <= 16)
-    unknown = tuple(f for f in parsed if not 1 <= f.number <= 16)
+    known = tuple(f for f in parsed if is_known_field(f.number))
+    unknown = tuple(f for f in parsed if not is_known_field(f.number))
     return PersonalData(**values, version=version, charset=charset, fields=known, unknown=unknown)
+
+
+def is_known_field(number: int) -> bool:
+    """Fields 1–16 of cccd-chip.md §4 (2021 card); other numbers are kept raw (docs/card-2024.md)."""
+    return 1 <= number <= 16
 
 
 def _header(body: list[tlv.TLV]) -> tuple[int, str, list[tlv.TLV]]:
@@ -168,18 +177,25 @@ def _header(body: list[tlv.TLV]) -> tuple[int, str, list[tlv.TLV]]:
 
 
 def _field(item: tlv.TLV) -> DG13Field:
+    """One field.  A known number must hold text (strict); an unknown number keeps whatever it holds: its
+    strings when they decode, else none — its raw bytes are always kept."""
     if item.tag != 0x30:
         raise DG13Error("a DG13 field must be a SEQUENCE")
     try:
-        parts = item.children()
-        if not parts or parts[0].tag != 0x02:
+        first, _ = tlv.decode_one(item.value)  # the number alone: what follows may be anything
+        if first.tag != 0x02:
             raise DG13Error("a DG13 field must start with its number")
-        number = decode_integer(parts[0].value)
-        texts = tuple(t for part in parts[1:] for t in _texts(part))
+        number = decode_integer(first.value)
     except DG13Error:
         raise
-    except ParseError as exc:
+    except (ParseError, TLVError) as exc:
         raise DG13Error(f"DG13 field: {exc}") from None
+    try:
+        texts = tuple(t for part in item.children()[1:] for t in _texts(part))
+    except (DG13Error, ParseError, TLVError) as exc:
+        if is_known_field(number):
+            raise DG13Error(f"DG13 field {number}: {exc}") from None
+        texts = ()
     return DG13Field(number, texts, bytes(item.raw))
 
 

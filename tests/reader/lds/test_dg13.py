@@ -7,6 +7,8 @@ import unicodedata
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reader import tlv
 from reader.lds.cardaccess import encode_integer, encode_oid
@@ -153,3 +155,32 @@ def test_parse_vn_date(text: str | None, expected: date | None) -> None:
 def test_malformed(raw: bytes) -> None:
     with pytest.raises(DG13Error):
         parse_dg13(raw)
+
+
+# --- fields the parser has not seen (the 2024 card may add some: docs/card-2024.md) -------------------
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        _seq(encode_integer(17), tlv.encode(0x02, b"\x05")),  # an INTEGER
+        _seq(encode_integer(17), tlv.encode(0x0C, b"\xff\xfe")),  # invalid UTF-8
+        _seq(encode_integer(17), tlv.encode(0x80, b"ctx")),  # a context tag
+        _seq(encode_integer(99), _seq(_seq(_seq(_seq(_seq(tlv.encode(0x0C, b"x"))))))),  # deeply nested
+        _seq(encode_integer(0), tlv.encode(0x0C, b"zero")),  # number 0
+        _seq(encode_integer(17)),  # no value at all
+        _seq(encode_integer(17), tlv.encode(0x30, b"\x0c\x05ab")),  # a broken inner TLV
+    ],
+)
+def test_an_unseen_field_never_fails_and_is_kept_raw(field: bytes) -> None:
+    data = parse_dg13(_dg13(dg13_field(1, "079303001234"), field, field))  # repeated, too
+    assert data.id_number == "079303001234"
+    assert [f.raw for f in data.unknown] == [field, field]
+
+
+@given(number=st.integers(min_value=17, max_value=2**31), value=st.binary(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_unseen_fields_with_any_content(number: int, value: bytes) -> None:
+    field = _seq(encode_integer(number), value)
+    data = parse_dg13(_dg13(dg13_field(2, "Tên"), field))
+    assert data.full_name == "Tên" and data.unknown[0].number == number and data.unknown[0].raw == field

@@ -69,7 +69,7 @@ def test_every_profile_full_read_through_pcscd(vpcd: Any, name: str) -> None:
     transport.close()
     assert result.access.method == "PACE" and not result.access.downgraded
     assert result.verdict is Verdict.AUTHENTIC, result.reasons
-    assert result.raw["DG2"] == image.lds_files["DG2"]
+    assert result.raw.get("DG2") == image.lds_files.get("DG2")  # none on a card for under-6s
 
 
 def test_bac_only_chip_and_a_clone_through_pcscd(vpcd: Any) -> None:

@@ -75,7 +75,7 @@ def test_every_profile_full_read_through_the_pty(pn532: Factory, name: str, card
     transport.close()
     assert result.access.method == "PACE" and not result.access.downgraded
     assert result.verdict is Verdict.AUTHENTIC, result.reasons
-    assert result.raw["DG2"] == card_image(name).lds_files["DG2"]
+    assert result.raw.get("DG2") == card_image(name).lds_files.get("DG2")  # none on a card for under-6s
     assert sim.counters.apdus == result.stats.apdus
     assert (transport.resends, transport.nacks, sim.counters.nacks) == (0, 0, 0)
     # type B is looked for only after type A found nothing

@@ -1,0 +1,68 @@
+"""The hospital profile's insurance step, independent of the flow's machinery (docs/insurance.md).
+
+:func:`run_insurance_step` takes the verified subject, asks the gateway, and returns what the flow needs:
+the citizen's sentence in both languages, whether to send them to the counter, and the flat ``insurance_*``
+values for the record's ``service`` object (the HIS webhook and FHIR mapping read them from there).  The
+identity verification itself is not affected: an expired or unknown insurance card does not make the
+identity ``referred`` — the counter handles the insurance.
+
+:func:`settings_from_mapping` reads the ``[insurance]`` table of a configuration file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.insurance.bhxh import BhxhClient, BhxhSettings, InsuranceResult, InsuranceStatus
+from kiosk.record import SubjectClaims
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceStepOutcome:
+    result: InsuranceResult
+    message_vi: str
+    message_en: str
+    refer_to_counter: bool
+    service: dict[str, str] = field(default_factory=dict)
+
+    def message(self, language: str) -> str:
+        return self.message_vi if language == "vi" else self.message_en
+
+
+def run_insurance_step(client: BhxhClient, subject: SubjectClaims | None) -> InsuranceStepOutcome:
+    """Check the subject's insurance; a subject without ID, name or birth date is not checked (counter)."""
+    if subject is None or not subject.id_number or not subject.full_name or subject.birth_date is None:
+        result = InsuranceResult(InsuranceStatus.UNAVAILABLE, note="identity incomplete: not checked")
+    else:
+        result = client.check(subject.id_number, subject.full_name, subject.birth_date)
+    return InsuranceStepOutcome(result, result.message("vi"), result.message("en"),
+                                result.status.needs_counter, result.service_fields())  # fmt: skip
+
+
+_FLOATS = ("connect_timeout_seconds", "read_timeout_seconds", "budget_seconds")
+
+
+def settings_from_mapping(table: Mapping[str, Any]) -> BhxhSettings:
+    """``[insurance]``: ``base_url``, ``username``, ``password`` / ``officer_name`` / ``officer_id`` (secret
+    references ``env:NAME`` / ``file:/path``), ``facility_code``, optional timeouts, ``budget_seconds`` and
+    ``max_attempts``.  :class:`ValueError` names what is missing or wrong."""
+    required = ("base_url", "username", "password", "officer_name", "officer_id", "facility_code")
+    missing = [k for k in required if not isinstance(table.get(k), str) or not table[k]]
+    if missing:
+        raise ValueError(f"[insurance] needs {', '.join(missing)}")
+    for key in ("password", "officer_name", "officer_id"):
+        if not str(table[key]).startswith(("env:", "file:")):
+            raise ValueError(f"[insurance] {key} must be a secret reference (env:NAME or file:/path)")
+    extra: dict[str, Any] = {}
+    for key in _FLOATS:
+        if key in table:
+            if not isinstance(table[key], int | float):
+                raise ValueError(f"[insurance] {key} must be a number")
+            extra[key] = float(table[key])
+    if "max_attempts" in table:
+        extra["max_attempts"] = int(table["max_attempts"])
+    return BhxhSettings(str(table["base_url"]), str(table["username"]), str(table["password"]),
+                        str(table["officer_name"]), str(table["officer_id"]), str(table["facility_code"]),
+                        **extra)  # fmt: skip

@@ -1,0 +1,1 @@
+"""JSON Schemas of the objects the kiosk publishes (docs/evidence.md)."""
