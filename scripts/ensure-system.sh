@@ -3,7 +3,7 @@
 # Called by `make demo` and `make test`; safe to run again and again.
 set -euo pipefail
 
-PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng fonts-noto-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
+PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng fonts-noto-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 postgresql chromium chromium-driver)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

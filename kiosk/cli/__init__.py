@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.dump",  # verify-dump
     "kiosk.cli.kiosk",  # kiosk --headless --sim (the flow)
     "kiosk.cli.ui",  # ui [--sim] [--profile] [--demo] [--screenshots DIR]
+    "hub.cli",  # hub serve|migrate|site|enrol-token|revoke|operator|dead|kiosks|purge|pg|enrol
 )
 
 
