@@ -72,7 +72,7 @@ class Kiosk:
 
     def __init__(
         self,
-        hub: RunningHub,
+        hub: RunningHub | str,
         dsn: str,
         tmp: Path,
         kiosk_id: str = KIOSK.device_id,
@@ -80,7 +80,8 @@ class Kiosk:
     ) -> None:
         self.keys = KeyStore.open(tmp / f"keys-{kiosk_id}")
         self.identity: KioskIdentity = replace(KIOSK, device_id=kiosk_id, site_id=site_id)
-        self.enrolment: Enrolment = enrol(hub.url, token(dsn, site_id), kiosk_id, self.keys, "0.1.0")
+        url = hub if isinstance(hub, str) else hub.url
+        self.enrolment: Enrolment = enrol(url, token(dsn, site_id), kiosk_id, self.keys, "0.1.0")
         self.client = HubClient(self.enrolment)
         self.secret_file = tmp / f"secret-{kiosk_id}"
         self.secret_file.write_text(self.enrolment.webhook_secret)
@@ -91,13 +92,18 @@ class Kiosk:
 
 
 def deliver(
-    kiosk: Kiosk, record: VerificationRecord, connector: str = "his", signer_keys: KeyStore | None = None
+    kiosk: Kiosk,
+    record: VerificationRecord,
+    connector: str = "his",
+    signer_keys: KeyStore | None = None,
+    hub_url: str | None = None,
 ) -> DeliveryResult:
     """The kiosk's own connector (kiosk.connectors) delivering ``record`` to the hub."""
     profile = load_profile(record.profile)
     settings = replace(profile.connector(connector), webhook_secret=f"file:{kiosk.secret_file}")
     signer = RecordSigner(signer_keys or kiosk.keys, f"urn:cccd:kiosk:{kiosk.identity.device_id}")
-    conn = build_connector(settings, profile, signer, kiosk.client.deliver_to)
+    to = kiosk.client.deliver_to if hub_url is None else f"{hub_url}/v1/kiosks/{kiosk.identity.device_id}"
+    conn = build_connector(settings, profile, signer, to)
     try:
         return conn.deliver(DeliveryContext(record.verification_id, record.document, None, time.time()))
     finally:
