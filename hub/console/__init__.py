@@ -1,9 +1,7 @@
-"""The operator console (docs/hub.md, "Operator console")."""
+"""The operator console (docs/hub.md, "Operator console"): server-rendered pages under ``/console``."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from hub.console.routes import install
 
-
-def install(app: FastAPI) -> None:
-    """Mount the console's routes on ``app``."""
+__all__ = ["install"]

@@ -12,6 +12,8 @@ import pytest
 
 from hub import db
 from hub.pgcluster import PgCluster, create_database
+from tests.hub.helpers import Kiosk, RunningHub, settings_for
+from tests.hub.seed import seed
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = (
@@ -59,3 +61,16 @@ def clean_db(hub_dsn: str) -> str:
     with psycopg.connect(hub_dsn, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     return hub_dsn
+
+
+@pytest.fixture(scope="module")
+def console_fleet(hub_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, str]]:
+    with psycopg.connect(hub_dsn, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    tmp = tmp_path_factory.mktemp("console")
+    hub = RunningHub(settings_for(hub_dsn, tmp))
+    kiosks: list[Kiosk] = seed(hub, hub_dsn, tmp, records_per_kiosk=4)
+    yield hub, hub_dsn
+    for k in kiosks:
+        k.close()
+    hub.stop()

@@ -53,16 +53,20 @@ def test_admin_commands(
     assert set(json.loads(capsys.readouterr().out.strip().splitlines()[-1])) >= {"records", "heartbeats"}
 
 
-@pytest.mark.parametrize("argv", [
-    ["hub", "enrol-token", "x"],  # no DSN anywhere
-    ["hub", "--dsn", "DSN", "site", "add", "BAD ID", "--name", "n", "--profile", "hospital"],
-    ["hub", "--dsn", "DSN", "site", "add", "s1", "--name", "n", "--profile", "casino"],
-    ["hub", "--dsn", "DSN", "enrol-token", "no-such-site"],
-    ["hub", "--dsn", "DSN", "revoke", "no-such-kiosk"],
-    ["hub", "--dsn", "DSN", "dead", "retry", "12345"],
-])  # fmt: skip
-def test_bad_arguments_exit_2(clean_db: str, argv: list[str], monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["hub", "enrol-token", "x"],  # no DSN anywhere
+        ["hub", "--dsn", "DSN", "site", "add", "BAD ID", "--name", "n", "--profile", "hospital"],
+        ["hub", "--dsn", "DSN", "site", "add", "s1", "--name", "n", "--profile", "casino"],
+        ["hub", "--dsn", "DSN", "enrol-token", "no-such-site"],
+        ["hub", "--dsn", "DSN", "revoke", "no-such-kiosk"],
+        ["hub", "--dsn", "DSN", "dead", "retry", "12345"],
+    ],
+)
+def test_bad_arguments_exit_2(
+    clean_db: str, argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("CCCD_HUB_DSN", raising=False)
     assert main([clean_db if a == "DSN" else a for a in argv]) == 2
     err = capsys.readouterr().err

@@ -41,8 +41,21 @@ class Replica:
         cfg.write_text(
             f'[hub]\nlease_seconds = 3.0\nworkers = 1\nworker_batch = 8\nkeys_dir = "{tmp / "hub-keys"}"\n'
         )
-        argv = [sys.executable, "-m", "kiosk", "hub", "--config", str(cfg), "--dsn", dsn, "serve",
-                "--port", str(self.port), "--replica-id", name]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "hub",
+            "--config",
+            str(cfg),
+            "--dsn",
+            dsn,
+            "serve",
+            "--port",
+            str(self.port),
+            "--replica-id",
+            name,
+        ]
         self.log = (tmp / f"{name}.log").open("wb")
         self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
