@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -77,6 +77,37 @@ class BodyLimit:
             if seen <= self.limit or started:
                 raise
             await _send_json(send, 413, "body too large")
+
+
+class Observe:
+    """Request metrics and a log line for every refused request (route templates, never query strings)."""
+
+    def __init__(self, app: ASGIApp, state: HubState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.state.metrics.requests.labels(path, str(status)).inc()
+            if status >= 400:
+                ms = round((time.perf_counter() - started) * 1000, 1)
+                log.info(
+                    "request", extra={"method": scope["method"], "route": path, "status": status, "ms": ms}
+                )
 
 
 async def _send_json(send: Send, status: int, error: str) -> None:
@@ -196,25 +227,6 @@ def create_app(
     async def bad_value(request: Request, exc: psycopg.DataError) -> Response:
         return JSONResponse({"error": "a value cannot be stored (e.g. a NUL character)"}, status_code=400)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        state.metrics.requests.labels(path, str(response.status_code)).inc()
-        if response.status_code >= 400 or log.isEnabledFor(logging.DEBUG):
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "route": path,
-                    "status": response.status_code,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-        return response
-
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     async def health() -> Response:
         try:
@@ -236,4 +248,5 @@ def create_app(
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Observe, state=state)
     return app

@@ -33,6 +33,9 @@ class HubSettings:
     heartbeat_seconds: int = 60
     offline_after_seconds: int = 180
     clock_skew_seconds: int = 300
+    kiosk_cache_seconds: float = (
+        30.0  # kiosk secrets/keys cached per replica (revocation is re-checked on write)
+    )
     enrol_token_hours: int = 24
     retention_days: int = 30
     heartbeat_retention_days: int = 7

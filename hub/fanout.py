@@ -134,42 +134,44 @@ class FanoutWorker:
             return DeliveryResult("retry", None, f"connector error {type(exc).__name__}")
 
     def record(self, c: Claimed, result: DeliveryResult) -> None:
-        outcome = result.outcome
-        if outcome == "retry" and c.attempts >= self.max_attempts:
-            outcome = "dead"
-        error = (result.error or "")[:500] or None
+        self.record_all([(c, result)])
+
+    def record_all(self, done: list[tuple[Claimed, DeliveryResult]]) -> None:
+        """Every outcome of a batch in one statement (one commit), each guarded by this worker's lease."""
+        ids, states, statuses, errors, delays = [], [], [], [], []
+        for c, result in done:
+            outcome = result.outcome
+            if outcome == "retry" and c.attempts >= self.max_attempts:
+                outcome = "dead"
+            ids.append(c.outbox_id)
+            states.append({"sent": "sent", "dead": "dead"}.get(outcome, "pending"))
+            statuses.append(result.status)
+            errors.append((result.error or "")[:500] or None)
+            delays.append(self.backoff.delay(c.attempts, self.rng) if outcome == "retry" else 0.0)
+            log.info(
+                "delivery %s",
+                outcome,
+                extra={
+                    "verification_id": c.verification_id,
+                    "connector": c.connector,
+                    "status": result.status,
+                    "attempt": c.attempts,
+                },
+            )
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
         with self.pool.connection() as conn:
-            if outcome == "sent":
-                conn.execute(
-                    "UPDATE outbox SET state = 'sent', sent_at = now(), lease_until = NULL, "
-                    "last_status = %s, last_error = NULL WHERE id = %s AND leased_by = %s",
-                    (result.status, c.outbox_id, self.name),
-                )
-            elif outcome == "dead":
-                conn.execute(
-                    "UPDATE outbox SET state = 'dead', lease_until = NULL, last_status = %s, "
-                    "last_error = %s WHERE id = %s AND leased_by = %s",
-                    (result.status, error, c.outbox_id, self.name),
-                )
-            else:
-                delay = self.backoff.delay(c.attempts, self.rng)
-                conn.execute(
-                    "UPDATE outbox SET next_at = now() + make_interval(secs => %s), lease_until = NULL,"
-                    " last_status = %s, last_error = %s WHERE id = %s AND leased_by = %s",
-                    (delay, result.status, error, c.outbox_id, self.name),
-                )
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
-        log.info(
-            "delivery %s",
-            outcome,
-            extra={
-                "verification_id": c.verification_id,
-                "connector": c.connector,
-                "status": result.status,
-                "attempt": c.attempts,
-            },
-        )
+            conn.execute(
+                """UPDATE outbox o SET state = u.state, lease_until = NULL, last_status = u.status,
+                          last_error = u.error,
+                          sent_at = CASE WHEN u.state = 'sent' THEN now() END,
+                          next_at = CASE WHEN u.state = 'pending' THEN now() + make_interval(secs => u.delay)
+                                         ELSE o.next_at END
+                     FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::text[], %s::float8[])
+                          AS u(id, state, status, error, delay)
+                    WHERE o.id = u.id AND o.leased_by = %s""",
+                (ids, states, statuses, errors, delays, self.name),
+            )
 
     def run_once(self) -> int:
         """Claim one batch, deliver it concurrently, record every outcome; the number of rows handled."""
@@ -177,8 +179,7 @@ class FanoutWorker:
         if not claimed:
             return 0
         results = list(self.executor.map(self._deliver, claimed))
-        for c, result in zip(claimed, results, strict=True):
-            self.record(c, result)
+        self.record_all(list(zip(claimed, results, strict=True)))
         return len(claimed)
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.25) -> None:

@@ -11,6 +11,7 @@ skew window, so a replay is refused.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from hub import bundle
@@ -89,12 +91,35 @@ SELECT k.site_id, k.webhook_secret, k.revoked_at IS NOT NULL, s.profile,
  WHERE k.kiosk_id = %s GROUP BY k.kiosk_id, s.site_id"""
 
 
-async def authenticate(state: HubState, request: Request, kiosk_id: str, body: bytes) -> KioskRow:
+async def _kiosk_row(state: HubState, kiosk_id: str, fresh: bool) -> tuple[Any, ...] | None:
+    """The kiosk's row, from the replica's short cache unless ``fresh``.
+
+    The cache only saves a round trip: every write a kiosk causes re-checks revocation in the same
+    statement (ingest's guard, the heartbeat's ``UPDATE ... WHERE revoked_at IS NULL``), so a revoked
+    kiosk or key is refused from the moment the revocation commits.
+    """
+    now = time.monotonic()
+    cached = state.kiosk_cache.get(kiosk_id)
+    if cached is not None and not fresh and cached[0] > now:
+        return cached[1]
+    async with state.pool.connection() as conn:
+        row = await (await conn.execute(_KIOSK_SQL, (kiosk_id,))).fetchone()
+    if row is not None:
+        if len(state.kiosk_cache) > 100_000:
+            state.kiosk_cache.clear()
+        state.kiosk_cache[kiosk_id] = (now + state.settings.kiosk_cache_seconds, tuple(row))
+    else:
+        state.kiosk_cache.pop(kiosk_id, None)
+    return tuple(row) if row is not None else None
+
+
+async def authenticate(
+    state: HubState, request: Request, kiosk_id: str, body: bytes, fresh: bool = False
+) -> KioskRow:
     """The kiosk, once its request's Standard Webhooks signature verifies and it is not revoked."""
     if not KIOSK_ID.match(kiosk_id):
         raise Unauthenticated("unknown kiosk")
-    async with state.pool.connection() as conn:
-        row = await (await conn.execute(_KIOSK_SQL, (kiosk_id,))).fetchone()
+    row = await _kiosk_row(state, kiosk_id, fresh)
     if row is None:
         raise Unauthenticated("unknown kiosk")
     site_id, secret, revoked, profile, jwks = row
@@ -110,15 +135,28 @@ async def authenticate(state: HubState, request: Request, kiosk_id: str, body: b
     return KioskRow(kiosk_id, site_id, profile, list(jwks))
 
 
+def _kid(token: str) -> str | None:
+    """The ``kid`` of a compact JWS header (unverified: only to choose the key set to load)."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".", 1)[0] + "=="))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+async def _refuse_replay(conn: AsyncConnection[Any], kiosk_id: str, request_id: str) -> None:
+    cur = await conn.execute(
+        "INSERT INTO seen_requests (kiosk_id, request_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+        (kiosk_id, request_id),
+    )
+    if await cur.fetchone() is None:
+        raise Conflict("replayed request (this webhook-id was already used)")
+
+
 async def refuse_replay(state: HubState, kiosk_id: str, request_id: str) -> None:
     async with state.pool.connection() as conn:
-        cur = await conn.execute(
-            "INSERT INTO seen_requests (kiosk_id, request_id) VALUES (%s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING 1",
-            (kiosk_id, request_id),
-        )
-        if await cur.fetchone() is None:
-            raise Conflict("replayed request (this webhook-id was already used)")
+        await _refuse_replay(conn, kiosk_id, request_id)
 
 
 # --- enrolment ------------------------------------------------------------------------------------------
@@ -264,6 +302,8 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
     data = parse_json_object(body).get("data")
     if not isinstance(data, dict) or not isinstance(data.get("record_jws"), str):
         raise BadRequest("no signed record (data.record_jws)")
+    if _kid(data["record_jws"]) not in {k.get("kid") for k in kiosk.jwks}:  # a new key: not cached yet
+        kiosk = await authenticate(state, request, kiosk_id, body, fresh=True)
     if not kiosk.jwks:
         raise Forbidden("this kiosk has no valid key")
     try:
@@ -292,15 +332,20 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
     async with state.pool.connection() as conn:
         cur = await conn.execute(
             """
-            WITH r AS (
+            WITH ok AS (
+              SELECT 1 FROM kiosks k JOIN kiosk_keys kk ON kk.kiosk_id = k.kiosk_id
+               WHERE k.kiosk_id = %s AND kk.kid = %s AND k.revoked_at IS NULL AND kk.revoked_at IS NULL),
+            r AS (
               INSERT INTO records (verification_id, kiosk_id, site_id, kid, profile, status, reasons,
                                    completed_at, record_jws, record)
-              VALUES (%s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s)
+              SELECT %s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s FROM ok
               ON CONFLICT (verification_id) DO NOTHING RETURNING id),
             o AS (INSERT INTO outbox (record_id, site_id, connector)
                   SELECT r.id, %s, c FROM r, unnest(%s::text[]) AS c)
-            SELECT id FROM r""",
+            SELECT (SELECT count(*) FROM ok), (SELECT id FROM r)""",
             (
+                kiosk_id,
+                claims["kid"],
                 vid,
                 kiosk_id,
                 kiosk.site_id,
@@ -315,7 +360,10 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
                 connectors,
             ),
         )
-        stored = await cur.fetchone()
+        allowed, stored = await cur.fetchone() or (0, None)
+        if not allowed:  # revoked since this replica cached the kiosk
+            state.kiosk_cache.pop(kiosk_id, None)
+            raise Forbidden("this kiosk or its key is revoked")
         if stored is None:
             owner = await (
                 await conn.execute("SELECT kiosk_id FROM records WHERE verification_id = %s", (vid,))
@@ -381,14 +429,18 @@ async def heartbeat(kiosk_id: str, request: Request) -> dict[str, Any]:
     body = await request.body()
     kiosk = await authenticate(state, request, kiosk_id, body)
     data = check_heartbeat(parse_json_object(body))
-    await refuse_replay(state, kiosk_id, request.headers["webhook-id"])
     version = data.get("version")
     async with state.pool.connection() as conn, conn.transaction():
-        await conn.execute(
+        await _refuse_replay(conn, kiosk_id, request.headers["webhook-id"])
+        cur = await conn.execute(
             "UPDATE kiosks SET last_seen = now(), last_heartbeat = %s, "
-            "software_version = coalesce(%s, software_version) WHERE kiosk_id = %s",
+            "software_version = coalesce(%s, software_version) WHERE kiosk_id = %s AND revoked_at IS NULL "
+            "RETURNING 1",
             (Jsonb(data), version, kiosk_id),
         )
+        if await cur.fetchone() is None:
+            state.kiosk_cache.pop(kiosk_id, None)
+            raise Forbidden("this kiosk is revoked")
         await conn.execute("INSERT INTO heartbeats (kiosk_id, body) VALUES (%s, %s)", (kiosk_id, Jsonb(data)))
         etag = await bundle.current_etag(conn, kiosk.site_id)
     state.metrics.heartbeats.inc()
@@ -413,7 +465,7 @@ _KEY_SCHEMA = {
 async def add_key(kiosk_id: str, request: Request) -> dict[str, Any]:
     state = hub_state(request)
     body = await request.body()
-    kiosk = await authenticate(state, request, kiosk_id, body)
+    kiosk = await authenticate(state, request, kiosk_id, body, fresh=True)
     proof = parse_json_object(body).get("proof")
     if not isinstance(proof, str):
         raise BadRequest("proof is required")
@@ -451,7 +503,7 @@ async def add_key(kiosk_id: str, request: Request) -> dict[str, Any]:
 )
 async def get_bundle(kiosk_id: str, request: Request) -> Response:
     state = hub_state(request)
-    kiosk = await authenticate(state, request, kiosk_id, b"")
+    kiosk = await authenticate(state, request, kiosk_id, b"", fresh=True)
     await refuse_replay(state, kiosk_id, request.headers["webhook-id"])
     async with state.pool.connection() as conn:
         content = await bundle.site_bundle(conn, kiosk.site_id)

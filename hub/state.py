@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
@@ -52,6 +53,7 @@ class HubState:
     metrics: Metrics = field(default_factory=Metrics)
     keysets: KeySetCache = field(default_factory=KeySetCache)
     clock: Callable[[], float] = time.time
+    kiosk_cache: dict[str, tuple[float, tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def create(
