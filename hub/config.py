@@ -29,7 +29,7 @@ class HubSettings:
     worker_concurrency: int = 8
     lease_seconds: float = 60.0
     max_attempts: int = 12
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = 1024 * 1024
     heartbeat_seconds: int = 60
     offline_after_seconds: int = 180
     clock_skew_seconds: int = 300

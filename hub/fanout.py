@@ -28,6 +28,7 @@ from kiosk.connectors import Connector, DeliveryContext, DeliveryResult, build_c
 from kiosk.delivery.backoff import BackoffPolicy
 from kiosk.keys import RecordSigner
 from kiosk.profiles import load_profile
+from kiosk.record import BiometricImages
 
 log = logging.getLogger("hub.fanout")
 
@@ -40,8 +41,10 @@ UPDATE outbox o SET lease_until = now() + make_interval(secs => %s), leased_by =
 RETURNING o.id, o.connector, o.attempts, o.record_id"""
 
 _LOAD = """
-SELECT o.id, r.verification_id, r.record, s.site_id, s.profile, s.deliver_to, s.secret_ref
+SELECT o.id, r.verification_id, r.record, s.site_id, s.profile, s.deliver_to, s.secret_ref,
+       e.live_jpeg, e.chip_image, e.chip_image_type
   FROM outbox o JOIN records r ON r.id = o.record_id JOIN sites s ON s.site_id = o.site_id
+  LEFT JOIN record_evidence e ON e.record_id = o.record_id
  WHERE o.id = ANY(%s)"""
 
 
@@ -56,6 +59,7 @@ class Claimed:
     profile: str
     deliver_to: str | None
     secret_ref: str
+    images: BiometricImages | None = None
 
     def __repr__(self) -> str:
         return f"Claimed(outbox={self.outbox_id}, id={self.verification_id}, <record hidden>)"
@@ -121,14 +125,25 @@ class FanoutWorker:
             attempts = {r[0]: (r[1], r[2]) for r in rows}
             loaded = conn.execute(_LOAD, ([r[0] for r in rows],)).fetchall()
         return [
-            Claimed(oid, attempts[oid][0], attempts[oid][1], vid, record, site, profile, to, ref)
-            for oid, vid, record, site, profile, to, ref in loaded
+            Claimed(
+                oid,
+                attempts[oid][0],
+                attempts[oid][1],
+                vid,
+                record,
+                site,
+                profile,
+                to,
+                ref,
+                BiometricImages(live, chip, ctype) if live is not None else None,
+            )
+            for oid, vid, record, site, profile, to, ref, live, chip, ctype in loaded
         ]
 
     def _deliver(self, c: Claimed) -> DeliveryResult:
         try:
             connector = self.connectors.get(c)
-            return connector.deliver(DeliveryContext(c.verification_id, c.record, None, time.time()))
+            return connector.deliver(DeliveryContext(c.verification_id, c.record, c.images, time.time()))
         except Exception as exc:  # a connector bug or bad configuration must not stop the worker
             log.warning("connector failed", extra={"outbox_id": c.outbox_id, "error": type(exc).__name__})
             return DeliveryResult("retry", None, f"connector error {type(exc).__name__}")
@@ -171,6 +186,14 @@ class FanoutWorker:
                           AS u(id, state, status, error, delay)
                     WHERE o.id = u.id AND o.leased_by = %s""",
                 (ids, states, statuses, errors, delays, self.name),
+            )
+            # the bank's biometric evidence leaves the hub once every destination has acknowledged
+            conn.execute(
+                "DELETE FROM record_evidence e "
+                "WHERE e.record_id IN (SELECT record_id FROM outbox WHERE id = ANY(%s)) "
+                "AND NOT EXISTS (SELECT 1 FROM outbox o "
+                "WHERE o.record_id = e.record_id AND o.state <> 'sent')",
+                (ids,),
             )
 
     def run_once(self) -> int:

@@ -26,7 +26,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from hub import bundle
-from hub.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
+from hub.errors import BadRequest, Conflict, Forbidden, HubError, NotFound, Unauthenticated
 from hub.jwks import public_jwk, verify_proof
 from hub.state import HubState
 from kiosk.connectors import webhooks
@@ -298,10 +298,44 @@ async def ingest(kiosk_id: str, connector: str, request: Request) -> dict[str, A
 async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str, Any]:
     body = await request.body()
     kiosk = await authenticate(state, request, kiosk_id, body)
-    webhook_id = request.headers["webhook-id"]
     data = parse_json_object(body).get("data")
     if not isinstance(data, dict) or not isinstance(data.get("record_jws"), str):
         raise BadRequest("no signed record (data.record_jws)")
+    evidence = data.get("biometric_evidence")
+    return await _store(
+        state, request, kiosk, body, data["record_jws"], data.get("verification_id"), evidence
+    )
+
+
+def _evidence(evidence: Any, claims: dict[str, Any]) -> tuple[bytes, bytes, str] | None:
+    """Bank biometric evidence: exactly the images whose SHA-256 the signed record carries, or refused."""
+    if evidence is None:
+        return None
+    signed = set((claims.get("biometric") or {}).get("image_sha256") or [])
+    try:
+        live = base64.b64decode(evidence["live_image"]["data"], validate=True)
+        chip = base64.b64decode(evidence["chip_image"]["data"], validate=True)
+        chip_type = str(evidence["chip_image"].get("content_type") or "image/jpeg")
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("biometric_evidence: live_image and chip_image with base64 data") from None
+    if hashlib.sha256(live).hexdigest() not in signed or hashlib.sha256(chip).hexdigest() not in signed:
+        raise HubError("biometric evidence does not match the signed record", 422)
+    return live, chip, chip_type[:40]
+
+
+async def _store(
+    state: HubState,
+    request: Request,
+    kiosk: KioskRow,
+    body: bytes,
+    token: str,
+    envelope_id: Any,
+    evidence: Any = None,
+) -> dict[str, Any]:
+    """Verify the kiosk's signed record and store it once with its fan-out rows (see module docstring)."""
+    kiosk_id = kiosk.kiosk_id
+    webhook_id = request.headers["webhook-id"]
+    data = {"record_jws": token, "verification_id": envelope_id}
     if _kid(data["record_jws"]) not in {k.get("kid") for k in kiosk.jwks}:  # a new key: not cached yet
         kiosk = await authenticate(state, request, kiosk_id, body, fresh=True)
     if not kiosk.jwks:
@@ -316,7 +350,7 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
     if not isinstance(vid, str) or vid != webhook_id.split(":", 1)[0] or data.get("verification_id") != vid:
         raise BadRequest("webhook-id, envelope and signed record name different verifications")
     idem = request.headers.get("idempotency-key")
-    if idem is not None and idem != vid:
+    if idem is not None and idem.split(":", 1)[0] != vid:
         raise BadRequest("Idempotency-Key is not the verification ID")
     identity = claims.get("kiosk")
     if not isinstance(identity, dict) or identity.get("device_id") != kiosk_id:
@@ -328,6 +362,8 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
     if not isinstance(status, str) or not isinstance(profile, str) or not isinstance(reasons, list):
         raise BadRequest("the record lacks profile, status or reasons")
     completed = (claims.get("times") or {}).get("completed")
+    images = _evidence(evidence, claims)
+    live, chip, chip_type = images if images is not None else (None, None, None)
     connectors = [c.name for c in site_profile(kiosk.profile).connectors]
     async with state.pool.connection() as conn:
         cur = await conn.execute(
@@ -341,7 +377,9 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
               SELECT %s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s, %s FROM ok
               ON CONFLICT (verification_id) DO NOTHING RETURNING id),
             o AS (INSERT INTO outbox (record_id, site_id, connector)
-                  SELECT r.id, %s, c FROM r, unnest(%s::text[]) AS c)
+                  SELECT r.id, %s, c FROM r, unnest(%s::text[]) AS c),
+            e AS (INSERT INTO record_evidence (record_id, live_jpeg, chip_image, chip_image_type)
+                  SELECT r.id, %s::bytea, %s::bytea, %s FROM r WHERE %s::bytea IS NOT NULL)
             SELECT (SELECT count(*) FROM ok), (SELECT id FROM r)""",
             (
                 kiosk_id,
@@ -358,6 +396,10 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
                 Jsonb(_record_document(claims)),
                 kiosk.site_id,
                 connectors,
+                live,
+                chip,
+                chip_type,
+                live,
             ),
         )
         allowed, stored = await cur.fetchone() or (0, None)
@@ -373,6 +415,55 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
     outcome = "stored" if stored is not None else "duplicate"
     log.info("record %s", outcome, extra={"kiosk_id": kiosk_id, "verification_id": vid})
     return {"status": outcome, "verification_id": vid}
+
+
+# --- the same record through a kiosk's FHIR connector (kiosk/connectors/fhir.py) ------------------------
+
+
+@router.put(
+    "/kiosks/{kiosk_id}/fhir/Patient",
+    summary="FHIR conditional update of the Patient (acknowledged)",
+    description="The kiosk's FHIR connector sends the Patient first: the hub authenticates it and "
+    "answers with a logical id, storing nothing (the signed record follows in the "
+    "Provenance).",
+    openapi_extra=_SIGNED_HEADERS,
+)
+async def fhir_patient(kiosk_id: str, request: Request) -> Response:
+    state = hub_state(request)
+    body = await request.body()
+    await authenticate(state, request, kiosk_id, body)
+    resource = parse_json_object(body)
+    if resource.get("resourceType") != "Patient":
+        raise BadRequest("a Patient resource is expected")
+    pid = "hub-" + request.headers["webhook-id"].split(":", 1)[0]
+    payload = json.dumps({"resourceType": "Patient", "id": pid, "meta": {"versionId": "1"}})
+    return Response(
+        payload,
+        status_code=200,
+        media_type="application/fhir+json",
+        headers={"location": f"Patient/{pid}/_history/1"},
+    )
+
+
+@router.put(
+    "/kiosks/{kiosk_id}/fhir/Provenance/{verification_id}",
+    summary="The signed record as a FHIR Provenance (signature.data = the JWS)",
+    openapi_extra=_SIGNED_HEADERS,
+)
+async def fhir_provenance(kiosk_id: str, verification_id: str, request: Request) -> dict[str, Any]:
+    state = hub_state(request)
+    body = await request.body()
+    kiosk = await authenticate(state, request, kiosk_id, body)
+    resource = parse_json_object(body)
+    try:
+        token = base64.b64decode(resource["signature"][0]["data"], validate=True).decode()
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise BadRequest("Provenance.signature[0].data must hold the base64 JWS") from None
+    if resource.get("resourceType") != "Provenance" or resource.get("id") != verification_id:
+        raise BadRequest("a Provenance whose id is the path's")
+    result = await _store(state, request, kiosk, body, token, verification_id)
+    state.metrics.ingested.labels(result["status"]).inc()
+    return result
 
 
 # --- heartbeats, keys, bundle ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tests.hub.seed import seed
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = (
+    "record_evidence",
     "audit",
     "sessions",
     "operators",

@@ -19,7 +19,7 @@ from hub.config import HubSettings
 from kiosk.connectors import DeliveryContext, DeliveryResult, build_connector
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import load_profile
-from kiosk.record import KioskIdentity, VerificationRecord
+from kiosk.record import BiometricImages, KioskIdentity, VerificationRecord
 from tests.kiosk.delivery.helpers import KIOSK, make_record
 
 
@@ -52,7 +52,9 @@ class RunningHub:
 
 
 def settings_for(dsn: str, tmp: Path, **kw: Any) -> HubSettings:
-    return HubSettings(dsn=dsn, keys_dir=str(tmp / "hub-keys"), pool_size=4, workers=0, **kw)
+    values: dict[str, Any] = {"pool_size": 4, "workers": 0}
+    values.update(kw)
+    return HubSettings(dsn=dsn, keys_dir=str(tmp / "hub-keys"), **values)
 
 
 def add_site(
@@ -97,6 +99,7 @@ def deliver(
     connector: str = "his",
     signer_keys: KeyStore | None = None,
     hub_url: str | None = None,
+    images: BiometricImages | None = None,
 ) -> DeliveryResult:
     """The kiosk's own connector (kiosk.connectors) delivering ``record`` to the hub."""
     profile = load_profile(record.profile)
@@ -105,7 +108,7 @@ def deliver(
     to = kiosk.client.deliver_to if hub_url is None else f"{hub_url}/v1/kiosks/{kiosk.identity.device_id}"
     conn = build_connector(settings, profile, signer, to)
     try:
-        return conn.deliver(DeliveryContext(record.verification_id, record.document, None, time.time()))
+        return conn.deliver(DeliveryContext(record.verification_id, record.document, images, time.time()))
     finally:
         conn.close()
 

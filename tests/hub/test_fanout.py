@@ -13,8 +13,9 @@ from hub import admin, db
 from hub.fanout import FanoutWorker
 from kiosk.connectors.webhooks import new_webhook_secret
 from kiosk.keys import KeyStore, RecordSigner
+from kiosk.record import BiometricImages
 from tests.hub.helpers import Kiosk, RunningHub, add_site, deliver, record_for, settings_for
-from tests.kiosk.delivery.helpers import RunningReceiver
+from tests.kiosk.delivery.helpers import IMAGES, RunningReceiver
 
 
 @pytest.fixture
@@ -144,6 +145,33 @@ def test_unreachable_receiver_is_retried_later(clean_db: str, tmp_path: Path, se
         with psycopg.connect(clean_db) as conn:
             rows = conn.execute("SELECT state, attempts, next_at > now(), last_error FROM outbox").fetchall()
         assert all(r[0] == "pending" and r[1] == 1 and r[2] and r[3] for r in rows)
+    finally:
+        w.close()
+        w.pool.close()
+        kiosk.close()
+        hub.stop()
+
+
+def test_bank_evidence_kept_until_the_bank_acknowledges(
+    clean_db: str, tmp_path: Path, receiver: RunningReceiver, secret: str
+) -> None:
+    add_site(clean_db, "nh-1", "bank", deliver_to=receiver.url)
+    hub = RunningHub(settings_for(clean_db, tmp_path))
+    kiosk = Kiosk(hub, clean_db, tmp_path, kiosk_id="bank-kiosk", site_id="nh-1")
+    w = worker(clean_db, tmp_path, "w1")
+    try:
+        record = record_for(kiosk, "bank")
+        forged = BiometricImages(b"\xff\xd8other\xff\xd9", IMAGES.chip_image)
+        assert deliver(kiosk, record, "bank", images=forged).status == 422  # not the signed images
+        assert deliver(kiosk, record, "bank", images=IMAGES).outcome == "sent"
+        with psycopg.connect(clean_db) as conn:
+            assert conn.execute("SELECT count(*) FROM record_evidence").fetchone() == (1,)
+        assert w.run_once() == 1
+        assert receiver.store.stats()["per_endpoint"] == {
+            "/webhooks/bank": 1
+        }  # the receiver checked the images
+        with psycopg.connect(clean_db) as conn:
+            assert conn.execute("SELECT count(*) FROM record_evidence").fetchone() == (0,)
     finally:
         w.close()
         w.pool.close()
