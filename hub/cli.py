@@ -99,6 +99,11 @@ def register(subparsers: Any) -> None:
     pg.add_argument("--database", default="cccd_hub")
     pg.set_defaults(func=_wrap(_pg))
 
+    dm = sub.add_parser("demo", help="the fleet demo: PostgreSQL, hub, receiver, three headless kiosks")
+    dm.add_argument("--dir", type=Path, default=Path("build/hub-demo"), help="demo state (fresh every run)")
+    dm.add_argument("--exit", action="store_true", help="stop everything after the summary")
+    dm.set_defaults(func=_wrap(_demo))
+
     e = sub.add_parser("enrol", help="(kiosk side) enrol this kiosk's keys with a hub")
     e.add_argument("--hub", required=True, help="hub base URL")
     e.add_argument("--token", required=True)
@@ -278,6 +283,16 @@ def _pg(args: argparse.Namespace) -> int:
     else:
         print(cluster.dsn(args.database))
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo import DemoError, run
+
+    try:
+        return run(args.dir, wait=not args.exit)
+    except DemoError as exc:
+        print(f"hub demo: {exc}", file=sys.stderr)
+        return 1
 
 
 def _enrol(args: argparse.Namespace) -> int:

@@ -142,6 +142,12 @@ class PgCluster:
             return
         if os.geteuid() == 0:
             ensure_system_user()
+            for parent in self.directory.parents:
+                if parent.exists() and not parent.stat().st_mode & 0o001:
+                    raise ClusterError(
+                        f"the server user {PG_USER} cannot reach {self.directory}: {parent} is "
+                        "not searchable by others (choose a folder such as build/pg)"
+                    )
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o755)  # noqa: S103 (the server user must reach its data folder)
         for d in (self.data, self.socket_dir):
