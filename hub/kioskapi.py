@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
@@ -271,6 +272,31 @@ _ENVELOPE_SCHEMA = {
 _INGEST_DOC = dict(_json_body(_ENVELOPE_SCHEMA), **_SIGNED_HEADERS)
 
 
+_STORED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "stored, or a duplicate of a stored record (idempotent)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"enum": ["stored", "duplicate"]},
+                        "verification_id": {"type": "string"},
+                    },
+                }
+            }
+        },
+    },
+    400: {"description": "malformed"},
+    401: {"description": "signature, unknown kiosk, or the JWS"},
+    403: {"description": "revoked, or a record of another kiosk or site"},
+    409: {"description": "conflict"},
+    413: {"description": "body too large"},
+    422: {"description": "biometric evidence not the signed images"},
+    503: {"description": "database unavailable: retry"},
+}
+
+
 def _record_document(claims: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if k not in _JWT_CLAIMS}
 
@@ -281,8 +307,9 @@ def _record_document(claims: dict[str, Any]) -> dict[str, Any]:
     description="Exactly what a kiosk sends a receiver (kiosk.connectors): point the kiosk's "
     "--deliver-to at /v1/kiosks/{kiosk_id}.",
     openapi_extra=_INGEST_DOC,
+    responses=_STORED,
 )
-async def ingest(kiosk_id: str, connector: str, request: Request) -> dict[str, Any]:
+async def ingest(kiosk_id: str, connector: str, request: Request) -> Response:
     state = hub_state(request)
     started = time.perf_counter()
     try:
@@ -292,7 +319,7 @@ async def ingest(kiosk_id: str, connector: str, request: Request) -> dict[str, A
         raise
     state.metrics.ingested.labels(result["status"]).inc()
     state.metrics.ingest_seconds.observe(time.perf_counter() - started)
-    return result
+    return JSONResponse(result)  # no response model: nothing to validate on the hot path
 
 
 async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str, Any]:
@@ -515,7 +542,7 @@ def check_heartbeat(data: dict[str, Any]) -> dict[str, Any]:
     summary="Report status (every 60 s; offline after 3 min)",
     openapi_extra=dict(_json_body(_HEARTBEAT_SCHEMA), **_SIGNED_HEADERS),
 )
-async def heartbeat(kiosk_id: str, request: Request) -> dict[str, Any]:
+async def heartbeat(kiosk_id: str, request: Request) -> Response:
     state = hub_state(request)
     body = await request.body()
     kiosk = await authenticate(state, request, kiosk_id, body)
@@ -535,7 +562,7 @@ async def heartbeat(kiosk_id: str, request: Request) -> dict[str, Any]:
         await conn.execute("INSERT INTO heartbeats (kiosk_id, body) VALUES (%s, %s)", (kiosk_id, Jsonb(data)))
         etag = await bundle.current_etag(conn, kiosk.site_id)
     state.metrics.heartbeats.inc()
-    return {"ok": True, "next_in": state.settings.heartbeat_seconds, "bundle_etag": etag}
+    return JSONResponse({"ok": True, "next_in": state.settings.heartbeat_seconds, "bundle_etag": etag})
 
 
 _KEY_SCHEMA = {
