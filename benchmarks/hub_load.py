@@ -5,8 +5,10 @@ latency, the same load against the ceiling (benchmarks/_hub_ceiling.py: HMAC + o
 durable INSERT, same uvicorn, same pool size) and the hub's rate as a ratio of it, then fan-out
 throughput to the reference receiver (``cccd receiver``, SQLite with synchronous=FULL) with 1 and 2 hub
 replicas.  Records are signed before the clock starts (the kiosks' signing is not the hub's cost).
+Hub and ceiling runs alternate (``--rounds``, medians reported) and each run also reports the server's
+CPU time per record (from /proc), which does not depend on how busy the shared machine is.
 
-    python -m benchmarks.hub_load [--kiosks 200] [--records 25] [--pool-size 10]
+    python -m benchmarks.hub_load [--kiosks 200] [--records 15] [--rounds 3] [--pool-size 10] [--rate R]
 
 PostgreSQL: ``CCCD_HUB_DSN`` (a database ``hub_bench`` is created there) or a private cluster in
 build/bench-pg, started and stopped here.  Targets (issue 13): ≥ 0.5× the ceiling, never below 500
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,13 +76,19 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
     raise RuntimeError(f"{what} did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): the server's cost, whatever the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _process(argv: list[str], url: str, what: str, env: dict[str, str], log: Path) -> Iterator[None]:
+def _process(argv: list[str], url: str, what: str, env: dict[str, str], log: Path) -> Iterator[int]:
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_http(url, proc, what)
-            yield
+            yield proc.pid
         finally:
             proc.terminate()
             try:
@@ -238,7 +246,11 @@ async def _client(
 
 
 def _load(
-    port: int, fleet: Fleet, bodies: dict[str, list[tuple[str, bytes]]], rate: float = 0.0
+    port: int,
+    fleet: Fleet,
+    bodies: dict[str, list[tuple[str, bytes]]],
+    rate: float = 0.0,
+    pid: int | None = None,
 ) -> dict[str, Any]:
     """Closed loop (every kiosk sends its next record on the answer) or, with ``rate``, open loop at
     ``rate`` records/s spread over the kiosks."""
@@ -257,13 +269,16 @@ def _load(
         )
         return time.perf_counter() - t0
 
+    cpu0 = _cpu_seconds(pid) if pid else 0.0
     elapsed = asyncio.run(run())
+    cpu = (_cpu_seconds(pid) - cpu0) if pid else 0.0
     q = statistics.quantiles(latencies, n=100)
     return {
         "records_per_s": round(counts.get("ok", 0) / elapsed, 1),
         "p50_ms": round(q[49] * 1000, 1),
         "p99_ms": round(q[98] * 1000, 1),
         "seconds": round(elapsed, 2),
+        "server_cpu_ms_per_record": round(1000 * cpu / max(1, counts.get("ok", 0)), 2),
         "counts": counts,
     }
 
@@ -303,8 +318,9 @@ def _drain(dsn: str, total: int, timeout: float = 600) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--kiosks", type=int, default=200)
-    parser.add_argument("--records", type=int, default=25, help="records per kiosk")
+    parser.add_argument("--records", type=int, default=15, help="records per kiosk and run")
     parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating hub/ceiling runs (median)")
     parser.add_argument(
         "--rate",
         type=float,
@@ -321,45 +337,65 @@ def main(argv: list[str] | None = None) -> int:
         hub_keys = KeyStore.open(tmp / "hub-keys")
         with psycopg.connect(dsn, autocommit=True) as conn:
             admin.add_site(conn, "bench", SITE, "Bench", "lodging", f"http://127.0.0.1:{rport}")
-        port = _free_port()
-        with _process(
-            _hub_argv(dsn, port, tmp, 0, args.pool_size, "ingest"),
-            f"http://127.0.0.1:{port}/health",
-            "hub",
-            env,
-            tmp / "hub.log",
-        ):
+        port, cport = _free_port(), _free_port()
+        with ExitStack() as stack:
+            hub_pid = stack.enter_context(
+                _process(
+                    _hub_argv(dsn, port, tmp, 0, args.pool_size, "ingest"),
+                    f"http://127.0.0.1:{port}/health",
+                    "hub",
+                    env,
+                    tmp / "hub.log",
+                )
+            )
             print(
-                f"enrolling {args.kiosks} kiosks, signing {args.kiosks * args.records} records ...",
+                f"enrolling {args.kiosks} kiosks, signing {args.kiosks * args.records * (args.rounds + 1)} "
+                "records ...",
                 flush=True,
             )
             fleet = Fleet(f"http://127.0.0.1:{port}", dsn, tmp, args.kiosks)
-            saturating = fleet.sign(args.records)
+            (tmp / "kiosks.json").write_text(json.dumps(fleet.kiosks))
+            ceiling_argv = [
+                sys.executable,
+                "-m",
+                "benchmarks._hub_ceiling",
+                "--dsn",
+                dsn,
+                "--kiosks",
+                str(tmp / "kiosks.json"),
+                "--port",
+                str(cport),
+                "--pool-size",
+                str(args.pool_size),
+            ]
+            ceiling_pid = stack.enter_context(
+                _process(ceiling_argv, f"http://127.0.0.1:{cport}/", "ceiling", env, tmp / "ceiling.log")
+            )
+            sets = [fleet.sign(args.records) for _ in range(args.rounds)]
             paced_bodies = fleet.sign(args.records)
-            hub = _load(port, fleet, saturating)
-            rate = args.rate or max(50.0, round(hub["records_per_s"] * 0.5))
-            paced = _load(port, fleet, paced_bodies, rate)
-        (tmp / "kiosks.json").write_text(json.dumps(fleet.kiosks))
-        cport = _free_port()
-        ceiling_argv = [
-            sys.executable,
-            "-m",
-            "benchmarks._hub_ceiling",
-            "--dsn",
-            dsn,
-            "--kiosks",
-            str(tmp / "kiosks.json"),
-            "--port",
-            str(cport),
-            "--pool-size",
-            str(args.pool_size),
-        ]
-        with _process(ceiling_argv, f"http://127.0.0.1:{cport}/", "ceiling", env, tmp / "ceiling.log"):
-            ceiling = _load(cport, fleet, saturating)
-        total = hub["counts"].get("ok", 0) + paced["counts"].get("ok", 0)
-        print(f"hub ingest  ({args.kiosks} kiosks): {hub}")
-        print(f"ceiling     ({args.kiosks} kiosks): {ceiling}")
-        print(f"ratio hub/ceiling: {hub['records_per_s'] / max(ceiling['records_per_s'], 1e-9):.2f}")
+            hubs, ceilings = [], []
+            for r, bodies in enumerate(sets):  # alternate, so neither side gets the quieter moments
+                hubs.append(_load(port, fleet, bodies, pid=hub_pid))
+                ceilings.append(_load(cport, fleet, bodies, pid=ceiling_pid))
+                print(f"round {r + 1}: hub {hubs[-1]}\n         ceiling {ceilings[-1]}", flush=True)
+            hub_rate = round(statistics.median(h["records_per_s"] for h in hubs), 1)
+            ceiling_rate = round(statistics.median(c["records_per_s"] for c in ceilings), 1)
+            rate = args.rate or max(50.0, round(hub_rate * 0.5))
+            paced = _load(port, fleet, paced_bodies, rate, pid=hub_pid)
+        total = sum(h["counts"].get("ok", 0) for h in hubs) + paced["counts"].get("ok", 0)
+        print(
+            f"hub ingest, median of {args.rounds} ({args.kiosks} kiosks): {hub_rate} records/s; "
+            f"p50 {round(statistics.median(h['p50_ms'] for h in hubs), 1)} ms, "
+            f"p99 {round(statistics.median(h['p99_ms'] for h in hubs), 1)} ms"
+        )
+        print(f"ceiling, median of {args.rounds}: {ceiling_rate} records/s")
+        hub_cpu = round(statistics.median(h["server_cpu_ms_per_record"] for h in hubs), 2)
+        ceiling_cpu = round(statistics.median(c["server_cpu_ms_per_record"] for c in ceilings), 2)
+        print(
+            f"server CPU per record: hub {hub_cpu} ms, ceiling {ceiling_cpu} ms "
+            f"(ratio {ceiling_cpu / max(hub_cpu, 1e-9):.2f}; independent of the machine's load)"
+        )
+        print(f"ratio hub/ceiling: {hub_rate / max(ceiling_rate, 1e-9):.2f}")
         print(f"hub at an offered {rate:.0f} records/s (open loop, {args.kiosks} kiosks): {paced}")
         (tmp / "hub-jwks.json").write_text(json.dumps(hub_keys.jwks()))
         for replicas in (1, 2):
