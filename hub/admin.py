@@ -16,7 +16,7 @@ import psycopg
 from argon2 import PasswordHasher
 from psycopg.types.json import Jsonb
 
-from hub.kioskapi import token_hash
+from hub.enrolment import token_hash
 from kiosk.profiles import ProfileError, load_profile
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import console, db, kioskapi, maintenance
+from hub import console, db, enrolment, kioskapi, kioskstatus, maintenance
 from hub.config import HubSettings
 from hub.errors import HubError, TooLarge
 from hub.fanout import FanoutWorker
@@ -209,7 +209,9 @@ def create_app(
         "fan-out to receiving systems, and the operator console (docs/hub.md).",
     )
     app.state.hub = state
+    app.include_router(enrolment.router)
     app.include_router(kioskapi.router)
+    app.include_router(kioskstatus.router)
     console.install(app)
 
     @app.exception_handler(HubError)
