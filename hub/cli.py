@@ -104,6 +104,18 @@ def register(subparsers: Any) -> None:
     dm.add_argument("--exit", action="store_true", help="stop everything after the summary")
     dm.set_defaults(func=_wrap(_demo))
 
+    pl = sub.add_parser("pull", help="(kiosk side) fetch the site's bundle; keep it only if it verifies")
+    pl.add_argument("--enrolment", type=Path, required=True, help="the file written by cccd hub enrol")
+    pl.add_argument("--dir", type=Path, required=True, help="where the last good bundle is kept")
+    pl.set_defaults(func=_wrap(_pull))
+
+    hb = sub.add_parser("heartbeat", help="(kiosk side) report status once (run every 60 s)")
+    hb.add_argument("--enrolment", type=Path, required=True, help="the file written by cccd hub enrol")
+    hb.add_argument("--dir", type=Path, help="the bundle folder of cccd hub pull (reports its ETag/error)")
+    hb.add_argument("--version", default="cccd-kiosk/0.1", help="software version to report")
+    hb.add_argument("--backlog", type=int, default=0, help="records waiting in the kiosk's outbox")
+    hb.set_defaults(func=_wrap(_heartbeat))
+
     e = sub.add_parser("enrol", help="(kiosk side) enrol this kiosk's keys with a hub")
     e.add_argument("--hub", required=True, help="hub base URL")
     e.add_argument("--token", required=True)
@@ -293,6 +305,58 @@ def _demo(args: argparse.Namespace) -> int:
     except DemoError as exc:
         print(f"hub demo: {exc}", file=sys.stderr)
         return 1
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from hub.client import Enrolment, HubClient
+
+    try:
+        return HubClient(Enrolment.load(args.enrolment))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise _Usage(f"{args.enrolment}: not an enrolment file ({type(exc).__name__})") from None
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from hub.client import BundleCache
+
+    client, cache = _client(args), BundleCache(args.dir)
+    try:
+        changed = cache.refresh(client)
+    finally:
+        client.close()
+    content, etag = cache.current()
+    if cache.last_error:
+        print(f"hub: bundle refused, keeping the last good one ({cache.last_error})", file=sys.stderr)
+        return 1
+    version = content.get("version") if content else None
+    print(f"bundle {'updated' if changed else 'unchanged'}: version {version}, ETag {etag}")
+    return 0
+
+
+def _heartbeat(args: argparse.Namespace) -> int:
+    from hub.client import BundleCache, HubClientError
+
+    if args.backlog < 0:
+        raise _Usage("--backlog must be ≥ 0")
+    status: dict[str, Any] = {"version": args.version, "outbox_backlog": args.backlog}
+    if args.dir:
+        cache = BundleCache(args.dir)
+        etag, error = cache.current()[1], cache.reported_error()
+        if etag:
+            status["bundle_etag"] = etag
+        if error:
+            status["bundle_error"] = error
+    client = _client(args)
+    try:
+        answer = client.heartbeat(status)
+    except HubClientError as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    stale = args.dir and answer.get("bundle_etag") != status.get("bundle_etag")
+    print(json.dumps(dict(answer, bundle_outdated=bool(stale))))
+    return 0
 
 
 def _enrol(args: argparse.Namespace) -> int:

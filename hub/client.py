@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import time
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from hub import bundle as bundles
 from hub.jwks import sign_proof
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore
+from kiosk.profiles import ProfileError, parse_profile
 
 
 class HubClientError(Exception):
@@ -154,3 +156,79 @@ class HubClient:
         _raise_for(response)
         content = bundles.verify(response.content, KeySet.import_key_set(self.enrolment.hub_jwks))  # type: ignore[arg-type]
         return content, response.headers.get("etag")
+
+
+class BundleCache:
+    """The kiosk's last good configuration bundle, kept in ``directory`` (docs/hub.md, "Configuration
+    bundles").
+
+    :meth:`refresh` fetches the site's bundle (``If-None-Match``), and keeps it only when its signature
+    verifies against the hub's keys from the enrolment, it is for this kiosk's site, its version does not go
+    back, and its profile parses; otherwise the last good bundle stays and :attr:`last_error` says why (the
+    kiosk reports it in its next heartbeat as ``bundle_error``).  Written atomically, mode 0600.
+    """
+
+    FILE = "bundle.json"
+    ERROR_FILE = "last_error"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.last_error: str | None = None
+
+    def current(self) -> tuple[dict[str, Any] | None, str | None]:
+        """``(content, etag)`` of the last good bundle, or ``(None, None)``."""
+        try:
+            data = json.loads((self.directory / self.FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None, None
+        return data.get("content"), data.get("etag")
+
+    def refresh(self, client: HubClient) -> bool:
+        """True when a new bundle was taken; False when unchanged or refused (see :attr:`last_error`)."""
+        old, etag = self.current()
+        try:
+            content, new_etag = client.bundle(etag if old is not None else None)
+            if content is None:
+                self.last_error = None
+                (self.directory / self.ERROR_FILE).unlink(missing_ok=True)
+                return False
+            self._check(content, old, client.enrolment.site_id)
+        except (bundles.BundleError, HubClientError) as exc:
+            self.last_error = str(exc)[:500]
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (self.directory / self.ERROR_FILE).write_text(self.last_error, encoding="utf-8")
+            return False
+        self._save({"content": content, "etag": new_etag})
+        self.last_error = None
+        (self.directory / self.ERROR_FILE).unlink(missing_ok=True)
+        return True
+
+    def reported_error(self) -> str | None:
+        """The last refusal, kept on disk for the next heartbeat (``bundle_error``)."""
+        try:
+            return (self.directory / self.ERROR_FILE).read_text(encoding="utf-8")[:500] or None
+        except OSError:
+            return None
+
+    @staticmethod
+    def _check(content: dict[str, Any], old: dict[str, Any] | None, site_id: str) -> None:
+        if content.get("site_id") != site_id:
+            raise bundles.BundleError("the bundle is for another site")
+        version = content.get("version")
+        if not isinstance(version, int) or (old is not None and version < int(old.get("version", 0))):
+            raise bundles.BundleError("the bundle's version goes back")
+        profile = content.get("profile")
+        try:
+            parse_profile(tomllib.loads(profile["toml"]), f"bundle v{version}")  # type: ignore[index]
+        except (ProfileError, tomllib.TOMLDecodeError, TypeError, KeyError) as exc:
+            raise bundles.BundleError(f"the bundle's profile is not valid ({exc})") from None
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.directory / (self.FILE + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.directory / self.FILE)
