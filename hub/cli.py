@@ -102,6 +102,7 @@ def register(subparsers: Any) -> None:
     dm = sub.add_parser("demo", help="the fleet demo: PostgreSQL, hub, receiver, three headless kiosks")
     dm.add_argument("--dir", type=Path, default=Path("build/hub-demo"), help="demo state (fresh every run)")
     dm.add_argument("--exit", action="store_true", help="stop everything after the summary")
+    dm.add_argument("--scenario", default="all", help="the kiosks' headless scenario (default: every one)")
     dm.set_defaults(func=_wrap(_demo))
 
     pl = sub.add_parser("pull", help="(kiosk side) fetch the site's bundle; keep it only if it verifies")
@@ -301,7 +302,7 @@ def _demo(args: argparse.Namespace) -> int:
     from hub.demo import DemoError, run
 
     try:
-        return run(args.dir, wait=not args.exit)
+        return run(args.dir, wait=not args.exit, scenario=args.scenario)
     except DemoError as exc:
         print(f"hub demo: {exc}", file=sys.stderr)
         return 1

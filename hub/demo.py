@@ -77,7 +77,7 @@ def _service(argv: list[str], health: str, env: dict[str, str], log: Path, what:
                 proc.wait()
 
 
-def run(directory: Path, wait: bool) -> int:
+def run(directory: Path, wait: bool, scenario: str = "all") -> int:
     if directory.exists():
         for sub in ("kiosks", "hub-keys", "receiver.db"):
             path = directory / sub
@@ -87,13 +87,13 @@ def run(directory: Path, wait: bool) -> int:
     print("hub demo: starting PostgreSQL ...", flush=True)
     admin_dsn = cluster.start()
     try:
-        return _with_database(directory, admin_dsn, wait)
+        return _with_database(directory, admin_dsn, wait, scenario)
     finally:
         cluster.stop()
         print("hub demo: PostgreSQL stopped", flush=True)
 
 
-def _with_database(directory: Path, admin_dsn: str, wait: bool) -> int:
+def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -> int:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS cccd_hub_demo WITH (FORCE)")
     dsn = create_database(admin_dsn, "cccd_hub_demo")
@@ -140,7 +140,7 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool) -> int:
             )
         )
         print(f"hub demo: hub {hub_url}, receiver {receiver_url}", flush=True)
-        made = _kiosks(directory, dsn, hub_url, base_env)
+        made = _kiosks(directory, dsn, hub_url, base_env, scenario)
         stats = _wait_for_fanout(dsn, receiver_url, made)
         print(
             f"hub demo: {made} records stored once at the hub; the receiver stored "
@@ -163,7 +163,7 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool) -> int:
     return 0
 
 
-def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str]) -> int:
+def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenario: str) -> int:
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     for profile, site, _ in KIOSKS:
         kiosk_id = f"{site}-01"
@@ -179,7 +179,7 @@ def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str]) -> int
             "--profile",
             profile,
             "--scenario",
-            "all",
+            scenario,
             "--face",
             "ground-truth",
             "--json",

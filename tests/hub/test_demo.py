@@ -24,6 +24,8 @@ def test_fleet_demo() -> None:
             "hub",
             "demo",
             "--exit",
+            "--scenario",
+            "happy",
             "--dir",
             str(REPO / "build" / "pytest-hub-demo"),
         ],
