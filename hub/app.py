@@ -205,6 +205,8 @@ def create_app(
         title="CCCD fleet hub",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's Swagger and ReDoc pages load scripts from a CDN: only /openapi.json
+        redoc_url=None,
         description="Kiosk enrolment, signed-record ingest, heartbeats, configuration bundles, "
         "fan-out to receiving systems, and the operator console (docs/hub.md).",
     )

@@ -150,7 +150,7 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
         )
         print(
             f"\nconsole: {hub_url}/console/   sign in as admin / {password}\n"
-            f"API: {hub_url}/docs   metrics: {hub_url}/metrics",
+            f"API: {hub_url}/openapi.json   metrics: {hub_url}/metrics",
             flush=True,
         )
         if wait:

@@ -11,6 +11,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "username": {"vi": "Tên đăng nhập", "en": "User name"},
     "password": {"vi": "Mật khẩu", "en": "Password"},
     "bad_login": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong user name or password."},
+    "locked": {
+        "vi": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút.",
+        "en": "Too many failed sign-ins. Try again in 15 minutes.",
+    },
     "fleet": {"vi": "Đội ki-ốt", "en": "Fleet"},
     "dead_letters": {"vi": "Thư không gửi được", "en": "Dead letters"},
     "tokens": {"vi": "Mã đăng ký ki-ốt", "en": "Enrolment tokens"},

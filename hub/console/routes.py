@@ -37,6 +37,7 @@ CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 MAY_ACT = frozenset({"fleet_admin", "site_operator"})
+LOCKOUT_FAILURES, LOCKOUT_MINUTES = 5, 15
 
 
 def install(app: FastAPI) -> None:
@@ -145,6 +146,20 @@ async def login(request: Request) -> Response:
     username = form.get("username", "")[:64]
     settings = _state(request).settings
     with _pool(request).connection() as conn:
+        failures = conn.execute(
+            "SELECT count(*) FROM audit WHERE action = 'console.sign_in_failed' AND actor = %s "
+            "AND at > now() - make_interval(mins => %s)",
+            (f"anonymous:{username}", LOCKOUT_MINUTES),
+        ).fetchone()
+        if failures is not None and failures[0] >= LOCKOUT_FAILURES:  # a password-guessing brake per name
+            admin.audit(conn, f"anonymous:{username}", "console.sign_in_locked", None, None)
+            return _render(
+                request,
+                "message.html",
+                None,
+                status=429,
+                message=translator(_language(request, None))["locked"],
+            )
         operator = admin.check_password(conn, username, form.get("password", ""))
         with conn.transaction():
             if operator is None:

@@ -7,6 +7,7 @@ import re
 import httpx
 import psycopg
 
+from hub import admin
 from tests.hub.helpers import RunningHub
 from tests.hub.seed import PASSWORD
 
@@ -105,3 +106,19 @@ def test_sign_out_ends_the_session(console_fleet: tuple[RunningHub, str]) -> Non
     assert c.post("/console/logout", data={"csrf": csrf}).status_code == 303
     r = httpx.get(hub.url + "/console/", cookies={"hub_session": token}, trust_env=False)
     assert r.status_code == 303  # the old cookie no longer opens anything
+
+
+def test_repeated_failed_sign_ins_lock_the_name(console_fleet: tuple[RunningHub, str]) -> None:
+    hub, dsn = console_fleet
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        admin.add_operator(conn, "test", "guessed", PASSWORD, "auditor", None)
+    for _ in range(5):
+        assert sign_in(hub, "guessed", "not-the-password")[1] == ""
+    c = httpx.Client(base_url=hub.url, trust_env=False)
+    nonce = re.search(r'name="prelogin" value="([^"]+)"', c.get("/console/login").text)
+    assert nonce
+    r = c.post(
+        "/console/login", data={"prelogin": nonce.group(1), "username": "guessed", "password": PASSWORD}
+    )
+    assert r.status_code == 429  # even the right password waits
+    assert sign_in(hub, "admin")[1]  # other names are not affected
