@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test system lint typecheck bench clean
+.PHONY: demo demo-hub test system lint typecheck bench clean
 
 system:
 	@bash scripts/ensure-system.sh
@@ -21,12 +21,17 @@ FACE ?= engine
 demo: system $(STAMP)
 	$(BIN)/python -m cccd.fulldemo --face $(FACE)
 
+# The fleet demo (hub/demo.py): a private PostgreSQL, the hub, the reference receiver, three headless kiosks
+# (hospital, bank, lodging) delivering through the hub; prints the console's URL and a sign-in.
+demo-hub: system $(STAMP)
+	$(BIN)/cccd hub demo
+
 test: system $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks
+	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks hub
 	$(BIN)/lint-imports
 
 bench: system $(STAMP)

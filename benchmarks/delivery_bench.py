@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "kiosk",
+                "cccd",
                 "receiver",
                 "--port",
                 "0",

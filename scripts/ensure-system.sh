@@ -17,6 +17,9 @@ QT_WAYLAND=(libwayland-client0 libwayland-cursor0 libwayland-egl1)
 # (xwd), a headless Wayland compositor with its screenshooter (Weston, pixman renderer), and xvfb-run's xauth.
 DISPLAY_TEST=(xvfb xauth x11-apps weston)
 PKGS+=("${QT_X11[@]}" "${QT_WAYLAND[@]}" "${DISPLAY_TEST[@]}")
+# The fleet hub (hub/): PostgreSQL for its tests and demo; Debian's chromium and its driver for the console's
+# browser tests (Selenium).
+PKGS+=(postgresql chromium chromium-driver)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

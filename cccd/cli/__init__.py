@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.evidence",  # evidence verify (bank evidence object, SBV 2345)
     "cccd.cli.lodging",  # lodging sync|list|export|declared|checkout|departed (declaration register)
     "cccd.cli.insurance",  # insurance check|sim-gateway (BHXH health-insurance gateway)
+    "hub.cli",  # hub serve|migrate|site|enrol-token|revoke|operator|dead|kiosks|purge|pg|enrol
 )
 
 

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--runs", type=int, default=1, help="transactions per profile and scenario")
     p.add_argument("--deliver-to", metavar="URL", help="point every connector at this receiver")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
+    p.add_argument("--device-id", help="this kiosk's device ID in its records (e.g. as enrolled with a hub)")
+    p.add_argument("--site-id", help="this kiosk's site ID in its records")
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
     p.set_defaults(func=_run)
@@ -67,6 +70,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     config = KioskConfig(args.data_dir or data_dir(), deliver_to=args.deliver_to)
+    if args.device_id or args.site_id:
+        config = replace(config, device_id=args.device_id or config.device_id,
+                         site_id=args.site_id or config.site_id)  # fmt: skip
     profiles = PROFILES if args.profile == "all" else (args.profile,)
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]
     failures = 0
