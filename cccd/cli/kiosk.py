@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, KioskConfig, relay_until_idle
+from cccd.compose import ComposeError, KioskConfig, drain_outbox, relay_until_idle
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.storage.paths import data_dir
 
@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--runs", type=int, default=1, help="transactions per profile and scenario")
     p.add_argument("--deliver-to", metavar="URL", help="point every connector at this receiver")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
+    p.add_argument("--drain-seconds", type=float, default=60.0, metavar="S",
+                   help="with --deliver-to: at the end, deliver every pending row (this run's and any "
+                   "earlier run's), waiting up to S seconds for retries (default 60)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
     p.set_defaults(func=_run)
@@ -92,4 +95,8 @@ def _run(args: argparse.Namespace) -> int:
                 failures += 1
             finally:
                 kiosk.close()
+    if args.deliver_to:
+        counts = drain_outbox(profiles[-1], config, max(0.0, args.drain_seconds))
+        print(json.dumps({"drain": counts}) if args.json else f"outbox after the drain: {counts}", flush=True)
+        failures += counts["pending"] > 0
     return 1 if failures else 0

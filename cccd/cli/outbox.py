@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--until-idle", action="store_true", help="exit when nothing is pending")
     run.add_argument("--workers", type=int, default=8)
     run.add_argument("--batch", type=int, default=64)
+    run.add_argument("--lock-wait", type=float, default=10.0, metavar="S",
+                     help="seconds to wait for the relay lock while a kiosk's relay round ends (default 10)")  # fmt: skip
     run.add_argument("--issuer", default=None, help="JWS iss (default urn:cccd:kiosk:<hostname>)")
     purge = sub.add_parser("purge", help="apply the retention periods")
     purge.add_argument("--audit-days", type=int, default=365)
@@ -94,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     registry = ConnectorRegistry(load_profiles(args.profiles), signer, args.deliver_to)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with RelayLock(db):
+    with RelayLock(db, wait=max(0.0, args.lock_wait)):
         relay = Relay(store, registry, batch=args.batch, workers=args.workers)
         print("relay running", flush=True)
         try:

@@ -54,6 +54,8 @@ class Services:
     trust: Any  # reader.pki.trust.CSCAStore
     face: FaceStep
     relay_round: Callable[[], int] | None = None  # one outbox relay round (on the delivery thread)
+    relay_due: Callable[[], bool] | None = None  # a row is due now (the idle relay's cheap check)
+    relay_interval: float = 2.0  # seconds between the idle relay's checks (0: only after transactions)
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
     card_wait_seconds: float = 120.0
 
@@ -70,8 +72,19 @@ class EffectRunner:
         self._consents: dict[int, ConsentRecord] = {}
         self._cancel: dict[int, threading.Event] = {}
         self._last_purge: float | None = None
+        self._stopping = threading.Event()
+        self._relay_queued = False
+        self._relay_guard = threading.Lock()
+        self._ticker: threading.Thread | None = None
+        interval = getattr(services, "relay_interval", 0.0)  # test doubles may carry no relay at all
+        if getattr(services, "relay_round", None) is not None and interval > 0:
+            self._ticker = threading.Thread(target=self._tick, name="flow-relay-timer", daemon=True)
+            self._ticker.start()
 
     def close(self) -> None:
+        self._stopping.set()
+        if self._ticker is not None:
+            self._ticker.join()
         for flag in list(self._cancel.values()):
             flag.set()  # waits for a card to be placed or taken end
         self._workers.shutdown(wait=True)
@@ -170,6 +183,35 @@ class EffectRunner:
             self.services.relay_round()
         except Exception:
             log.exception("relay round failed (the outbox keeps the rows)")
+
+    # --- the idle relay (docs/delivery.md, "The relay") ---------------------------------------------------
+
+    def _tick(self) -> None:
+        """Every ``relay_interval`` seconds, queue an idle relay round on the delivery thread (one at a
+        time): retries fall due while nobody uses the kiosk, and must not wait for the next person."""
+        while not self._stopping.wait(self.services.relay_interval):
+            with self._relay_guard:
+                if self._relay_queued:
+                    continue
+                self._relay_queued = True
+            try:
+                self._delivery.submit(self._idle_relay)
+            except RuntimeError:  # shutting down
+                return
+
+    def _idle_relay(self, max_rounds: int = 16) -> None:
+        s = self.services
+        with self._relay_guard:
+            self._relay_queued = False
+        assert s.relay_round is not None
+        try:
+            for _ in range(max_rounds):
+                if self._stopping.is_set() or (s.relay_due is not None and not s.relay_due()):
+                    return
+                if not s.relay_round():
+                    return
+        except Exception:
+            log.exception("idle relay round failed (the outbox keeps the rows)")
 
     def _audit(self, e: fx.Audit) -> None:
         data = {"profile": self.services.profile.name, "reason": e.reason}
