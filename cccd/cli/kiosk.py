@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from cccd.compose import ComposeError, KioskConfig, drain_outbox, relay_until_idle
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.storage.paths import data_dir
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
                    "earlier run's), waiting up to S seconds for retries (default 60)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
+    add_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -67,8 +68,15 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         print(f"kiosk: {problem}", file=sys.stderr)
         return 2
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        with MetricsExport.from_args(args):
+            return _run_flows(args)
+    except MetricsError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_flows(args: argparse.Namespace) -> int:
     config = KioskConfig(args.data_dir or data_dir(), deliver_to=args.deliver_to)
     profiles = PROFILES if args.profile == "all" else (args.profile,)
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]

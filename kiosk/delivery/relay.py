@@ -11,6 +11,7 @@ that delivery is repeated; receivers deduplicate on the verification ID.  One re
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import random
 import threading
@@ -23,10 +24,12 @@ from pathlib import Path
 from kiosk.connectors import Connector, DeliveryContext, DeliveryResult, build_connector
 from kiosk.delivery.backoff import BackoffPolicy
 from kiosk.keys import RecordSigner
+from kiosk.metrics import observe_delivery, set_backlog
 from kiosk.profiles import Profile, ProfileError
 from kiosk.storage import KioskStore, OutboxItem, SealError
 
 Clock = Callable[[], float]
+log = logging.getLogger("kiosk.delivery")
 
 
 class RelayBusyError(Exception):
@@ -155,12 +158,16 @@ class Relay:
     def _deliver(self, item: OutboxItem, ctx: DeliveryContext | DeliveryResult) -> DeliveryResult:
         if isinstance(ctx, DeliveryResult):
             return ctx
+        t0 = time.perf_counter()
         try:
-            return self.connectors.get(item.profile, item.connector).deliver(ctx)
+            result = self.connectors.get(item.profile, item.connector).deliver(ctx)
         except ProfileError as exc:
-            return DeliveryResult("dead", None, str(exc))
+            result = DeliveryResult("dead", None, str(exc))
         except Exception as exc:  # a connector bug must reach a person, not kill the relay
-            return DeliveryResult("dead", None, f"internal error in connector: {type(exc).__name__}")
+            result = DeliveryResult("dead", None, f"internal error in connector: {type(exc).__name__}")
+        observe_delivery(f"{item.profile}/{item.connector}", time.perf_counter() - t0, result.outcome,
+                         result.status)  # fmt: skip
+        return result
 
     def _context(self, item: OutboxItem, now: float) -> DeliveryContext | DeliveryResult:
         try:
@@ -173,6 +180,7 @@ class Relay:
     def run_once(self) -> int:
         """One round: deliver what is due now.  Returns the number of rows attempted."""
         now = self.clock()
+        set_backlog(*self.store.backlog(now))
         items = self.store.due(now, self.batch, self.connectors.serves())
         if not items:
             return 0
@@ -188,6 +196,11 @@ class Relay:
             self.stats.add(result)
         self.store.record_outcomes(outcomes, done)
         self.stats.rounds += 1
+        set_backlog(*self.store.backlog(done))
+        log.info("relay round: %d attempted", len(items), extra={
+            "event": "relay.round", "attempted": len(items),
+            "sent": sum(o[1] == "sent" for o in outcomes), "retry": sum(o[1] == "retry" for o in outcomes),
+            "dead": sum(o[1] == "dead" for o in outcomes)})  # fmt: skip
         return len(items)
 
     def locked_round(self) -> int:
