@@ -113,6 +113,12 @@ class Receiver:
             conn.close()
 
 
+def _print(s: Sample) -> None:
+    up = "up" if s.receiver_up else "DOWN"
+    print(f"  {s.done:>6} txn  {s.seconds:>7.1f} s  rss {s.rss_mib:>6.1f} MiB  fds {s.open_files:>3}  "
+          f"threads {s.threads:>3}  pending {s.pending:>4}  receiver {up}", flush=True)  # fmt: skip
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -149,6 +155,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 receiver.kill()
                 outages += 1
             if not receiver.up and i % args.outage_every == args.outage_every // 2 + args.outage_length:
+                samples.append(_sample(i, t0, kiosk.store.counts()["pending"], False))  # the outage's backlog
+                _print(samples[-1])
                 receiver.start()
             result = run_flow(kiosk, user, scenario)
             if result.outcome != "verified":
@@ -156,11 +164,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             times.append(result.elapsed_ms)
             if i % args.sample_every == 0 or i == args.n - 1:
                 samples.append(_sample(i + 1, t0, kiosk.store.counts()["pending"], receiver.up))
-                s = samples[-1]
-                up = "up" if s.receiver_up else "DOWN"
-                print(f"  {s.done:>6} txn  {s.seconds:>7.1f} s  rss {s.rss_mib:>6.1f} MiB  "
-                      f"fds {s.open_files:>3}  threads {s.threads:>3}  pending {s.pending:>4}  receiver {up}",
-                      flush=True)  # fmt: skip
+                _print(samples[-1])
         if not receiver.up:
             receiver.start()
         kiosk.runner.drain_storage()
