@@ -217,7 +217,9 @@ class Relay:
             self.lock.release()
 
     def due_soon(self, within: float = 0.0) -> bool:
-        """A row this relay can deliver is due within ``within`` seconds."""
+        """A row this relay can deliver is due within ``within`` seconds (the idle relay's check, which also
+        keeps the backlog metrics current while rows wait for their retry)."""
+        set_backlog(*self.store.backlog(self.clock()))
         nxt = self.store.next_due_at(self.connectors.serves())
         return nxt is not None and nxt <= self.clock() + within
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from cccd.compose import Kiosk, KioskConfig, relay_until_idle
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
@@ -72,6 +73,7 @@ def test_the_idle_relay_waits_for_the_relay_lock(
         store.save_verification(make_record(profiles["lodging"]), profiles["lodging"], time.time())
         time.sleep(0.6)
         assert store.counts()["pending"] == 1
+        assert REGISTRY.get_sample_value("cccd_outbox_backlog") == 1  # the idle checks keep the gauge current
     assert _until(lambda: store.counts()["sent"] == 1)
 
 
