@@ -121,6 +121,22 @@ class TextFormatter(logging.Formatter):
         return f"{stamp} {record.levelname} {text}"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a test's captured stream is
+    closed after the test; the process's standard error otherwise)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def level_for(verbosity: int) -> int:
     if verbosity <= 0:
         name = os.environ.get("CCCD_LOG_LEVEL", "warning").upper()
@@ -143,7 +159,7 @@ def configure(fmt: str | None = None, verbosity: int = 0, *, stream: TextIO | No
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
     out = stream if stream is not None else sys.stderr
     journald = under_journald(out)
-    handler = logging.StreamHandler(out)
+    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(journald) if fmt == "json" else TextFormatter(journald))
     for f in filters:

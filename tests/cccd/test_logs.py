@@ -155,3 +155,17 @@ def test_a_kiosk_run_logs_json_lines_without_personal_data(tmp_path: Path) -> No
     holder = card_image("default").profile
     for personal in (holder.id_number, holder.full_name, holder.id_number[-6:] + "<"):
         assert personal not in done.stderr
+
+
+def test_the_handler_follows_the_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """A command run in-process (tests) must not leave a handler on a stream that is later closed."""
+    logs.configure("json", 0)
+    logging.getLogger("kiosk.test").warning("first")
+    assert json.loads(capsys.readouterr().err)["message"] == "first"
+    saved = sys.stderr
+    sys.stderr = replaced = io.StringIO()
+    try:
+        logging.getLogger("kiosk.test").warning("second")
+    finally:
+        sys.stderr = saved
+    assert json.loads(replaced.getvalue())["message"] == "second"
