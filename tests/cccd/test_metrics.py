@@ -175,3 +175,20 @@ def test_a_port_in_use_is_a_clear_error() -> None:
         s.listen()
         with pytest.raises(MetricsError, match="--metrics-port"), MetricsExport(s.getsockname()[1]):
             pass
+
+
+def test_the_touch_screen_kiosk_exports_its_metrics(tmp_path: Path, env: dict[str, str],
+                                                    procs: Procs) -> None:  # fmt: skip
+    """`cccd ui` (offscreen, the scripted demo): the endpoint answers while the window runs; the textfile
+    written at exit counts the demo's transaction."""
+    prom = tmp_path / "ui.prom"
+    env = dict(env, QT_QPA_PLATFORM="offscreen")
+    proc, url = _start(["ui", "--sim", "--demo", "--face", "ground-truth", "--mute", "--profile", "lodging",
+                        "--step-ms", "150", "--metrics-port", "0", "--metrics-textfile", str(prom)],
+                       env, procs)  # fmt: skip
+    response = httpx.get(url, timeout=5)
+    assert response.status_code == 200 and "cccd_outbox_backlog" in response.text
+    assert proc.wait(120) == 0
+    samples = _samples(prom.read_text())
+    assert _value(samples, "cccd_transactions_total", profile="lodging", outcome="verified") == 1
+    assert _value(samples, "cccd_chip_read_seconds_count", reader_model="sim") == 1
