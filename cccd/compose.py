@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.delivery.relay import ConnectorRegistry, Relay
+from kiosk.delivery.relay import ConnectorRegistry, Relay, RelayLock
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
 from kiosk.keys import KeyStore, RecordSigner
-from kiosk.profiles import EvidencePolicy, Profile, load_profile
+from kiosk.profiles import EvidencePolicy, Profile, load_profile, load_profiles
 from kiosk.record import KioskIdentity
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep
 from kiosk.runtime.face_engine import EngineFaceStep, webcam
@@ -42,6 +42,7 @@ class KioskConfig:
     deliver_to: str | None = None  # every connector at one receiver (demos, tests)
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
+    relay_interval: float = 2.0  # seconds between the idle relay's checks for due rows (0: none)
 
 
 class CountingTransport(TransportWrapper):
@@ -152,16 +153,24 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     store = KioskStore(config.data_dir / "kiosk.db", keys)
     relay_store = KioskStore(config.data_dir / "kiosk.db", keys)  # the delivery thread's connection
     signer = RecordSigner(keys, issuer=f"urn:cccd:kiosk:{config.device_id}")
-    relay = Relay(relay_store, ConnectorRegistry({prof.name: prof}, signer, config.deliver_to), workers=4)
+    relay = Relay(relay_store, delivery_registry(prof, signer, config.deliver_to), workers=4,
+                  lock=RelayLock(config.data_dir / "kiosk.db"))  # fmt: skip
     identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
     driver = FlowDriver(flow, card_left=_card_present(slot))
-    services = Services(
-        prof, identity, store, slot, trust, face, relay_round=relay.run_once, qr_camera=qr_camera
-    )
+    services = Services(prof, identity, store, slot, trust, face, relay_round=relay.locked_round,
+                        relay_due=relay.due_soon, relay_interval=config.relay_interval,
+                        qr_camera=qr_camera)  # fmt: skip
     runner = EffectRunner(services, driver.post)
     driver.attach(runner)
     return Kiosk(driver, runner, store, prof, relay, relay_store)
+
+
+def delivery_registry(prof: Profile, signer: RecordSigner, deliver_to: str | None) -> ConnectorRegistry:
+    """Connectors for every profile the database can hold rows of: the shipped profiles and this kiosk's
+    own (which wins).  A kiosk that changed profile, or a database shared by ``--profile all`` runs, still
+    has every row delivered by whichever relay holds the lock (docs/delivery.md, "The relay")."""
+    return ConnectorRegistry(load_profiles() | {prof.name: prof}, signer, deliver_to)
 
 
 def _card_present(slot: Any) -> bool:
@@ -214,16 +223,54 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
                        qr_camera=lambda: webcam(camera_device)(0))  # fmt: skip
 
 
-def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0) -> dict[str, int]:
-    """Relay rounds (on the delivery thread) until nothing is due or the deadline passes."""
+def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0, *,
+                     pending: bool = False) -> dict[str, int]:  # fmt: skip
+    """Relay rounds (on the delivery thread, under the relay lock) until nothing is due — with
+    ``pending``, until nothing is pending at all, waiting for retries to fall due — or the deadline
+    passes."""
     end = time.monotonic() + deadline_seconds
     relay = kiosk.relay
     if relay is None:
         return kiosk.store.counts()
 
     def rounds() -> None:
-        while time.monotonic() < end and relay.run_once():
-            pass
+        while time.monotonic() < end:
+            if relay.locked_round():
+                continue
+            nxt = relay.store.next_due_at(relay.connectors.serves())
+            if not pending or nxt is None:
+                return
+            _pause(nxt, end)
 
     kiosk.runner.on_delivery_thread(rounds)
     return kiosk.store.counts()
+
+
+def _pause(next_due: float, end: float) -> None:
+    """Sleep until a retry is due (at most 0.25 s, at least 0.05 s: another relay may hold the lock)."""
+    time.sleep(max(0.0, min(0.25, max(0.05, next_due - time.time()), end - time.monotonic())))
+
+
+def drain_outbox(profile: Profile | str, config: KioskConfig, deadline_seconds: float) -> dict[str, int]:
+    """Deliver every pending row of the database (every profile), waiting for retries to fall due, until
+    none is pending or the deadline passes — a kiosk's relay without a kiosk (``cccd kiosk`` at the end of
+    its runs: rows left by an earlier run, even one killed mid-delivery, go out with no manual step)."""
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    keys = KeyStore.open(config.data_dir / "keys")
+    store = KioskStore(config.data_dir / "kiosk.db", keys)
+    signer = RecordSigner(keys, issuer=f"urn:cccd:kiosk:{config.device_id}")
+    relay = Relay(store, delivery_registry(prof, signer, config.deliver_to), workers=4,
+                  lock=RelayLock(config.data_dir / "kiosk.db"))  # fmt: skip
+    end = time.monotonic() + deadline_seconds
+    try:
+        while time.monotonic() < end:
+            if relay.locked_round():
+                continue
+            nxt = store.next_due_at(relay.connectors.serves())
+            if nxt is None:
+                break
+            _pause(nxt, end)
+        return store.counts()
+    finally:
+        relay.close()
+        store.close()

@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from cccd import logs
+
 COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.chip",  # readers, read, demo
     "cccd.cli.sim",  # sim profiles|show|serve
@@ -33,6 +35,10 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cccd", description="CCCD verification kiosk")
+    parser.add_argument("--log-format", choices=logs.LOG_FORMATS, default=None,
+                        help="log lines on standard error: json (default; $CCCD_LOG_FORMAT) or text")
+    parser.add_argument("-v", dest="log_verbosity", action="count", default=0,
+                        help="more log detail: -v info, -vv debug (never personal data)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -42,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Every command logs the same way (cccd.logs); a command's own -v/--verbose counts as one more -v.
+    logs.configure(args.log_format, args.log_verbosity + int(bool(getattr(args, "verbose", False))))
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, KioskConfig, relay_until_idle
+from cccd.compose import ComposeError, KioskConfig, drain_outbox, relay_until_idle
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.storage.paths import data_dir
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
@@ -35,8 +35,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
     p.add_argument("--device-id", help="this kiosk's device ID in its records (e.g. as enrolled with a hub)")
     p.add_argument("--site-id", help="this kiosk's site ID in its records")
+    p.add_argument("--drain-seconds", type=float, default=60.0, metavar="S",
+                   help="with --deliver-to: at the end, deliver every pending row (this run's and any "
+                   "earlier run's), waiting up to S seconds for retries (default 60)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
+    add_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -67,8 +71,15 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         print(f"kiosk: {problem}", file=sys.stderr)
         return 2
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        with MetricsExport.from_args(args):
+            return _run_flows(args)
+    except MetricsError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_flows(args: argparse.Namespace) -> int:
     config = KioskConfig(args.data_dir or data_dir(), deliver_to=args.deliver_to)
     if args.device_id or args.site_id:
         config = replace(config, device_id=args.device_id or config.device_id,
@@ -98,4 +109,8 @@ def _run(args: argparse.Namespace) -> int:
                 failures += 1
             finally:
                 kiosk.close()
+    if args.deliver_to:
+        counts = drain_outbox(profiles[-1], config, max(0.0, args.drain_seconds))
+        print(json.dumps({"drain": counts}) if args.json else f"outbox after the drain: {counts}", flush=True)
+        failures += counts["pending"] > 0
     return 1 if failures else 0

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.delivery import ConnectorRegistry, Relay, RelayBusyError, RelayLock
 from kiosk.keys import KeyStore, KeyStoreError, RecordSigner
 from kiosk.profiles import PROFILE_DIR, ProfileError, load_profiles
@@ -34,7 +35,10 @@ def register(subparsers: Any) -> None:
     run.add_argument("--until-idle", action="store_true", help="exit when nothing is pending")
     run.add_argument("--workers", type=int, default=8)
     run.add_argument("--batch", type=int, default=64)
+    run.add_argument("--lock-wait", type=float, default=10.0, metavar="S",
+                     help="seconds to wait for the relay lock (a kiosk round ending)")  # fmt: skip
     run.add_argument("--issuer", default=None, help="JWS iss (default urn:cccd:kiosk:<hostname>)")
+    add_arguments(run)
     purge = sub.add_parser("purge", help="apply the retention periods")
     purge.add_argument("--audit-days", type=int, default=365)
     for p in (ls, retry, run, purge):
@@ -55,7 +59,7 @@ def _guard(fn: Any) -> Any:
     def wrapped(args: argparse.Namespace) -> int:
         try:
             return int(fn(args))
-        except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError) as exc:
+        except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError, MetricsError) as exc:
             print(f"outbox: {exc}", file=sys.stderr)
             return 2
     return wrapped
@@ -94,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     registry = ConnectorRegistry(load_profiles(args.profiles), signer, args.deliver_to)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with RelayLock(db):
+    with MetricsExport.from_args(args), RelayLock(db, wait=max(0.0, args.lock_wait)):
         relay = Relay(store, registry, batch=args.batch, workers=args.workers)
         print("relay running", flush=True)
         try:

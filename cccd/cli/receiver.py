@@ -48,7 +48,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print("receiver: the reference receiver listens on loopback only", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    if args.verbose:  # the request log (paths only) is the receiver logger's DEBUG; cccd.logs did the rest
+        logging.getLogger("kiosk.receiver").setLevel(logging.DEBUG)
     try:
         key = _secret(args)
         if args.jwks:

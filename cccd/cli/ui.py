@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.runtime.slots import SERIAL_PREFIX
 from ui.platform_check import preflight
 
@@ -36,6 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
     p.add_argument("--deliver-to", metavar="URL",
                    help="point every connector at this receiver (needs $CCCD_WEBHOOK_SECRET)")
+    add_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -53,6 +55,15 @@ def _run(args: argparse.Namespace) -> int:
     if (problem := preflight(os.environ)) is not None:  # Qt would abort (exit 134) without saying which
         print(f"ui: {problem}", file=sys.stderr)
         return 1
+    try:
+        with MetricsExport.from_args(args):
+            return _window(args)
+    except MetricsError as exc:
+        print(f"ui: {exc}", file=sys.stderr)
+        return 2
+
+
+def _window(args: argparse.Namespace) -> int:
     from cccd.uiapp import UIOptions, run  # Qt loads only for `cccd ui`
 
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,

@@ -144,6 +144,8 @@ class HttpConnector:
             return DeliveryResult("retry", None, f"{what} timeout".strip()), None
         except httpx.HTTPError as exc:
             return DeliveryResult("retry", None, f"{what} {type(exc).__name__}".strip()), None
+        except OSError as exc:  # a socket error httpx did not wrap: still an outage, never a dead letter
+            return DeliveryResult("retry", None, f"{what} {type(exc).__name__}".strip()), None
         return classify_status(response.status_code, what), response
 
     def envelope(self, ctx: DeliveryContext, event: str, data: Mapping[str, Any]) -> dict[str, Any]:

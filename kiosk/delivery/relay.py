@@ -11,6 +11,7 @@ that delivery is repeated; receivers deduplicate on the verification ID.  One re
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import random
 import threading
@@ -23,10 +24,12 @@ from pathlib import Path
 from kiosk.connectors import Connector, DeliveryContext, DeliveryResult, build_connector
 from kiosk.delivery.backoff import BackoffPolicy
 from kiosk.keys import RecordSigner
+from kiosk.metrics import observe_delivery, set_backlog
 from kiosk.profiles import Profile, ProfileError
 from kiosk.storage import KioskStore, OutboxItem, SealError
 
 Clock = Callable[[], float]
+log = logging.getLogger("kiosk.delivery")
 
 
 class RelayBusyError(Exception):
@@ -34,27 +37,52 @@ class RelayBusyError(Exception):
 
 
 class RelayLock:
-    """An exclusive, non-blocking ``flock`` on ``<db>.relay.lock``."""
+    """An exclusive ``flock`` on ``<db>.relay.lock``: one relay delivers a database's outbox at a time,
+    whichever process it runs in (``cccd outbox run``, the delivery thread of ``cccd kiosk`` / ``cccd ui``).
 
-    def __init__(self, db_path: Path) -> None:
+    As a context manager it is taken for the whole block (``wait``: seconds to keep trying while another
+    relay holds it, e.g. between two of a running kiosk's rounds); :meth:`try_acquire` / :meth:`release`
+    take it for one relay round (the kiosk's delivery thread skips a round while another relay holds it).
+    """
+
+    def __init__(self, db_path: Path, *, wait: float = 0.0) -> None:
         self.path = Path(str(db_path) + ".relay.lock")
+        self.wait = wait
         self._fd: int | None = None
 
-    def __enter__(self) -> RelayLock:
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (non-blocking); True when this object now holds it."""
+        if self._fd is not None:
+            return True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise RelayBusyError(f"another relay is running on {self.path.name[:-11]}") from None
+            return False
         self._fd = fd
-        return self
+        return True
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+    def __enter__(self) -> RelayLock:
+        end = time.monotonic() + max(0.0, self.wait)
+        while not self.try_acquire():
+            if time.monotonic() >= end:
+                raise RelayBusyError(f"another relay is running on {self.path.name[:-11]}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class ConnectorRegistry:
@@ -64,6 +92,10 @@ class ConnectorRegistry:
         self.profiles, self.signer, self.deliver_to = profiles, signer, deliver_to
         self._built: dict[tuple[str, str], Connector] = {}
         self._lock = threading.Lock()
+
+    def serves(self) -> tuple[str, ...]:
+        """The profiles whose rows this registry can deliver (the relay claims only those)."""
+        return tuple(sorted(self.profiles))
 
     def get(self, profile: str, connector: str) -> Connector:
         with self._lock:
@@ -88,6 +120,7 @@ class RelayStats:
     retried: int = 0
     dead: int = 0
     rounds: int = 0
+    skipped: int = 0  # rounds left to another relay holding the lock
     errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: DeliveryResult) -> None:
@@ -106,8 +139,10 @@ class Relay:
 
     def __init__(self, store: KioskStore, connectors: ConnectorRegistry, *, clock: Clock = time.time,
                  rng: random.Random | None = None, backoff: BackoffPolicy | None = None,
-                 batch: int = 64, workers: int = 8) -> None:  # fmt: skip
-        self.store, self.connectors, self.clock = store, connectors, clock
+                 batch: int = 64, workers: int = 8, lock: RelayLock | None = None) -> None:  # fmt: skip
+        """``lock``: taken around each :meth:`locked_round` (the kiosk's delivery thread); a relay that
+        holds the lock for its whole life (``cccd outbox run``) calls :meth:`run_once` / :meth:`run`."""
+        self.store, self.connectors, self.clock, self.lock = store, connectors, clock, lock
         self.rng = rng or random.Random()  # jitter, not security
         self.backoff = backoff or BackoffPolicy()
         self.batch = batch
@@ -117,16 +152,22 @@ class Relay:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.connectors.close()
+        if self.lock is not None:
+            self.lock.release()
 
     def _deliver(self, item: OutboxItem, ctx: DeliveryContext | DeliveryResult) -> DeliveryResult:
         if isinstance(ctx, DeliveryResult):
             return ctx
+        t0 = time.perf_counter()
         try:
-            return self.connectors.get(item.profile, item.connector).deliver(ctx)
+            result = self.connectors.get(item.profile, item.connector).deliver(ctx)
         except ProfileError as exc:
-            return DeliveryResult("dead", None, str(exc))
+            result = DeliveryResult("dead", None, str(exc))
         except Exception as exc:  # a connector bug must reach a person, not kill the relay
-            return DeliveryResult("dead", None, f"internal error in connector: {type(exc).__name__}")
+            result = DeliveryResult("dead", None, f"internal error in connector: {type(exc).__name__}")
+        observe_delivery(f"{item.profile}/{item.connector}", time.perf_counter() - t0, result.outcome,
+                         result.status)  # fmt: skip
+        return result
 
     def _context(self, item: OutboxItem, now: float) -> DeliveryContext | DeliveryResult:
         try:
@@ -139,7 +180,8 @@ class Relay:
     def run_once(self) -> int:
         """One round: deliver what is due now.  Returns the number of rows attempted."""
         now = self.clock()
-        items = self.store.due(now, self.batch)
+        set_backlog(*self.store.backlog(now))
+        items = self.store.due(now, self.batch, self.connectors.serves())
         if not items:
             return 0
         contexts = [self._context(item, now) for item in items]
@@ -154,7 +196,32 @@ class Relay:
             self.stats.add(result)
         self.store.record_outcomes(outcomes, done)
         self.stats.rounds += 1
+        set_backlog(*self.store.backlog(done))
+        log.info("relay round: %d attempted", len(items), extra={
+            "event": "relay.round", "attempted": len(items),
+            "sent": sum(o[1] == "sent" for o in outcomes), "retry": sum(o[1] == "retry" for o in outcomes),
+            "dead": sum(o[1] == "dead" for o in outcomes)})  # fmt: skip
         return len(items)
+
+    def locked_round(self) -> int:
+        """One round under the relay lock; 0 without delivering when another relay holds it (that relay
+        delivers the rows: nothing is sent twice)."""
+        if self.lock is None:
+            return self.run_once()
+        if not self.lock.try_acquire():
+            self.stats.skipped += 1
+            return 0
+        try:
+            return self.run_once()
+        finally:
+            self.lock.release()
+
+    def due_soon(self, within: float = 0.0) -> bool:
+        """A row this relay can deliver is due within ``within`` seconds (the idle relay's check, which also
+        keeps the backlog metrics current while rows wait for their retry)."""
+        set_backlog(*self.store.backlog(self.clock()))
+        nxt = self.store.next_due_at(self.connectors.serves())
+        return nxt is not None and nxt <= self.clock() + within
 
     def run(self, stop: threading.Event, *, until_idle: bool = False, idle_wait: float = 0.5,
             sleep: Callable[[float], object] | None = None) -> RelayStats:  # fmt: skip
@@ -162,7 +229,7 @@ class Relay:
         while not stop.is_set():
             if self.run_once():
                 continue
-            nxt = self.store.next_due_at()
+            nxt = self.store.next_due_at(self.connectors.serves())
             if until_idle and nxt is None:
                 break
             wait = idle_wait if nxt is None else min(idle_wait, max(0.0, nxt - self.clock()))

@@ -29,6 +29,7 @@ from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.service import queue_ticket
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
+from kiosk.metrics import FACE_CAPTURE_SECONDS, FACE_SCORE, RECORDS, TRANSACTIONS, observe_chip_read
 from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord, KioskIdentity
 from kiosk.runtime.chip import CardSlot, ChipReadError, read_chip
@@ -37,6 +38,7 @@ from kiosk.runtime.persist import persist
 from kiosk.runtime.qrscan import scan_qr
 from kiosk.storage import KioskStore
 from reader.engine import Progress
+from reader.transports.base import Transport, TransportWrapper
 
 log = logging.getLogger("kiosk.flow")
 Post = Callable[[ev.Event], None]
@@ -54,6 +56,8 @@ class Services:
     trust: Any  # reader.pki.trust.CSCAStore
     face: FaceStep
     relay_round: Callable[[], int] | None = None  # one outbox relay round (on the delivery thread)
+    relay_due: Callable[[], bool] | None = None  # a row is due now (the idle relay's cheap check)
+    relay_interval: float = 2.0  # seconds between the idle relay's checks (0: only after transactions)
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
     card_wait_seconds: float = 120.0
 
@@ -70,8 +74,19 @@ class EffectRunner:
         self._consents: dict[int, ConsentRecord] = {}
         self._cancel: dict[int, threading.Event] = {}
         self._last_purge: float | None = None
+        self._stopping = threading.Event()
+        self._relay_queued = False
+        self._relay_guard = threading.Lock()
+        self._ticker: threading.Thread | None = None
+        interval = getattr(services, "relay_interval", 0.0)  # test doubles may carry no relay at all
+        if getattr(services, "relay_round", None) is not None and interval > 0:
+            self._ticker = threading.Thread(target=self._tick, name="flow-relay-timer", daemon=True)
+            self._ticker.start()
 
     def close(self) -> None:
+        self._stopping.set()
+        if self._ticker is not None:
+            self._ticker.join()
         for flag in list(self._cancel.values()):
             flag.set()  # waits for a card to be placed or taken end
         self._workers.shutdown(wait=True)
@@ -156,10 +171,15 @@ class EffectRunner:
                 e, profile=s.profile, consent=consent, kiosk=s.kiosk, store=s.store, now=self.wall()
             )
         except Exception as exc:
-            log.error("persisting the verification failed: %s", type(exc).__name__)
+            log.error("persisting the verification failed: %s", type(exc).__name__,
+                      extra={"event": "verification.persist_failed"})  # fmt: skip
+            RECORDS.labels(s.profile.name, "persist_failed").inc()
             self.post(ev.PersistFailed(e.op, type(exc).__name__))
             return
-        log.info("verification %s stored: %s %s", record.verification_id, record.status, list(record.reasons))
+        log.info("verification %s stored: %s %s", record.verification_id, record.status, list(record.reasons),
+                 extra={"event": "verification.stored", "verification_id": record.verification_id,
+                        "status": record.status})  # fmt: skip
+        RECORDS.labels(s.profile.name, record.status).inc()
         self.post(ev.Persisted(e.op, record.verification_id, record.status))
         if s.relay_round is not None:
             self._delivery.submit(self._relay)
@@ -170,6 +190,35 @@ class EffectRunner:
             self.services.relay_round()
         except Exception:
             log.exception("relay round failed (the outbox keeps the rows)")
+
+    # --- the idle relay (docs/delivery.md, "The relay") ---------------------------------------------------
+
+    def _tick(self) -> None:
+        """Every ``relay_interval`` seconds, queue an idle relay round on the delivery thread (one at a
+        time): retries fall due while nobody uses the kiosk, and must not wait for the next person."""
+        while not self._stopping.wait(self.services.relay_interval):
+            with self._relay_guard:
+                if self._relay_queued:
+                    continue
+                self._relay_queued = True
+            try:
+                self._delivery.submit(self._idle_relay)
+            except RuntimeError:  # shutting down
+                return
+
+    def _idle_relay(self, max_rounds: int = 16) -> None:
+        s = self.services
+        with self._relay_guard:
+            self._relay_queued = False
+        assert s.relay_round is not None
+        try:
+            for _ in range(max_rounds):
+                if self._stopping.is_set() or (s.relay_due is not None and not s.relay_due()):
+                    return
+                if not s.relay_round():
+                    return
+        except Exception:
+            log.exception("idle relay round failed (the outbox keeps the rows)")
 
     def _audit(self, e: fx.Audit) -> None:
         data = {"profile": self.services.profile.name, "reason": e.reason}
@@ -241,23 +290,35 @@ class EffectRunner:
         def progress(p: Progress) -> None:
             self.post(ev.ReadProgressed(e.op, p.phase.value, p.done, p.total))
 
+        model = getattr(getattr(self.services, "kiosk", None), "reader_model", "unknown")
+        t0 = time.perf_counter()
+        transport = MeteredTransport(self.services.slot.open())
         try:
-            outcome = read_chip(self.services.slot.open(), e.key, self.services.trust, progress, can=e.can)
+            outcome = read_chip(transport, e.key, self.services.trust, progress, can=e.can)
         except ChipReadError as exc:
-            log.info("chip read failed: %s", exc.kind)
+            observe_chip_read(model, time.perf_counter() - t0, exc.kind, transport.apdus,
+                              transport.status_words, False)  # fmt: skip
+            log.info("chip read failed: %s", exc.kind, extra={"event": "chip.read_failed", "kind": exc.kind})
             self.post(ev.ReadFailed(e.op, exc.kind))
             return
-        log.info("chip read: %s %s", outcome.verdict, list(outcome.reasons))
+        observe_chip_read(model, time.perf_counter() - t0, outcome.verdict, transport.apdus,
+                          transport.status_words, outcome.report.access.downgraded)  # fmt: skip
+        log.info("chip read: %s %s", outcome.verdict, list(outcome.reasons),
+                 extra={"event": "chip.read", "verdict": outcome.verdict})  # fmt: skip
         self.post(ev.ReadSucceeded(e.op, outcome))
 
     def _capture(self, e: fx.StartFaceCapture) -> None:
+        t0 = time.perf_counter()
         try:
             cap = self.services.face.capture(e.attempt, e.chip_photo,
                                              lambda hint: self.post(ev.FaceGuidance(e.op, hint)),
                                              self._cancelled(e.op))  # fmt: skip
         except FaceStepError as exc:
+            FACE_CAPTURE_SECONDS.labels(exc.kind).observe(time.perf_counter() - t0)
             self.post(ev.FaceFailed(e.op, exc.kind))
             return
+        FACE_CAPTURE_SECONDS.labels("live" if cap.liveness_passed else str(cap.failure)).observe(
+            time.perf_counter() - t0)
         log.info("face capture %d: liveness %s", e.attempt, "passed" if cap.liveness_passed else cap.failure)
         self.post(ev.FaceCaptured(e.op, cap))
 
@@ -267,9 +328,27 @@ class EffectRunner:
         except FaceStepError as exc:
             self.post(ev.FaceFailed(e.op, exc.kind))
             return
+        FACE_SCORE.labels(decision.decision).observe(decision.score)
         log.info("face comparison: %s (score %.3f, threshold %.3f)", decision.decision, decision.score,
-                 decision.threshold)  # fmt: skip
+                 decision.threshold, extra={"event": "face.compared"})  # fmt: skip
         self.post(ev.FaceMatched(e.op, decision))
+
+
+class MeteredTransport(TransportWrapper):
+    """Counts the APDUs of one read and the status words the card answered (the chip metrics)."""
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self.apdus = 0
+        self.status_words: dict[str, int] = {}
+
+    def transmit(self, command: bytes) -> bytes:
+        self.apdus += 1
+        response = self.inner.transmit(command)
+        if len(response) >= 2:
+            sw = response[-2:].hex().upper()
+            self.status_words[sw] = self.status_words.get(sw, 0) + 1
+        return response
 
 
 def utc_now() -> datetime:
@@ -337,7 +416,13 @@ class FlowDriver:
             return False
         self.session = result.session
         if self.session.state is not before:
-            log.info("%s --%s--> %s", before.value, type(event).__name__, self.session.state.value)
+            log.info("%s --%s--> %s", before.value, type(event).__name__, self.session.state.value,
+                     extra={"event": "flow.transition", "from": before.value, "to": self.session.state.value,
+                            "on": type(event).__name__})  # fmt: skip
+        if self.session.state is State.WIPE and before is not State.WIPE:  # a transaction ends
+            s = self.session
+            outcome = "verified" if s.verified and s.fallback is None else str(s.fallback)
+            TRANSACTIONS.labels(self.config.profile, outcome).inc()
         self._apply(result.effects)
         view = self.view()
         for listener in self.listeners:

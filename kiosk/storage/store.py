@@ -10,6 +10,7 @@ a 2xx on the last connector carrying biometric evidence deletes that evidence in
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +48,9 @@ class OutboxItem:
 _SELECT_DUE = """SELECT id, verification_id, profile, connector, state, attempts, next_attempt_at,
     last_status, last_error, carries_biometrics FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
     ORDER BY next_attempt_at, id LIMIT ?"""
+_SELECT_DUE_OF = """SELECT id, verification_id, profile, connector, state, attempts, next_attempt_at,
+    last_status, last_error, carries_biometrics FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+    AND profile IN ({}) ORDER BY next_attempt_at, id LIMIT ?"""
 _SELECT_ALL = """SELECT id, verification_id, profile, connector, state, attempts, next_attempt_at,
     last_status, last_error, carries_biometrics FROM outbox WHERE (? IS NULL OR state = ?)
     ORDER BY id LIMIT ?"""
@@ -190,14 +194,31 @@ class KioskStore:
 
     # --- the relay's side --------------------------------------------------------------------------------
 
-    def due(self, now: float, limit: int = 64) -> list[OutboxItem]:
-        rows = self.db.conn.execute(_SELECT_DUE, (now, limit)).fetchall()
+    def due(self, now: float, limit: int = 64, profiles: Collection[str] | None = None) -> list[OutboxItem]:
+        """Pending rows due at ``now``; with ``profiles``, only rows of those profiles (a relay claims only
+        what it can deliver)."""
+        sql = _SELECT_DUE
+        args: list[Any] = [now, limit]
+        if profiles is not None:
+            sql = _SELECT_DUE_OF.format(", ".join("?" * len(profiles)))
+            args = [now, *profiles, limit]
+        rows = self.db.conn.execute(sql, args).fetchall()
         return [_item(r) for r in rows]
 
-    def next_due_at(self) -> float | None:
+    def next_due_at(self, profiles: Collection[str] | None = None) -> float | None:
         sql = "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
-        row = self.db.conn.execute(sql).fetchone()
+        args: list[Any] = []
+        if profiles is not None:
+            sql += f" AND profile IN ({', '.join('?' * len(profiles))})"
+            args = list(profiles)
+        row = self.db.conn.execute(sql, args).fetchone()
         return None if row[0] is None else float(row[0])
+
+    def backlog(self, now: float) -> tuple[int, float]:
+        """Pending rows and the age in seconds of the oldest one (0 when none): the outbox metrics."""
+        sql = "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending'"
+        n, oldest = self.db.conn.execute(sql).fetchone()
+        return int(n), (max(0.0, now - float(oldest)) if oldest is not None else 0.0)
 
     def record_outcomes(self, outcomes: list[tuple[OutboxItem, str, int | None, str | None, float]],
                         now: float) -> None:  # fmt: skip
