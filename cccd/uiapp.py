@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, KioskConfig, build_pcsc_kiosk
+from cccd.compose import ComposeError, build_pcsc_kiosk
+from cccd.config import LoadedConfig, kiosk_config, load_config
+from cccd.config import profile as configured_profile
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
-from kiosk.storage.paths import data_dir
+from kiosk.config import ConfigError
 from kiosk.timezone import VIETNAM
 from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
 from ui.operator import OperatorStatus
@@ -35,6 +37,8 @@ class UIOptions:
     step_ms: int = DEMO_STEP_MS
     print_receipts: bool = False
     deliver_to: str | None = None  # every connector at one receiver (make demo)
+    config: LoadedConfig | None = None  # the configuration file (cccd.config); None: load the default one
+    operator_pin: str | None = None  # resolved from the file's [operator] pin reference (never printed)
 
 
 def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
@@ -60,13 +64,22 @@ def card_left_time(session: Any) -> str | None:
 
 def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     """The kiosk (cccd.compose) and, with --sim, the simulated card's holder."""
-    config = KioskConfig(options.data_dir or data_dir(), deliver_to=options.deliver_to)
+    loaded = _loaded(options)
+    config = kiosk_config(loaded, data_dir=options.data_dir, deliver_to=options.deliver_to)
+    try:
+        profile = configured_profile(loaded, options.profile)
+    except ConfigError as exc:
+        raise ComposeError(str(exc)) from None
     if options.sim:
-        return build_scenario_kiosk(scenario, options.profile, config, face=options.face)
+        return build_scenario_kiosk(scenario, profile, config, face=options.face)
     assert options.reader is not None
-    kiosk = build_pcsc_kiosk(options.profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
+    kiosk = build_pcsc_kiosk(profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
                              camera_device=options.camera)  # fmt: skip
     return kiosk, None
+
+
+def _loaded(options: UIOptions) -> LoadedConfig:
+    return options.config if options.config is not None else load_config()
 
 
 def run(options: UIOptions) -> int:
@@ -90,7 +103,8 @@ def run(options: UIOptions) -> int:
         print(f"ui: {exc}", file=sys.stderr)
         return 2
     window = WindowOptions(kiosk_mode=options.kiosk_mode, muted=options.muted,
-                           operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
+                           operator_pin=options.operator_pin or os.environ.get("CCCD_OPERATOR_PIN"),
+                           counter=_loaded(options).settings.counter.number,
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
                            screenshots=options.screenshots)  # fmt: skip
     try:

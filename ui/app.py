@@ -41,6 +41,7 @@ class WindowOptions:
     print_receipts: bool = False
     step_ms: int = DEMO_STEP_MS
     screenshots: Path | None = None
+    counter: str = "1"  # the staffed counter's number (the configuration file's [counter] number)
 
 
 def application() -> QApplication:
@@ -128,7 +129,7 @@ def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], Oper
     slot the demo user lifts the card off."""
     app = application()
     window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and demo_user is None,
-                         operator_pin=options.operator_pin, status=status,
+                         operator_pin=options.operator_pin, status=status, counter=options.counter,
                          printer=system_printer if options.print_receipts else None)  # fmt: skip
     bridge = FlowBridge(window, driver)
     window.restart_requested.connect(app.quit)
