@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from biometrics.camera import CameraSource, OpenCVCamera
@@ -146,8 +147,10 @@ class LiveChecks:
     never waits for the network (the first look shows "checking…")."""
 
     def __init__(self, loaded: LoadedConfig, *, sim: bool, reader: str | None, camera: int,
-                 ttl: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 data_dir: Path | None = None, ttl: float = 15.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.loaded, self.sim, self.reader, self.camera = loaded, sim, reader, camera
+        self.data_dir = loaded.data_dir(data_dir)
         self.ttl, self.clock = ttl, clock
         self._lock = threading.Lock()
         self._results: list[Check] = []
@@ -165,7 +168,7 @@ class LiveChecks:
             reader = self.reader or ""
             checks = [check_serial_port(reader[len("serial:"):]) if reader.startswith("serial:")
                       else check_readers(reader), check_camera_device(self.camera)]  # fmt: skip
-        checks.append(check_outbox(self.loaded.data_dir() / "kiosk.db", time.time()))
+        checks.append(check_outbox(self.data_dir / "kiosk.db", time.time()))
         checks += [check_tcp(c.name, c.url) for c in endpoints(self.loaded)]
         return checks
 

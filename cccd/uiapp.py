@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,12 @@ from typing import Any
 from cccd.compose import ComposeError, build_pcsc_kiosk
 from cccd.config import LoadedConfig, kiosk_config, load_config
 from cccd.config import profile as configured_profile
+from cccd.doctor import LiveChecks
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
 from kiosk.config import ConfigError
 from kiosk.timezone import VIETNAM
 from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
-from ui.operator import OperatorStatus
+from ui.operator import HealthLine, LockoutListener, OperatorStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +44,17 @@ class UIOptions:
     operator_pin: str | None = None  # resolved from the file's [operator] pin reference (never printed)
 
 
-def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
-    """The operator screen's figures: reader and camera as configured, the outbox rows not yet delivered
+def kiosk_status(kiosk: Any, options: UIOptions, live: LiveChecks | None = None) -> OperatorStatus:
+    """The operator screen's figures: the live checks (cccd.doctor.LiveChecks: reader, camera, outbox,
+    endpoints — the doctor's checks, cached and run off the UI thread), the outbox rows not yet delivered
     (pending and dead-lettered), a card left on the reader (kiosk.flow.takecard)."""
     errors: tuple[str, ...] = ()
+    checks: tuple[HealthLine, ...] = ()
+    pending = False
+    if live is not None:
+        results, _ = live.current()
+        checks = tuple(HealthLine(c.name, c.ok, c.summary, c.fix) for c in results)
+        pending = not results
     try:
         counts = kiosk.store.counts()
         backlog: int | None = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
@@ -52,8 +62,28 @@ def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
         backlog, errors = None, (f"outbox: {type(exc).__name__}",)
     reader = "simulated card" if options.sim else str(options.reader)
     camera = "simulated camera" if options.sim else f"webcam {options.camera}"
+    for line in checks:
+        reader = line.summary if line.name == "reader" else reader
+        camera = line.summary if line.name == "camera" else camera
     return OperatorStatus(reader=reader, camera=camera, outbox_backlog=backlog, recent_errors=errors,
-                          card_left_at=card_left_time(kiosk.driver.session))  # fmt: skip
+                          card_left_at=card_left_time(kiosk.driver.session), checks=checks,
+                          checks_pending=pending)  # fmt: skip
+
+
+def audit_lockouts(kiosk: Any) -> LockoutListener:
+    """The PIN page's lockouts into the kiosk's audit chain (``operator.pin_lockout``), written on the
+    storage thread; the UI thread does not wait for it."""
+
+    def listener(wrong_pins: int, seconds: float, lockouts: int) -> None:
+        data = {"wrong_pins": wrong_pins, "lockout_seconds": seconds, "lockouts": lockouts}
+
+        def write() -> None:
+            kiosk.store.audit("operator.pin_lockout", data, time.time())
+
+        threading.Thread(target=kiosk.runner.on_storage_thread, args=(write,), name="audit-lockout",
+                         daemon=True).start()  # fmt: skip
+
+    return listener
 
 
 def card_left_time(session: Any) -> str | None:
@@ -107,9 +137,11 @@ def run(options: UIOptions) -> int:
                            counter=_loaded(options).settings.counter.number,
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
                            screenshots=options.screenshots)  # fmt: skip
+    live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
+                      data_dir=options.data_dir)  # fmt: skip
     try:
-        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options),
+        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options, live),
                           demo_user=ScriptedUser(scenario, card) if options.demo else None,
-                          slot=kiosk.runner.services.slot)  # fmt: skip
+                          slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk))  # fmt: skip
     finally:
         kiosk.close()

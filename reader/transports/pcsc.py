@@ -14,6 +14,7 @@ from reader.errors import CardRemovedError, NoCardError, NoReaderError, Transpor
 def _pcsc() -> Any:
     try:
         import smartcard.Exceptions
+        import smartcard.pcsc.PCSCExceptions  # EstablishContextException lives here, not in Exceptions
         import smartcard.System
     except ImportError as exc:  # pragma: no cover - dependency is pinned
         raise NoReaderError("pyscard is not installed") from exc
@@ -25,7 +26,7 @@ def list_readers() -> list[str]:
     sc = _pcsc()
     try:
         return [str(r) for r in sc.System.readers()]
-    except sc.Exceptions.EstablishContextException as exc:
+    except sc.pcsc.PCSCExceptions.EstablishContextException as exc:
         raise NoReaderError("the PC/SC service (pcscd) is not running") from exc
     except sc.Exceptions.ListReadersException as exc:
         raise NoReaderError("PC/SC could not list readers") from exc
@@ -39,7 +40,7 @@ class PCSCTransport:
         self._sc = sc
         try:
             readers = {str(r): r for r in sc.System.readers()}
-        except sc.Exceptions.EstablishContextException as exc:
+        except sc.pcsc.PCSCExceptions.EstablishContextException as exc:
             raise NoReaderError("the PC/SC service (pcscd) is not running") from exc
         if reader_name not in readers:
             raise NoReaderError(f"no PC/SC reader named {reader_name!r}")
