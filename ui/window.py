@@ -282,6 +282,7 @@ class KioskWindow(QWidget):
         if self.kiosk:
             self.setMinimumSize(0, 0)
             self.setMaximumSize(16777215, 16777215)
+            self.setCursor(Qt.CursorShape.BlankCursor)  # a touch screen: no pointer on the kiosk's screen
             self.showFullScreen()
         else:
             self.show()

@@ -134,8 +134,17 @@ def test_show_never_prints_a_secret(good: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_every_command_takes_the_same_option() -> None:
     parser = build_parser()
-    for argv in (["kiosk"], ["ui"], ["outbox", "list"], ["outbox", "run"], ["outbox", "purge"], ["doctor"],
-                 ["audit", "verify"], ["config", "check"], ["keys", "show"]):
+    for argv in (
+        ["kiosk"],
+        ["ui"],
+        ["outbox", "list"],
+        ["outbox", "run"],
+        ["outbox", "purge"],
+        ["doctor"],
+        ["audit", "verify"],
+        ["config", "check"],
+        ["keys", "show"],
+    ):
         args = parser.parse_args([*argv, "--config", "/x.toml"])
         assert args.config == "/x.toml", argv
         args = parser.parse_args(["--config", "/y.toml", *argv])

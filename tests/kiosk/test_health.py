@@ -63,8 +63,10 @@ def test_pcscd_and_the_virtual_reader() -> None:
 def test_pcscd_unreachable_names_the_fix(tmp_path: Path) -> None:
     """pcsc-lite's client reads the daemon's socket path from PCSCLITE_CSOCK_NAME: pointed at nothing, the
     real library finds no daemon (the shared pcscd keeps running for everyone else)."""
-    code = ("import json, kiosk.health as h; c = h.check_pcscd(); r = h.check_readers('');"
-            "print(json.dumps([c.status, c.fix, r.status]))")
+    code = (
+        "import json, kiosk.health as h; c = h.check_pcscd(); r = h.check_readers('');"
+        "print(json.dumps([c.status, c.fix, r.status]))"
+    )
     env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])  # fmt: skip

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from cccd.compose import KioskConfig
@@ -146,18 +147,19 @@ def test_kiosk_status_runs_the_checks_off_the_ui_thread(qtbot: QtBot, tmp_path: 
     is closed: the first look says "checking", then the real results (TCP to each endpoint, the outbox)."""
     with Server() as his:
         config = tmp_path / "kiosk.toml"
-        config.write_text(f'[kiosk]\ndevice_id = "k1"\nsite_id = "s1"\n'
-                          f'[[delivery]]\nconnector = "his"\nurl = "{his.url}"\nsecret = "env:X"\n'
-                          '[[delivery]]\nconnector = "fhir"\nurl = "http://127.0.0.1:9/fhir"\n'
-                          'secret = "env:X"\n')
+        config.write_text(
+            f'[kiosk]\ndevice_id = "k1"\nsite_id = "s1"\n'
+            f'[[delivery]]\nconnector = "his"\nurl = "{his.url}"\nsecret = "env:X"\n'
+            '[[delivery]]\nconnector = "fhir"\nurl = "http://127.0.0.1:9/fhir"\n'
+            'secret = "env:X"\n'
+        )
         loaded = load_config(str(config))
         kiosk, _ = build_scenario_kiosk(SCENARIOS["happy"], "hospital", KioskConfig(tmp_path / "data"))
         live = LiveChecks(loaded, sim=True, reader=None, camera=0, data_dir=tmp_path / "data", ttl=60)
         try:
             first = kiosk_status(kiosk, UIOptions(), live)
             assert first.checks_pending
-            qtbot.waitUntil(lambda: not kiosk_status(kiosk, UIOptions(), live).checks_pending,
-                            timeout=10_000)
+            qtbot.waitUntil(lambda: not kiosk_status(kiosk, UIOptions(), live).checks_pending, timeout=10_000)
             status = kiosk_status(kiosk, UIOptions(), live)
         finally:
             kiosk.close()
@@ -165,3 +167,13 @@ def test_kiosk_status_runs_the_checks_off_the_ui_thread(qtbot: QtBot, tmp_path: 
     assert by_name["reader"].ok and by_name["camera"].ok and by_name["outbox"].ok
     assert by_name["endpoint:his"].ok and not by_name["endpoint:fhir"].ok
     assert status.reader == "simulated card reader"
+
+
+def test_kiosk_mode_hides_the_pointer(qtbot: QtBot) -> None:
+    w = KioskWindow(kiosk=True, operator_pin=PIN)
+    qtbot.addWidget(w)
+    w.start()
+    assert w.cursor().shape() == Qt.CursorShape.BlankCursor
+    w.open_pin()
+    _type(w, PIN)
+    w.operator_page.exit_kiosk.emit()
