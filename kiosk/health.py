@@ -266,7 +266,7 @@ def check_clock(now: datetime, synced: Callable[[], bool | None] | None = None) 
     state = (synced or ntp_synchronized)()
     if state is False:
         return Check("clock", "fail", "the clock is not NTP-synchronised", "timedatectl set-ntp true")
-    note = "NTP synchronised" if state else "synchronisation unknown (no timedatectl)"
+    note = "NTP synchronised" if state else "synchronisation unknown (timedatectl cannot say)"
     return Check("clock", "pass", f"{now:%Y-%m-%d %H:%M} UTC, {note}")
 
 

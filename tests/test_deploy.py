@@ -42,6 +42,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         "systemd-analyze is missing (scripts/ensure-system.sh installs systemd)"
     )
     assert Path("/usr/bin/cage").is_file(), "cage is missing (scripts/ensure-system.sh installs it)"
+    assert Path("/usr/bin/Xwayland").is_file(), "Xwayland is missing: cage cannot start without it"
     assert CCCD.is_file(), f"{CCCD}: the cccd entry point of this environment (pip install -e .)"
     names = {u.name for u in UNITS}
     assert names == {"cccd-kiosk.service", "cccd-relay.service", "cccd-purge.service", "cccd-purge.timer"}
