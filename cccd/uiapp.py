@@ -135,6 +135,7 @@ def run(options: UIOptions) -> int:
     window = WindowOptions(kiosk_mode=options.kiosk_mode, muted=options.muted,
                            operator_pin=options.operator_pin or os.environ.get("CCCD_OPERATOR_PIN"),
                            counter=_loaded(options).settings.counter.number,
+                           printer_queue=_loaded(options).settings.printer.queue,
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
                            screenshots=options.screenshots)  # fmt: skip
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,

@@ -42,6 +42,7 @@ class WindowOptions:
     step_ms: int = DEMO_STEP_MS
     screenshots: Path | None = None
     counter: str = "1"  # the staffed counter's number (the configuration file's [counter] number)
+    printer_queue: str = ""  # the CUPS queue for receipts ("" = the system's default printer)
 
 
 def application() -> QApplication:
@@ -101,11 +102,14 @@ class DemoUser(QObject):
         window.send(from_event(event))
 
 
-def system_printer(image: QImage) -> None:
-    """Print the receipt on the system's default printer (CUPS), scaled to the page width."""
+def system_printer(image: QImage, queue: str = "") -> None:
+    """Print the receipt on the CUPS ``queue`` (the system's default printer when empty), scaled to the page
+    width."""
     from PySide6.QtPrintSupport import QPrinter
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if queue:
+        printer.setPrinterName(queue)
     painter = QPainter()
     if not painter.begin(printer):
         print("ui: no printer available", file=sys.stderr)
@@ -132,7 +136,8 @@ def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], Oper
     window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and demo_user is None,
                          operator_pin=options.operator_pin, status=status, counter=options.counter,
                          on_pin_lockout=on_pin_lockout,
-                         printer=system_printer if options.print_receipts else None)  # fmt: skip
+                         printer=(lambda image: system_printer(image, options.printer_queue))
+                         if options.print_receipts else None)  # fmt: skip
     bridge = FlowBridge(window, driver)
     window.restart_requested.connect(app.quit)
     bridge.start()
