@@ -22,6 +22,8 @@ from kiosk.connectors.base import resolve_secret
 from kiosk.profiles import Profile, ProfileError, TLSSettings, load_profile
 from kiosk.storage.paths import data_dir as default_data_dir
 
+PIN_MIN_DIGITS = 6  # ui.operator.PinCheck's rule (ui is not imported here: Qt loads only for `cccd ui`)
+
 SYSTEM_CONFIG = Path("/etc/cccd/kiosk.toml")
 ENV_VAR = "CCCD_CONFIG"
 
@@ -147,8 +149,12 @@ def profile(loaded: LoadedConfig, cli_profile: str | None = None) -> Profile:
 
 def operator_pin(loaded: LoadedConfig, env: Mapping[str, str] | None = None) -> str | None:
     """The operator PIN from the file's reference, else ``$CCCD_OPERATOR_PIN``; never printed."""
+    return _pin(loaded.settings, env)
+
+
+def _pin(settings: KioskSettings, env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
-    ref = loaded.settings.operator_pin
+    ref = settings.operator_pin
     if ref is None:
         return env.get("CCCD_OPERATOR_PIN")
     if ref.scheme == "env":
@@ -174,6 +180,14 @@ def secret_problems(settings: KioskSettings) -> list[ConfigProblem]:
                     "set the variable in /etc/cccd/kiosk.env or create the file (0600)",
                 )
             )
+    if settings.operator_pin is not None:
+        pin = _pin(settings)
+        if pin is None:
+            out.append(ConfigProblem("operator.pin", f"{settings.operator_pin} does not resolve here",
+                                     "set the variable in /etc/cccd/kiosk.env or create the file (0600)"))
+        elif len(pin) < PIN_MIN_DIGITS or not pin.isdigit():
+            out.append(ConfigProblem("operator.pin", f"the PIN must be at least {PIN_MIN_DIGITS} digits",
+                                     "choose a PIN of 6 or more digits (the kiosk would not start)"))
     return out
 
 

@@ -107,9 +107,18 @@ def test_apply_delivery_keeps_everything_else() -> None:
 def test_check_exit_codes(good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     monkeypatch.delenv("CCCD_TEST_HIS_SECRET", raising=False)
+    monkeypatch.setenv("CCCD_TEST_PIN", "246810")
     assert main(["config", "check", "--config", str(good)]) == 1  # valid, but the secret is not here
     assert "CCCD_TEST_HIS_SECRET" in capsys.readouterr().out
     monkeypatch.setenv("CCCD_TEST_HIS_SECRET", SECRET)
+    monkeypatch.setenv("CCCD_TEST_PIN", "1234")  # the kiosk window would refuse it at start
+    assert main(["config", "check", "--config", str(good), "--json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [p["key"] for p in problems] == ["operator.pin"] and "1234" not in json.dumps(problems)
+    monkeypatch.delenv("CCCD_TEST_PIN")
+    assert main(["config", "check", "--config", str(good)]) == 1
+    assert "env:CCCD_TEST_PIN does not resolve" in capsys.readouterr().out
+    monkeypatch.setenv("CCCD_TEST_PIN", "246810")
     assert main(["--config", str(good), "config", "check", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == {"ok": True, "file": str(good), "source": "--config", "notes": [], "problems": []}
