@@ -6,12 +6,15 @@ This module (with :mod:`cccd.headless`) is the only part of the flow that import
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cccd import __version__
+from kiosk.config import DEV_DEVICE_ID, DEV_SITE_ID
 from kiosk.delivery.relay import ConnectorRegistry, Relay, RelayLock
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
 from kiosk.keys import KeyStore, RecordSigner
@@ -35,14 +38,18 @@ class ComposeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KioskConfig:
+    """What the composition needs from the configuration file (``cccd.config.kiosk_config`` fills it from
+    ``kiosk.toml``; the defaults are the file's embedded development defaults, kiosk.config)."""
+
     data_dir: Path
-    device_id: str = "kiosk-dev-0001"
-    site_id: str = "site-dev"
-    software_version: str = "cccd-kiosk/0.1"
+    device_id: str = DEV_DEVICE_ID
+    site_id: str = DEV_SITE_ID
+    software_version: str = f"cccd-kiosk/{__version__}"
     deliver_to: str | None = None  # every connector at one receiver (demos, tests)
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
     relay_interval: float = 2.0  # seconds between the idle relay's checks for due rows (0: none)
+    languages: tuple[str, ...] | None = None  # the language screen's order (None: the flow's default)
 
 
 class CountingTransport(TransportWrapper):
@@ -157,6 +164,8 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
                   lock=RelayLock(config.data_dir / "kiosk.db"))  # fmt: skip
     identity = KioskIdentity(config.device_id, config.site_id, config.software_version, reader_model, camera)
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
+    if config.languages:
+        flow = dataclasses.replace(flow, languages=config.languages)
     driver = FlowDriver(flow, card_left=_card_present(slot))
     services = Services(prof, identity, store, slot, trust, face, relay_round=relay.locked_round,
                         relay_due=relay.due_soon, relay_interval=config.relay_interval,

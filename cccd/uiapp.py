@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, KioskConfig, build_pcsc_kiosk
+from cccd.compose import ComposeError, build_pcsc_kiosk
+from cccd.config import LoadedConfig, kiosk_config, load_config
+from cccd.config import profile as configured_profile
+from cccd.doctor import LiveChecks
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
-from kiosk.storage.paths import data_dir
+from kiosk.config import ConfigError
 from kiosk.timezone import VIETNAM
 from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
-from ui.operator import OperatorStatus
+from ui.operator import HealthLine, LockoutListener, OperatorStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +40,21 @@ class UIOptions:
     step_ms: int = DEMO_STEP_MS
     print_receipts: bool = False
     deliver_to: str | None = None  # every connector at one receiver (make demo)
+    config: LoadedConfig | None = None  # the configuration file (cccd.config); None: load the default one
+    operator_pin: str | None = None  # resolved from the file's [operator] pin reference (never printed)
 
 
-def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
-    """The operator screen's figures: reader and camera as configured, the outbox rows not yet delivered
+def kiosk_status(kiosk: Any, options: UIOptions, live: LiveChecks | None = None) -> OperatorStatus:
+    """The operator screen's figures: the live checks (cccd.doctor.LiveChecks: reader, camera, outbox,
+    endpoints — the doctor's checks, cached and run off the UI thread), the outbox rows not yet delivered
     (pending and dead-lettered), a card left on the reader (kiosk.flow.takecard)."""
     errors: tuple[str, ...] = ()
+    checks: tuple[HealthLine, ...] = ()
+    pending = False
+    if live is not None:
+        results, _ = live.current()
+        checks = tuple(HealthLine(c.name, c.ok, c.summary, c.fix) for c in results)
+        pending = not results
     try:
         counts = kiosk.store.counts()
         backlog: int | None = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
@@ -48,8 +62,28 @@ def kiosk_status(kiosk: Any, options: UIOptions) -> OperatorStatus:
         backlog, errors = None, (f"outbox: {type(exc).__name__}",)
     reader = "simulated card" if options.sim else str(options.reader)
     camera = "simulated camera" if options.sim else f"webcam {options.camera}"
+    for line in checks:
+        reader = line.summary if line.name == "reader" else reader
+        camera = line.summary if line.name == "camera" else camera
     return OperatorStatus(reader=reader, camera=camera, outbox_backlog=backlog, recent_errors=errors,
-                          card_left_at=card_left_time(kiosk.driver.session))  # fmt: skip
+                          card_left_at=card_left_time(kiosk.driver.session), checks=checks,
+                          checks_pending=pending)  # fmt: skip
+
+
+def audit_lockouts(kiosk: Any) -> LockoutListener:
+    """The PIN page's lockouts into the kiosk's audit chain (``operator.pin_lockout``), written on the
+    storage thread; the UI thread does not wait for it."""
+
+    def listener(wrong_pins: int, seconds: float, lockouts: int) -> None:
+        data = {"wrong_pins": wrong_pins, "lockout_seconds": seconds, "lockouts": lockouts}
+
+        def write() -> None:
+            kiosk.store.audit("operator.pin_lockout", data, time.time())
+
+        threading.Thread(target=kiosk.runner.on_storage_thread, args=(write,), name="audit-lockout",
+                         daemon=True).start()  # fmt: skip
+
+    return listener
 
 
 def card_left_time(session: Any) -> str | None:
@@ -60,13 +94,22 @@ def card_left_time(session: Any) -> str | None:
 
 def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     """The kiosk (cccd.compose) and, with --sim, the simulated card's holder."""
-    config = KioskConfig(options.data_dir or data_dir(), deliver_to=options.deliver_to)
+    loaded = _loaded(options)
+    config = kiosk_config(loaded, data_dir=options.data_dir, deliver_to=options.deliver_to)
+    try:
+        profile = configured_profile(loaded, options.profile)
+    except ConfigError as exc:
+        raise ComposeError(str(exc)) from None
     if options.sim:
-        return build_scenario_kiosk(scenario, options.profile, config, face=options.face)
+        return build_scenario_kiosk(scenario, profile, config, face=options.face)
     assert options.reader is not None
-    kiosk = build_pcsc_kiosk(options.profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
+    kiosk = build_pcsc_kiosk(profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
                              camera_device=options.camera)  # fmt: skip
     return kiosk, None
+
+
+def _loaded(options: UIOptions) -> LoadedConfig:
+    return options.config if options.config is not None else load_config()
 
 
 def run(options: UIOptions) -> int:
@@ -90,12 +133,16 @@ def run(options: UIOptions) -> int:
         print(f"ui: {exc}", file=sys.stderr)
         return 2
     window = WindowOptions(kiosk_mode=options.kiosk_mode, muted=options.muted,
-                           operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
+                           operator_pin=options.operator_pin or os.environ.get("CCCD_OPERATOR_PIN"),
+                           counter=_loaded(options).settings.counter.number,
+                           printer_queue=_loaded(options).settings.printer.queue,
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
                            screenshots=options.screenshots)  # fmt: skip
+    live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
+                      data_dir=options.data_dir)  # fmt: skip
     try:
-        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options),
+        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options, live),
                           demo_user=ScriptedUser(scenario, card) if options.demo else None,
-                          slot=kiosk.runner.services.slot)  # fmt: skip
+                          slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk))  # fmt: skip
     finally:
         kiosk.close()

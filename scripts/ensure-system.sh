@@ -16,7 +16,11 @@ QT_WAYLAND=(libwayland-client0 libwayland-cursor0 libwayland-egl1)
 # Real-display tests (tests/ui/test_real_display.py): an X server without a screen and its screenshot tool
 # (xwd), a headless Wayland compositor with its screenshooter (Weston, pixman renderer), and xvfb-run's xauth.
 DISPLAY_TEST=(xvfb xauth x11-apps weston)
-PKGS+=("${QT_X11[@]}" "${QT_WAYLAND[@]}" "${DISPLAY_TEST[@]}")
+# Running as a service (deploy/, docs/deploy.md): the cage Wayland kiosk compositor and Xwayland (Debian's
+# cage 0.1.4 refuses to start without /usr/bin/Xwayland, which its package does not pull in), systemd's tools
+# (systemd-analyze verify, systemd-sysusers, systemd-tmpfiles; tests/test_deploy.py) and runuser (util-linux).
+DEPLOY=(cage xwayland systemd util-linux)
+PKGS+=("${QT_X11[@]}" "${QT_WAYLAND[@]}" "${DISPLAY_TEST[@]}" "${DEPLOY[@]}")
 # The fleet hub (hub/): PostgreSQL for its tests and demo; Debian's chromium and its driver for the console's
 # browser tests (Selenium).
 PKGS+=(postgresql chromium chromium-driver)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from ui.flowbridge import FlowBridge, from_event
-from ui.operator import OperatorStatus
+from ui.operator import LockoutListener, OperatorStatus
 from ui.screens_service import ServiceScreen
 from ui.shots import grab, save_screenshots
 from ui.theme import BODY_PT, font_family
@@ -41,6 +41,8 @@ class WindowOptions:
     print_receipts: bool = False
     step_ms: int = DEMO_STEP_MS
     screenshots: Path | None = None
+    counter: str = "1"  # the staffed counter's number (the configuration file's [counter] number)
+    printer_queue: str = ""  # the CUPS queue for receipts ("" = the system's default printer)
 
 
 def application() -> QApplication:
@@ -100,11 +102,14 @@ class DemoUser(QObject):
         window.send(from_event(event))
 
 
-def system_printer(image: QImage) -> None:
-    """Print the receipt on the system's default printer (CUPS), scaled to the page width."""
+def system_printer(image: QImage, queue: str = "") -> None:
+    """Print the receipt on the CUPS ``queue`` (the system's default printer when empty), scaled to the page
+    width."""
     from PySide6.QtPrintSupport import QPrinter
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if queue:
+        printer.setPrinterName(queue)
     painter = QPainter()
     if not painter.begin(printer):
         print("ui: no printer available", file=sys.stderr)
@@ -122,14 +127,17 @@ def sample_screenshots(directory: Path, profile: str) -> int:
 
 
 def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], OperatorStatus],
-               demo_user: Any | None = None, slot: Any | None = None) -> int:  # fmt: skip
+               demo_user: Any | None = None, slot: Any | None = None,
+               on_pin_lockout: LockoutListener | None = None) -> int:  # fmt: skip
     """Run the window on ``driver`` (a :class:`kiosk.runtime.runner.FlowDriver`) until it quits; with
     ``demo_user`` the demo walks one transaction (exit 0 when it finished).  ``slot``: the simulated card
     slot the demo user lifts the card off."""
     app = application()
     window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and demo_user is None,
-                         operator_pin=options.operator_pin, status=status,
-                         printer=system_printer if options.print_receipts else None)  # fmt: skip
+                         operator_pin=options.operator_pin, status=status, counter=options.counter,
+                         on_pin_lockout=on_pin_lockout,
+                         printer=(lambda image: system_printer(image, options.printer_queue))
+                         if options.print_receipts else None)  # fmt: skip
     bridge = FlowBridge(window, driver)
     window.restart_requested.connect(app.quit)
     bridge.start()

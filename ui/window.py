@@ -17,7 +17,7 @@ from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
-from ui.operator import OperatorPage, PinCheck, PinPage, StatusProvider
+from ui.operator import LockoutListener, OperatorPage, PinCheck, PinLockout, PinPage, StatusProvider
 from ui.screenbase import Context, Screen
 from ui.screens import build_screen, title_text
 from ui.theme import SCREEN_SIZE, stylesheet
@@ -39,7 +39,8 @@ class KioskWindow(QWidget):
 
     def __init__(self, catalog: Catalog | None = None, *, voice: Voice | None = None, kiosk: bool = False,
                  operator_pin: str | None = None, status: StatusProvider | None = None,
-                 counter: str = "1", printer: Callable[[QImage], None] | None = None) -> None:  # fmt: skip
+                 counter: str = "1", printer: Callable[[QImage], None] | None = None,
+                 on_pin_lockout: LockoutListener | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
@@ -63,7 +64,7 @@ class KioskWindow(QWidget):
         self._main_layout.setContentsMargins(20, 8, 20, 8)
         self._main_layout.setSpacing(8)
         check = PinCheck(operator_pin) if operator_pin else None
-        self.pin_page = PinPage(self.catalog, DEFAULT_LANGUAGE, check)
+        self.pin_page = PinPage(self.catalog, DEFAULT_LANGUAGE, check, PinLockout(on_lockout=on_pin_lockout))
         self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status)
         self.pages.addWidget(self.pin_page)
         self.pages.addWidget(self.operator_page)
@@ -281,6 +282,7 @@ class KioskWindow(QWidget):
         if self.kiosk:
             self.setMinimumSize(0, 0)
             self.setMaximumSize(16777215, 16777215)
+            self.setCursor(Qt.CursorShape.BlankCursor)  # a touch screen: no pointer on the kiosk's screen
             self.showFullScreen()
         else:
             self.show()

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from cccd import logs
+from cccd import __version__
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.chip",  # readers, read, demo
@@ -30,7 +31,24 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.lodging",  # lodging sync|list|export|declared|checkout|departed (declaration register)
     "cccd.cli.insurance",  # insurance check|sim-gateway (BHXH health-insurance gateway)
     "hub.cli",  # hub serve|migrate|site|enrol-token|revoke|operator|dead|kiosks|purge|pg|enrol
+    "cccd.cli.config",  # config check|show
+    "cccd.cli.doctor",  # doctor [--json] [--sim]
 )
+
+CONFIG_HELP = "kiosk configuration file (default: $CCCD_CONFIG, /etc/cccd/kiosk.toml, built-in defaults)"
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """The common ``--config FILE`` on ``parser`` and every sub-command below it (docs/deploy.md,
+    "Configuration").  A sub-command's default is SUPPRESS, so ``cccd --config F outbox list`` and
+    ``cccd outbox list --config F`` both set ``args.config``."""
+    if not any("--config" in a.option_strings for a in parser._actions):
+        parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                add_config_option(child)
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log lines on standard error: json (default; $CCCD_LOG_FORMAT) or text")
     parser.add_argument("-v", dest="log_verbosity", action="count", default=0,
                         help="more log detail: -v info, -vv debug (never personal data)")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"cccd {__version__}")
+    parser.add_argument("--config", metavar="FILE", default=None, help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    add_config_option(parser)
     return parser
 
 

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.config import state_paths
+from kiosk.config import ConfigError
 from kiosk.keys import KeyStore, KeyStoreError
 from kiosk.storage import KioskStore, StorageError
-from kiosk.storage.paths import default_db, default_keys
 
 
 def register(subparsers: Any) -> None:
@@ -23,9 +24,10 @@ def register(subparsers: Any) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     try:
-        keys = KeyStore.open(args.keys or default_keys(), create=False)
-        store = KioskStore(args.db or default_db(), keys)
-    except (KeyStoreError, StorageError) as exc:
+        db, key_dir = state_paths(args)
+        keys = KeyStore.open(key_dir, create=False)
+        store = KioskStore(db, keys)
+    except (KeyStoreError, StorageError, ConfigError) as exc:
         print(f"audit: {exc}", file=sys.stderr)
         return 2
     try:

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.config import state_paths
+from kiosk.config import ConfigError
 from kiosk.keys import KeyStore, KeyStoreError
-from kiosk.storage.paths import default_keys
 
 
 def register(subparsers: Any) -> None:
@@ -24,13 +25,13 @@ def register(subparsers: Any) -> None:
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
-    return KeyStore.open(args.keys or default_keys())
+    return KeyStore.open(state_paths(args)[1])
 
 
 def _show(args: argparse.Namespace) -> int:
     try:
         print(json.dumps(_store(args).jwks(), indent=2))
-    except KeyStoreError as exc:
+    except (KeyStoreError, ConfigError) as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -39,7 +40,7 @@ def _show(args: argparse.Namespace) -> int:
 def _rotate(args: argparse.Namespace) -> int:
     try:
         key = _store(args).rotate()
-    except KeyStoreError as exc:
+    except (KeyStoreError, ConfigError) as exc:
         print(f"keys: {exc}", file=sys.stderr)
         return 1
     print(f"new active key {key.kid}")

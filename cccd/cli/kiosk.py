@@ -12,10 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, KioskConfig, drain_outbox, relay_until_idle
+from cccd.compose import ComposeError, drain_outbox, relay_until_idle
+from cccd.config import from_args, kiosk_config
+from cccd.config import profile as configured_profile
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
-from kiosk.storage.paths import data_dir
+from kiosk.config import ConfigError
+from kiosk.profiles import Profile
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
 
@@ -25,7 +28,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("kiosk", help="run the kiosk flow (headless with --sim)")
     p.add_argument("--headless", action="store_true", help="no UI: a scripted user answers every screen")
     p.add_argument("--sim", action="store_true", help="simulated card and camera (ground truth)")
-    p.add_argument("--profile", default="hospital", choices=(*PROFILES, "all"), help="deployment profile")
+    p.add_argument("--profile", default=None, choices=(*PROFILES, "all"),
+                   help="deployment profile (default: the configuration file's)")
     p.add_argument("--scenario", default="happy", choices=(*SCENARIOS, "all"), help="scripted scenario")
     p.add_argument("--face", default="engine", choices=FACE_STEPS,
                    help="engine: the biometrics verifier watching a simulated person (default); "
@@ -80,11 +84,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_flows(args: argparse.Namespace) -> int:
-    config = KioskConfig(args.data_dir or data_dir(), deliver_to=args.deliver_to)
+    try:
+        loaded = from_args(args)
+        config = kiosk_config(loaded, data_dir=args.data_dir, deliver_to=args.deliver_to)
+        profiles: tuple[str | Profile, ...] = (
+            PROFILES if args.profile == "all" else (configured_profile(loaded, args.profile),))
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
     if args.device_id or args.site_id:
         config = replace(config, device_id=args.device_id or config.device_id,
                          site_id=args.site_id or config.site_id)  # fmt: skip
-    profiles = PROFILES if args.profile == "all" else (args.profile,)
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]
     failures = 0
     for profile in profiles:
@@ -102,7 +112,8 @@ def _run_flows(args: argparse.Namespace) -> int:
                 kiosk.runner.drain_storage()
                 if args.deliver_to:
                     counts = relay_until_idle(kiosk)
-                    summary = {"profile": profile, "scenario": scenario.name, "outbox": counts}
+                    name = profile if isinstance(profile, str) else profile.name
+                    summary = {"profile": name, "scenario": scenario.name, "outbox": counts}
                     print(json.dumps(summary) if args.json else f"  outbox: {counts}", flush=True)
             except HeadlessError as exc:
                 print(f"kiosk: {exc}", file=sys.stderr)

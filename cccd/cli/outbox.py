@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
+from cccd.config import from_args, state_paths
+from cccd.config import profile as configured_profile
+from kiosk.config import ConfigError
 from kiosk.delivery import ConnectorRegistry, Relay, RelayBusyError, RelayLock
 from kiosk.keys import KeyStore, KeyStoreError, RecordSigner
-from kiosk.profiles import PROFILE_DIR, ProfileError, load_profiles
+from kiosk.profiles import ProfileError, load_profiles
 from kiosk.storage import KioskStore, OutboxError, StorageError
-from kiosk.storage.paths import default_db, default_keys
 
 
 def register(subparsers: Any) -> None:
@@ -30,14 +32,16 @@ def register(subparsers: Any) -> None:
     retry = sub.add_parser("retry", help="put dead-lettered rows back in the queue")
     retry.add_argument("ids", nargs="*", type=int, help="outbox ids (default: every dead letter)")
     run = sub.add_parser("run", help="run the relay")
-    run.add_argument("--profiles", type=Path, default=PROFILE_DIR, help="profile directory")
+    run.add_argument("--profiles", type=Path, default=None,
+                     help="profile directory (default: the configured profile, its endpoints applied)")
     run.add_argument("--deliver-to", help="send every connector to this base URL (demo / tests)")
     run.add_argument("--until-idle", action="store_true", help="exit when nothing is pending")
     run.add_argument("--workers", type=int, default=8)
     run.add_argument("--batch", type=int, default=64)
     run.add_argument("--lock-wait", type=float, default=10.0, metavar="S",
                      help="seconds to wait for the relay lock (a kiosk round ending)")  # fmt: skip
-    run.add_argument("--issuer", default=None, help="JWS iss (default urn:cccd:kiosk:<hostname>)")
+    run.add_argument("--issuer", default=None,
+                     help="JWS iss (default urn:cccd:kiosk:<device_id>, or <hostname> without a file)")
     add_arguments(run)
     purge = sub.add_parser("purge", help="apply the retention periods")
     purge.add_argument("--audit-days", type=int, default=365)
@@ -51,15 +55,17 @@ def register(subparsers: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[KeyStore, KioskStore]:
-    keys = KeyStore.open(args.keys or default_keys())
-    return keys, KioskStore(args.db or default_db(), keys)
+    db, key_dir = state_paths(args)
+    keys = KeyStore.open(key_dir)
+    return keys, KioskStore(db, keys)
 
 
 def _guard(fn: Any) -> Any:
     def wrapped(args: argparse.Namespace) -> int:
         try:
             return int(fn(args))
-        except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError, MetricsError) as exc:
+        except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError, MetricsError,
+                ConfigError) as exc:
             print(f"outbox: {exc}", file=sys.stderr)
             return 2
     return wrapped
@@ -93,9 +99,16 @@ def _retry(args: argparse.Namespace) -> int:
 @_guard
 def _run(args: argparse.Namespace) -> int:
     keys, store = _open(args)
-    db = args.db or default_db()
-    signer = RecordSigner(keys, args.issuer or f"urn:cccd:kiosk:{socket.gethostname()}")
-    registry = ConnectorRegistry(load_profiles(args.profiles), signer, args.deliver_to)
+    db = state_paths(args)[0]
+    loaded = from_args(args)
+    device = loaded.settings.device_id if loaded.path is not None else socket.gethostname()
+    signer = RecordSigner(keys, args.issuer or f"urn:cccd:kiosk:{device}")
+    if args.profiles is not None or loaded.path is None:
+        profiles = load_profiles(args.profiles) if args.profiles is not None else load_profiles()
+    else:  # the configured kiosk's profile, with its [[delivery]] endpoints
+        prof = configured_profile(loaded)
+        profiles = {prof.name: prof}
+    registry = ConnectorRegistry(profiles, signer, args.deliver_to)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with MetricsExport.from_args(args), RelayLock(db, wait=max(0.0, args.lock_wait)):

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cccd.config import LoadedConfig, from_args, operator_pin
+from kiosk.config import ConfigError
+from kiosk.health import find_reader
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.runtime.slots import SERIAL_PREFIX
 from ui.platform_check import preflight
@@ -23,9 +26,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reader", metavar="NAME", help="real hardware: the PC/SC reader (with the webcam)")
     p.add_argument("--serial", metavar="PORT",
                    help="real hardware: a PN532 reader on this serial port (with the webcam)")
-    p.add_argument("--camera", type=int, default=0, help="real hardware: webcam device number")
+    p.add_argument("--camera", type=int, default=None,
+                   help="real hardware: webcam device number (default: the configuration file's)")
     p.add_argument("--trust-dir", type=Path, help="real hardware: folder of trusted CSCA certificates")
-    p.add_argument("--profile", default="hospital", choices=PROFILES, help="deployment profile")
+    p.add_argument("--profile", default=None, choices=PROFILES,
+                   help="deployment profile (default: the configuration file's)")
     p.add_argument("--demo", action="store_true", help="a scripted user walks one whole flow, then exit")
     p.add_argument("--screenshots", type=Path, metavar="DIR", help="save every screen as PNG into DIR")
     p.add_argument("--kiosk", action="store_true",
@@ -41,12 +46,38 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_run)
 
 
+def _configured_reader(args: argparse.Namespace, loaded: LoadedConfig) -> str | None:
+    """With a configuration file and no reader on the command line: the file's reader (a problem's text,
+    or ``None``).  The embedded defaults choose no hardware: ``--sim`` or ``--reader`` is then needed."""
+    if loaded.path is None or args.sim or args.reader is not None or args.serial is not None:
+        return None
+    if args.screenshots is not None and not args.demo:
+        return None
+    r = loaded.settings.reader
+    if r.kind == "sim":
+        args.sim = True
+    elif r.kind == "serial":
+        args.serial = r.port
+    else:
+        args.reader = find_reader(r.name)
+        if args.reader is None:
+            return f"no PC/SC reader matching reader.name = {r.name!r} (cccd doctor says why)"
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
+    try:
+        loaded = from_args(args)
+    except ConfigError as exc:
+        print(f"ui: {exc}", file=sys.stderr)
+        return 2
+    if (problem := _configured_reader(args, loaded)) is not None:
+        print(f"ui: {problem}", file=sys.stderr)
+        return 2
     if args.serial is not None:
         if args.reader is not None:
             print("ui: choose --reader NAME (PC/SC) or --serial PORT (PN532), not both", file=sys.stderr)
             return 2
-
         args.reader = SERIAL_PREFIX + args.serial  # kiosk.runtime.slots.card_slot picks the PN532 slot
     if args.deliver_to and not os.environ.get("CCCD_WEBHOOK_SECRET"):
         print("ui: --deliver-to needs CCCD_WEBHOOK_SECRET (the receiver's whsec_ secret) in the environment",
@@ -57,18 +88,22 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     try:
         with MetricsExport.from_args(args):
-            return _window(args)
+            return _window(args, loaded)
     except MetricsError as exc:
         print(f"ui: {exc}", file=sys.stderr)
         return 2
 
 
-def _window(args: argparse.Namespace) -> int:
+def _window(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from cccd.uiapp import UIOptions, run  # Qt loads only for `cccd ui`
 
-    return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader, camera=args.camera,
-                         trust_dir=args.trust_dir, profile=args.profile, demo=args.demo,
-                         screenshots=args.screenshots,
-                         kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
-                         step_ms=max(50, args.step_ms), print_receipts=args.print_receipts,
-                         deliver_to=args.deliver_to))  # fmt: skip
+    s = loaded.settings
+    return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader,
+                         camera=s.camera.device if args.camera is None else args.camera,
+                         trust_dir=args.trust_dir or s.trust_dir, profile=args.profile or s.profile,
+                         demo=args.demo, screenshots=args.screenshots,
+                         kiosk_mode=args.kiosk, muted=args.mute or not s.voice.enabled,
+                         data_dir=args.data_dir, step_ms=max(50, args.step_ms),
+                         print_receipts=args.print_receipts or s.printer.enabled,
+                         deliver_to=args.deliver_to, config=loaded,
+                         operator_pin=operator_pin(loaded)))  # fmt: skip
