@@ -29,7 +29,7 @@ from kiosk.flow.chip import CardSlot, read_chip
 from kiosk.flow.face import FaceStep, FaceStepError
 from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.persist import persist
-from kiosk.flow.qrscan import scan_qr
+from kiosk.flow.qrscan import scan_card
 from kiosk.flow.service import queue_ticket
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
@@ -55,6 +55,7 @@ class Services:
     face: FaceStep
     relay_round: Callable[[], int] | None = None  # one outbox relay round (on the storage thread)
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
+    mrz_ocr: bool = True  # with qr_camera: read the MRZ on the card's back too (tesseract, when installed)
     card_wait_seconds: float = 120.0
 
 
@@ -69,12 +70,16 @@ class EffectRunner:
         self._consents: dict[int, ConsentRecord] = {}
         self._cancel: dict[int, threading.Event] = {}
         self._last_purge: float | None = None
+        self._mrz: Any | None = None  # kiosk.keyentry.mrz_ocr.MRZReader, made on first use
+        self._mrz_tried = False
 
     def close(self) -> None:
         for flag in list(self._cancel.values()):
             flag.set()  # waits for a card to be placed or taken end
         self._workers.shutdown(wait=True)
         self._storage.shutdown(wait=True)
+        if self._mrz is not None:
+            self._mrz.close()
 
     def drain_storage(self) -> None:
         """Wait until every storage job submitted so far has run."""
@@ -197,18 +202,36 @@ class EffectRunner:
 
     # --- worker threads ---------------------------------------------------------------------------------
 
+    def _mrz_reader(self) -> Any | None:
+        if not self._mrz_tried and self.services.mrz_ocr:
+            self._mrz_tried = True
+            from kiosk.keyentry.mrz_ocr import MRZReader, OCRUnavailableError
+
+            try:
+                self._mrz = MRZReader()
+            except OCRUnavailableError as exc:
+                log.warning("MRZ scanning off: %s", exc)
+        return self._mrz
+
     def _scan_qr(self, e: fx.StartQRScan) -> None:
         if self.services.qr_camera is None:
             return
         cancel = self._cancelled(e.op)
         camera = self.services.qr_camera()
+
+        def problem(reason: str) -> None:
+            if not cancel.is_set():
+                self.post(ev.MRZUnreadable(reason))
+
         try:
-            text = scan_qr(camera, cancel)
+            found = scan_card(camera, cancel, self._mrz_reader(), problem)
         finally:
             camera.close()
-        if text is not None and not cancel.is_set():
-            log.info("QR code read by the camera")
-            self.post(ev.ScanQR(text))
+        if found is None or cancel.is_set():
+            return
+        kind, text = found
+        log.info("%s read by the camera", "QR code" if kind == "qr" else "MRZ")
+        self.post(ev.ScanQR(text) if kind == "qr" else ev.EnterMRZ(text))
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
         cancel = self._cancelled(e.op)
