@@ -46,6 +46,8 @@ class UIOptions:
     step_ms: int = DEMO_STEP_MS
     print_receipts: bool = False
     deliver_to: str | None = None  # every connector at one receiver (make demo)
+    thermal_printer: str | None = None  # kiosk.printing.PrinterConfig text: tcp:HOST[:PORT], usb:VID:PID, …
+    paper_mm: int = 80
 
 
 def application() -> QApplication:
@@ -158,6 +160,26 @@ def _compose(options: UIOptions, scenario: Any) -> tuple[Any, Any]:
     return kiosk, None
 
 
+def _ticket_printing(options: UIOptions) -> Any:
+    """The thermal ticket printer of ``--printer`` (ui.ticketprint); ``None`` without one, ``False`` (exit 2)
+    when the setting is malformed."""
+    if not options.thermal_printer:
+        return None
+    from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
+    from ui.ticketprint import TicketPrinting
+
+    try:
+        config = PrinterConfig.parse(options.thermal_printer, options.paper_mm)
+    except PrinterConfigError as exc:
+        print(f"ui: {exc}", file=sys.stderr)
+        return False
+    return TicketPrinting(ThermalPrinter(config))
+
+
+def _printer_status(status: OperatorStatus, tickets: Any) -> OperatorStatus:
+    return tickets.with_problem(status) if tickets else status
+
+
 def run(options: UIOptions) -> int:
     """Open the kiosk UI; returns the process exit code."""
     app = application()
@@ -177,6 +199,9 @@ def run(options: UIOptions) -> int:
     from kiosk.flow.headless import SCENARIOS, ScriptedUser
 
     scenario = SCENARIOS["happy"]
+    tickets = _ticket_printing(options)
+    if tickets is False:
+        return 2
     try:
         kiosk, card = _compose(options, scenario)
     except ComposeError as exc:
@@ -185,8 +210,9 @@ def run(options: UIOptions) -> int:
     try:
         window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
                              operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
-                             status=lambda: kiosk_status(kiosk, options),
-                             printer=system_printer if options.print_receipts else None)  # fmt: skip
+                             status=lambda: _printer_status(kiosk_status(kiosk, options), tickets),
+                             printer=system_printer if options.print_receipts else None,
+                             ticket_printing=tickets or None)  # fmt: skip
         bridge = FlowBridge(window, kiosk.driver)
         window.restart_requested.connect(app.quit)
         bridge.start()

@@ -38,13 +38,15 @@ class KioskWindow(QWidget):
 
     def __init__(self, catalog: Catalog | None = None, *, voice: Voice | None = None, kiosk: bool = False,
                  operator_pin: str | None = None, status: StatusProvider | None = None,
-                 counter: str = "1", printer: Callable[[QImage], None] | None = None) -> None:  # fmt: skip
+                 counter: str = "1", printer: Callable[[QImage], None] | None = None,
+                 ticket_printing: Any | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
         self.kiosk = kiosk
         self.counter = counter
         self.printer = printer
+        self.ticket_printing = ticket_printing  # ui.ticketprint.TicketPrinting (thermal printer) or None
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -84,7 +86,7 @@ class KioskWindow(QWidget):
         state already shown (a ticked purpose, read progress, a face hint) updates the screen in place,
         so the consent text keeps its scroll position and the camera preview its picture."""
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
-                      print_receipt=self.printer)  # fmt: skip
+                      print_receipt=self.printer, ticket_printing=self.ticket_printing)  # fmt: skip
         if self._update_in_place(view, ctx):
             if speak:
                 self._speak(view, ctx)

@@ -28,6 +28,10 @@ def register(subparsers: Any) -> None:
                    help="full-screen kiosk mode (leave with the operator gesture and $CCCD_OPERATOR_PIN)")
     p.add_argument("--print", dest="print_receipts", action="store_true",
                    help="offer printing the receipt on the default printer")
+    p.add_argument("--printer", metavar="LINK",
+                   help="ESC/POS thermal printer for queue tickets and receipts: tcp:HOST[:PORT], "
+                        "usb:VID:PID (hex), serial:DEVICE[:BAUD], file:/dev/usb/lp0 (docs/printing.md)")
+    p.add_argument("--paper-mm", type=int, default=80, choices=(58, 80), help="thermal paper width")
     p.add_argument("--mute", action="store_true", help="no voice guidance")
     p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
@@ -55,4 +59,5 @@ def _run(args: argparse.Namespace) -> int:
                          screenshots=args.screenshots,
                          kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
                          step_ms=max(50, args.step_ms), print_receipts=args.print_receipts,
-                         deliver_to=args.deliver_to))  # fmt: skip
+                         deliver_to=args.deliver_to, thermal_printer=args.printer,
+                         paper_mm=args.paper_mm))  # fmt: skip
