@@ -3,7 +3,7 @@
 # Called by `make demo` and `make test`; safe to run again and again.
 set -euo pipefail
 
-PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng fonts-noto-core tesseract-ocr tesseract-ocr-eng fonts-ocr-b fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
+PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng alsa-utils fonts-noto-core tesseract-ocr tesseract-ocr-eng fonts-ocr-b fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

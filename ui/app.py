@@ -48,6 +48,7 @@ class UIOptions:
     deliver_to: str | None = None  # every connector at one receiver (make demo)
     thermal_printer: str | None = None  # kiosk.printing.PrinterConfig text: tcp:HOST[:PORT], usb:VID:PID, …
     paper_mm: int = 80
+    voice_dir: Path | None = None  # recorded prompts (ui.recordings); espeak-ng for the rest
 
 
 def application() -> QApplication:
@@ -208,7 +209,8 @@ def run(options: UIOptions) -> int:
         print(f"ui: {exc}", file=sys.stderr)
         return 2
     try:
-        window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and not options.demo,
+        voice = Voice(muted=options.muted, recordings=options.voice_dir)
+        window = KioskWindow(voice=voice, kiosk=options.kiosk_mode and not options.demo,
                              operator_pin=os.environ.get("CCCD_OPERATOR_PIN"),
                              status=lambda: _printer_status(kiosk_status(kiosk, options), tickets),
                              printer=system_printer if options.print_receipts else None,

@@ -157,27 +157,35 @@ class KioskWindow(QWidget):
         self.view = None
 
     def _speak(self, view: Any, ctx: Context) -> None:
-        parts = [title_text(view, ctx)]
+        """Title, hint and the state's instruction, each with its message key (recorded prompts)."""
+        title_key = "fallback.title" if view.state == "fallback" else view.title_key
+        parts: list[tuple[str | None, str]] = [(title_key, title_text(view, ctx))]
         if view.hint_key:
-            parts.append(ctx.t(view.hint_key))
+            parts.append((view.hint_key, ctx.t(view.hint_key)))
+
+        def key(k: str) -> None:
+            parts.append((k, ctx.t(k)))
+
         if view.state == "consent":
-            parts += [ctx.t("consent.prompt"), view.document]
+            key("consent.prompt")
+            parts.append((None, view.document))
         elif view.state == "fallback":
-            parts.append(ctx.t(view.message_key))
+            key(view.message_key)
             if getattr(view, "take_card", False):
-                parts.append(ctx.t("fallback.take_card"))
+                key("fallback.take_card")
         elif view.state == "take_card":
-            parts.append(ctx.t("take_card.instruction"))
+            key("take_card.instruction")
         elif view.state == "place_card" and getattr(view, "remove_first", False):
-            parts.append(ctx.t("place_card.remove_instruction"))
+            key("place_card.remove_instruction")
         elif view.state == "service":
-            parts.append(ctx.t(f"service.prompt.{getattr(view, 'kind', '') or 'other'}"))
+            key(f"service.prompt.{getattr(view, 'kind', '') or 'other'}")
         elif view.state == "receipt" and getattr(view, "queue_number", None):
             number = str(view.queue_number)
             prefix, _, digits = number.partition("-")
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
-            parts.append(ctx.t("receipt.queue_spoken", number=spoken, department=view.department or ""))
-        self.voice.say(" ".join(parts), view.language)
+            parts.append(("receipt.queue_spoken",
+                          ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
+        self.voice.say_parts(parts, view.language, self.catalog)
 
     def toggle_mute(self) -> None:
         self.voice.set_muted(not self.voice.muted)

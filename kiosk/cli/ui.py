@@ -33,6 +33,11 @@ def register(subparsers: Any) -> None:
                         "usb:VID:PID (hex), serial:DEVICE[:BAUD], file:/dev/usb/lp0 (docs/printing.md)")
     p.add_argument("--paper-mm", type=int, default=80, choices=(58, 80), help="thermal paper width")
     p.add_argument("--mute", action="store_true", help="no voice guidance")
+    p.add_argument("--voice-dir", type=Path, metavar="DIR",
+                   help="recorded prompts DIR/<lang>/<message key>.wav (default $CCCD_VOICE_DIR); "
+                        "espeak-ng speaks what is not recorded")
+    p.add_argument("--voice-check", action="store_true",
+                   help="list the message keys that have no recording in --voice-dir, then exit")
     p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
     p.add_argument("--deliver-to", metavar="URL",
@@ -41,6 +46,15 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    voice_dir = args.voice_dir or (Path(os.environ["CCCD_VOICE_DIR"]) if os.environ.get("CCCD_VOICE_DIR")
+                                   else None)  # fmt: skip
+    if args.voice_check:
+        if voice_dir is None:
+            print("ui: --voice-check needs --voice-dir DIR (or $CCCD_VOICE_DIR)", file=sys.stderr)
+            return 2
+        from ui.recordings import voice_check
+
+        return voice_check(voice_dir)
     if args.serial is not None:
         if args.reader is not None:
             print("ui: choose --reader NAME (PC/SC) or --serial PORT (PN532), not both", file=sys.stderr)
@@ -60,4 +74,4 @@ def _run(args: argparse.Namespace) -> int:
                          kiosk_mode=args.kiosk, muted=args.mute, data_dir=args.data_dir,
                          step_ms=max(50, args.step_ms), print_receipts=args.print_receipts,
                          deliver_to=args.deliver_to, thermal_printer=args.printer,
-                         paper_mm=args.paper_mm))  # fmt: skip
+                         paper_mm=args.paper_mm, voice_dir=voice_dir))  # fmt: skip
