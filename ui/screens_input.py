@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
     QScrollArea,
+    QScroller,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -34,19 +36,24 @@ class ConsentScreen(Screen):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        # A finger drags the text (kinetic scrolling), as on a phone; the scroll bar stays for the mouse.
+        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.document_area = scroll
         self.box.addWidget(scroll, 1)
         self.checks: list[QCheckBox] = []
         for p in view.purposes:
             text = p.text + (" " + ctx.t("consent.required") if p.required else "")
-            row = QHBoxLayout()
             box = QCheckBox()
             box.setProperty("purpose", p.id)
             box.setChecked(bool(p.checked))
             box.clicked.connect(_sender(ctx, Intent("TogglePurpose", (("purpose_id", p.id),))))
             self.checks.append(box)
-            row.addWidget(box)
-            row.addWidget(label(text), 1)
-            self.box.addLayout(row)
+            row = TapRow(box)  # the whole row, text included, ticks the box
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(box)
+            layout.addWidget(label(text), 1)
+            self.box.addWidget(row)
 
 
     def refresh(self, view: Any) -> bool:
@@ -58,6 +65,22 @@ class ConsentScreen(Screen):
             box.setChecked(bool(p.checked))
             box.blockSignals(False)
         return True
+
+
+class TapRow(QWidget):
+    """A row whose every point toggles its check box (issue 14: not only the 58 px square)."""
+
+    def __init__(self, box: QCheckBox) -> None:
+        super().__init__()
+        self.check = box
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # the release comes to this row (the label alone would let it pass by)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.rect().contains(event.position().toPoint()):
+            self.check.click()  # clicked → TogglePurpose, exactly as a tap on the square
+        super().mouseReleaseEvent(event)
 
 
 class KeyEntryScreen(Screen):

@@ -19,11 +19,15 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
 from ui.operator import OperatorPage, PinCheck, PinPage, StatusProvider
 from ui.screens import Context, Screen, build_screen, title_text
-from ui.theme import SCREEN_SIZE, stylesheet
+from ui.theme import SCREEN_SIZE, hint_kind, stylesheet
 from ui.viewmodel import Intent
 from ui.voice import Voice
 from ui.widgets import CameraPreview, big_button, label
 
+# The person's journey in five steps ("Bước 2/5"): consent, card details, the chip, the face, the outcome.
+STEPS = {"consent": 1, "key_entry": 2, "place_card": 3, "reading": 3, "face_capture": 4, "matching": 4,
+         "result": 5, "service": 5, "queue_number": 5, "receipt": 5}  # fmt: skip
+STEP_COUNT = 5
 GESTURE_TAPS = 5
 GESTURE_SECONDS = 4.0
 GESTURE_CORNER_PX = 120
@@ -96,12 +100,18 @@ class KioskWindow(QWidget):
         top = QHBoxLayout()
         self.title = label(title_text(view, ctx), "title")
         top.addWidget(self.title, 1)
+        step = STEPS.get(view.state)
+        self.step_label = label(ctx.t("common.step", n=step, total=STEP_COUNT) if step else "", "step",
+                                wrap=False)  # fmt: skip
+        self.step_label.setVisible(step is not None)
+        top.addWidget(self.step_label)
         self.mute_button = big_button(ctx.t("common.unmute" if self.voice.muted else "common.mute"),
                                       on_click=self.toggle_mute)  # fmt: skip
         top.addWidget(self.mute_button)
         self._main_layout.addLayout(top)
         self.hint = label(ctx.t(view.hint_key) if view.hint_key else "", "hint")
         self.hint.setVisible(bool(view.hint_key))
+        self._style_hint(view.hint_key)
         self._main_layout.addWidget(self.hint)
         self.screen_body = build_screen(view, ctx)
         self._main_layout.addWidget(self.screen_body, 1)
@@ -133,12 +143,19 @@ class KioskWindow(QWidget):
         self.title.setText(title_text(view, ctx))
         self.hint.setText(ctx.t(view.hint_key) if view.hint_key else "")
         self.hint.setVisible(bool(view.hint_key))
+        self._style_hint(view.hint_key)
         if old.buttons != view.buttons:
             for w in self.buttons:
                 w.setParent(None)
                 w.deleteLater()
             self._add_buttons(view, ctx)
         return True
+
+    def _style_hint(self, key: str | None) -> None:
+        """Red for a mistake, the calm guidance colour for everything else (ui.theme.hint_kind)."""
+        self.hint.setProperty("kind", hint_kind(key))
+        self.hint.style().unpolish(self.hint)
+        self.hint.style().polish(self.hint)
 
     def _clear(self) -> None:
         """Delete every widget of the previous screen (personal data must not survive it)."""
