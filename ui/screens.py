@@ -32,6 +32,7 @@ class Context:
     counter: str = "1"  # the staffed counter's number shown by the fallback screen
     print_receipt: Callable[[QImage], None] | None = None  # optional receipt printer
     ticket_printing: Any | None = None  # ui.ticketprint.TicketPrinting: the thermal ticket printer
+    comfort: Any | None = None  # the window's large-text and slower-speech switches (first screen)
     photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
 
     def t(self, key: str, **values: object) -> str:
@@ -91,6 +92,17 @@ class LanguageScreen(Screen):
                 w.setProperty("button", b)
                 self.box.addWidget(w)
         self.box.addStretch(1)
+        comfort = ctx.comfort
+        if comfort is not None:  # two switches for the person, before anything else (issue 14)
+            row = QHBoxLayout()
+            self.large_text = big_button(ctx.t("comfort.large_text"), on_click=comfort.toggle_large_text)
+            self.slow_speech = big_button(ctx.t("comfort.slow_speech"), on_click=comfort.toggle_slow_speech)
+            switches = ((self.large_text, comfort.large_text), (self.slow_speech, comfort.slow_speech))
+            for switch, on in switches:
+                switch.setCheckable(True)
+                switch.setChecked(on)
+                row.addWidget(switch)
+            self.box.addLayout(row)
 
 
 class PlaceCardScreen(Screen):

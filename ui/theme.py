@@ -48,19 +48,24 @@ def touch_px() -> int:
     return max(mm_to_px(None, TOUCH_MM), 72)
 
 
-def stylesheet() -> str:
-    """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`."""
+LARGE_TEXT = 1.25  # the large-text mode the person can switch on (issue 14): body 30 pt, titles 42 pt
+
+
+def stylesheet(scale: float = 1.0) -> str:
+    """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`.
+    ``scale``: :data:`LARGE_TEXT` in the large-text mode."""
     t = touch_px()
+    body, title, small = (round(pt * scale) for pt in (BODY_PT, TITLE_PT, SMALL_PT))
     return f"""
-    QWidget {{ background: {PAPER}; color: {INK}; font-family: "{font_family()}"; font-size: {BODY_PT}pt; }}
-    QLabel#title {{ font-size: {TITLE_PT}pt; font-weight: bold; color: {PRIMARY}; }}
+    QWidget {{ background: {PAPER}; color: {INK}; font-family: "{font_family()}"; font-size: {body}pt; }}
+    QLabel#title {{ font-size: {title}pt; font-weight: bold; color: {PRIMARY}; }}
     QLabel#hint {{ color: {GUIDE}; font-weight: bold; }}
     QLabel#hint[kind="error"] {{ color: {DANGER}; }}
     QLabel#step {{ color: {PRIMARY}; font-weight: bold; border: 3px solid {PRIMARY}; border-radius: 12px;
                    padding: 4px 14px; }}
-    QLabel#small {{ color: {MUTED}; font-size: {SMALL_PT}pt; }}
-    QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {TITLE_PT}pt; }}
-    QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {TITLE_PT}pt; }}
+    QLabel#small {{ color: {MUTED}; font-size: {small}pt; }}
+    QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {title}pt; }}
+    QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {title}pt; }}
     QPushButton {{ min-height: {t - 18}px; min-width: {t - 42}px; padding: 6px 18px;
                    border: 3px solid {PRIMARY}; border-radius: 12px; background: {PAPER}; color: {PRIMARY};
                    font-weight: bold; }}

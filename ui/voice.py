@@ -18,6 +18,7 @@ from ui.recordings import Part, Playback, find_player, plan
 
 VOICES = {"vi": "vi", "en": "en-gb"}
 RATE_WPM = 140  # slower than espeak-ng's 175: easier for elderly listeners
+SLOW_RATE_WPM = 105  # the slower-speech mode the person can switch on (issue 14)
 
 
 class Voice:
@@ -29,6 +30,7 @@ class Voice:
         self.muted = muted
         self._wav_dir = wav_dir
         self.recordings = recordings  # DIR/<language>/<key>.wav (ui.recordings)
+        self.rate = RATE_WPM
         self._player = player if player is not None else (find_player() if recordings else None)
         self._playback: Playback | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -39,6 +41,10 @@ class Voice:
     def available(self) -> bool:
         return self._command is not None
 
+    def set_slow(self, slow: bool) -> None:
+        """The slower-speech mode (synthesised speech only; recordings play as recorded)."""
+        self.rate = SLOW_RATE_WPM if slow else RATE_WPM
+
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
         if muted:
@@ -46,7 +52,7 @@ class Voice:
 
     def _tts_args(self, text: str, language: str) -> list[str]:
         assert self._command is not None
-        args = [self._command, "-v", VOICES.get(language, "vi"), "-s", str(RATE_WPM)]
+        args = [self._command, "-v", VOICES.get(language, "vi"), "-s", str(self.rate)]
         if self._wav_dir is not None:
             args += ["-w", str(self._wav_dir / f"utterance-{self.spoken:04d}.wav")]
         return [*args, "--", text]

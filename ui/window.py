@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
 from ui.operator import OperatorPage, PinCheck, PinPage, StatusProvider
 from ui.screens import Context, Screen, build_screen, title_text
-from ui.theme import SCREEN_SIZE, hint_kind, stylesheet
+from ui.theme import LARGE_TEXT, SCREEN_SIZE, hint_kind, stylesheet
 from ui.viewmodel import Intent
 from ui.voice import Voice
 from ui.widgets import CameraPreview, big_button, label
@@ -51,6 +51,8 @@ class KioskWindow(QWidget):
         self.counter = counter
         self.printer = printer
         self.ticket_printing = ticket_printing  # ui.ticketprint.TicketPrinting (thermal printer) or None
+        self.large_text = False  # the person's switches on the language screen, reset for the next person
+        self.slow_speech = False
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -89,8 +91,11 @@ class KioskWindow(QWidget):
         ``photos`` (chip photo, live capture) are shown by the result screen only.  A new view of the
         state already shown (a ticked purpose, read progress, a face hint) updates the screen in place,
         so the consent text keeps its scroll position and the camera preview its picture."""
+        if view.state == "attract" and (self.large_text or self.slow_speech):
+            self._comfort(False, False)  # the next person starts with the defaults
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
-                      print_receipt=self.printer, ticket_printing=self.ticket_printing)  # fmt: skip
+                      print_receipt=self.printer, ticket_printing=self.ticket_printing,
+                      comfort=self)  # fmt: skip
         if self._update_in_place(view, ctx):
             if speak:
                 self._speak(view, ctx)
@@ -203,6 +208,19 @@ class KioskWindow(QWidget):
             parts.append(("receipt.queue_spoken",
                           ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
         self.voice.say_parts(parts, view.language, self.catalog)
+
+    def _comfort(self, large_text: bool, slow_speech: bool) -> None:
+        self.large_text, self.slow_speech = large_text, slow_speech
+        self.setStyleSheet(stylesheet(LARGE_TEXT if large_text else 1.0))
+        self.voice.set_slow(slow_speech)
+
+    def toggle_large_text(self) -> None:
+        self._comfort(not self.large_text, self.slow_speech)
+
+    def toggle_slow_speech(self) -> None:
+        self._comfort(self.large_text, not self.slow_speech)
+        if self.view is not None and self.slow_speech:
+            self._speak(self.view, Context(self.catalog, self.view.language, self.send, counter=self.counter))
 
     def toggle_mute(self) -> None:
         self.voice.set_muted(not self.voice.muted)

@@ -38,7 +38,8 @@ def test_a_tap_on_the_text_of_a_consent_row_ticks_it(qtbot: QtBot) -> None:
     assert isinstance(body, ConsentScreen)
     row = next(r for r in body.findChildren(TapRow) if r.isVisibleTo(w))
     text = next(x for x in row.findChildren(QLabel))
-    qtbot.mouseClick(text, Qt.MouseButton.LeftButton, pos=QPoint(text.width() // 2, text.height() // 2))
+    middle = QPoint(text.width() // 2, text.height() // 2)
+    qtbot.mouseClick(text, Qt.MouseButton.LeftButton, pos=middle)  # type: ignore[no-untyped-call]
     assert [i.name for i in got] == ["TogglePurpose"]
     assert QScroller.hasScroller(body.document_area.viewport())  # the document follows a finger
 
@@ -64,3 +65,24 @@ def test_the_step_indicator(qtbot: QtBot) -> None:
     w.show_view(_sample("en", "language"), speak=False)
     QApplication.processEvents()
     assert not w.step_label.isVisibleTo(w)
+
+
+def test_large_text_and_slower_speech_switches_on_the_first_screen(qtbot: QtBot, tmp_path: Any) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from ui.voice import RATE_WPM, SLOW_RATE_WPM, Voice
+
+    w = KioskWindow(Catalog.load(), voice=Voice(muted=True))
+    qtbot.addWidget(w)
+    w.show()
+    w.show_view(_sample("vi", "language"), speak=False)
+    QApplication.processEvents()
+    buttons = {b.text(): b for b in w.findChildren(QPushButton) if b.isVisibleTo(w)}
+    buttons["Chữ to hơn"].click()
+    buttons["Đọc chậm hơn"].click()
+    assert w.large_text and w.slow_speech and w.voice.rate == SLOW_RATE_WPM
+    assert "font-size: 30pt" in w.styleSheet() and buttons["Chữ to hơn"].isChecked()
+    w.show_view(_sample("vi", "consent"), speak=False)  # the modes stay for this person's transaction
+    assert "font-size: 30pt" in w.styleSheet()
+    w.show_view(_sample("vi", "attract"), speak=False)  # the next person starts with the defaults
+    assert not w.large_text and w.voice.rate == RATE_WPM and "font-size: 24pt" in w.styleSheet()
