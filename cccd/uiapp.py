@@ -19,9 +19,11 @@ from cccd.config import profile as configured_profile
 from cccd.doctor import LiveChecks
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
 from kiosk.config import ConfigError
+from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
 from kiosk.timezone import VIETNAM
 from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
 from ui.operator import HealthLine, LockoutListener, OperatorStatus
+from ui.ticketprint import TicketPrinting
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,9 @@ class UIOptions:
     deliver_to: str | None = None  # every connector at one receiver (make demo)
     config: LoadedConfig | None = None  # the configuration file (cccd.config); None: load the default one
     operator_pin: str | None = None  # resolved from the file's [operator] pin reference (never printed)
+    thermal_printer: str | None = None  # kiosk.printing.PrinterConfig text: tcp:HOST[:PORT], usb:VID:PID, …
+    paper_mm: int = 80
+    voice_dir: Path | None = None  # recorded prompts (ui.recordings); espeak-ng for the rest
 
 
 def kiosk_status(kiosk: Any, options: UIOptions, live: LiveChecks | None = None) -> OperatorStatus:
@@ -112,6 +117,14 @@ def _loaded(options: UIOptions) -> LoadedConfig:
     return options.config if options.config is not None else load_config()
 
 
+def ticket_printing(options: UIOptions) -> TicketPrinting | None:
+    """The thermal ticket printer of ``--printer`` (ui.ticketprint); ``None`` without one.  Raises
+    :class:`kiosk.printing.PrinterConfigError` when the setting is malformed."""
+    if not options.thermal_printer:
+        return None
+    return TicketPrinting(ThermalPrinter(PrinterConfig.parse(options.thermal_printer, options.paper_mm)))
+
+
 def run(options: UIOptions) -> int:
     """Open the kiosk UI; returns the process exit code."""
     if options.screenshots is not None:
@@ -128,6 +141,11 @@ def run(options: UIOptions) -> int:
         return 2
     scenario = SCENARIOS["happy"]
     try:
+        tickets = ticket_printing(options)
+    except PrinterConfigError as exc:
+        print(f"ui: {exc}", file=sys.stderr)
+        return 2
+    try:
         kiosk, card = _compose(options, scenario)
     except ComposeError as exc:
         print(f"ui: {exc}", file=sys.stderr)
@@ -137,12 +155,17 @@ def run(options: UIOptions) -> int:
                            counter=_loaded(options).settings.counter.number,
                            printer_queue=_loaded(options).settings.printer.queue,
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
-                           screenshots=options.screenshots)  # fmt: skip
+                           screenshots=options.screenshots, voice_dir=options.voice_dir)  # fmt: skip
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
                       data_dir=options.data_dir)  # fmt: skip
     try:
-        return run_window(kiosk.driver, window, status=lambda: kiosk_status(kiosk, options, live),
+        def status() -> OperatorStatus:
+            shown = kiosk_status(kiosk, options, live)
+            return tickets.with_problem(shown) if tickets else shown
+
+        return run_window(kiosk.driver, window, status=status,
                           demo_user=ScriptedUser(scenario, card) if options.demo else None,
-                          slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk))  # fmt: skip
+                          slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk),
+                          tickets=tickets)  # fmt: skip
     finally:
         kiosk.close()

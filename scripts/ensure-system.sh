@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the kiosk needs (idempotent) and make sure pcscd runs with the vpcd driver.
+# Install the Debian packages the kiosk needs (idempotent; tesseract-ocr + fonts-ocr-b: MRZ scanning and its test card backs) and make sure pcscd runs with the vpcd driver.
 # Called by `make demo` and `make test`; safe to run again and again.
 set -euo pipefail
 
-PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng fonts-noto-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
+PKGS=(pcscd libpcsclite1 libpcsclite-dev swig vsmartcard-vpcd python3-venv espeak-ng alsa-utils fonts-noto-core tesseract-ocr tesseract-ocr-eng fonts-ocr-b fonts-dejavu-core libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3)
 # Qt 6 (the PySide6 wheel) on a real screen. The wheel brings Qt, not the system libraries behind its platform
 # plugins: without them `cccd ui` aborts at start (exit 134, "Could not load the Qt platform plugin xcb").
 # X11 (plugin `xcb`): the list of "Qt for X11 Requirements" (doc.qt.io), checked with `ldd` on libqxcb.so and

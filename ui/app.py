@@ -43,6 +43,7 @@ class WindowOptions:
     screenshots: Path | None = None
     counter: str = "1"  # the staffed counter's number (the configuration file's [counter] number)
     printer_queue: str = ""  # the CUPS queue for receipts ("" = the system's default printer)
+    voice_dir: Path | None = None  # recorded prompts (ui.recordings); espeak-ng for the rest
 
 
 def application() -> QApplication:
@@ -128,14 +129,16 @@ def sample_screenshots(directory: Path, profile: str) -> int:
 
 def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], OperatorStatus],
                demo_user: Any | None = None, slot: Any | None = None,
-               on_pin_lockout: LockoutListener | None = None) -> int:  # fmt: skip
+               on_pin_lockout: LockoutListener | None = None,
+               tickets: Any | None = None) -> int:  # fmt: skip
     """Run the window on ``driver`` (a :class:`kiosk.runtime.runner.FlowDriver`) until it quits; with
     ``demo_user`` the demo walks one transaction (exit 0 when it finished).  ``slot``: the simulated card
-    slot the demo user lifts the card off."""
+    slot the demo user lifts the card off; ``tickets``: the thermal ticket printer (ui.ticketprint)."""
     app = application()
-    window = KioskWindow(voice=Voice(muted=options.muted), kiosk=options.kiosk_mode and demo_user is None,
+    voice = Voice(muted=options.muted, recordings=options.voice_dir)
+    window = KioskWindow(voice=voice, kiosk=options.kiosk_mode and demo_user is None,
                          operator_pin=options.operator_pin, status=status, counter=options.counter,
-                         on_pin_lockout=on_pin_lockout,
+                         on_pin_lockout=on_pin_lockout, ticket_printing=tickets,
                          printer=(lambda image: system_printer(image, options.printer_queue))
                          if options.print_receipts else None)  # fmt: skip
     bridge = FlowBridge(window, driver)

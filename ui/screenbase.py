@@ -26,6 +26,8 @@ class Context:
     send: Send
     counter: str = "1"  # the staffed counter's number shown by the fallback screen
     print_receipt: Callable[[QImage], None] | None = None  # optional receipt printer
+    ticket_printing: Any | None = None  # ui.ticketprint.TicketPrinting: the thermal ticket printer
+    comfort: Any | None = None  # the window's large-text and slower-speech switches (first screen)
     photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
 
     def t(self, key: str, **values: object) -> str:

@@ -43,6 +43,17 @@ class LanguageScreen(Screen):
                 w.setProperty("button", b)
                 self.box.addWidget(w)
         self.box.addStretch(1)
+        comfort = ctx.comfort
+        if comfort is not None:  # two switches for the person, before anything else (issue 14)
+            row = QHBoxLayout()
+            self.large_text = big_button(ctx.t("comfort.large_text"), on_click=comfort.toggle_large_text)
+            self.slow_speech = big_button(ctx.t("comfort.slow_speech"), on_click=comfort.toggle_slow_speech)
+            switches = ((self.large_text, comfort.large_text), (self.slow_speech, comfort.slow_speech))
+            for switch, on in switches:
+                switch.setCheckable(True)
+                switch.setChecked(on)
+                row.addWidget(switch)
+            self.box.addLayout(row)
 
 
 class PlaceCardScreen(Screen):
@@ -177,11 +188,18 @@ class ReceiptScreen(Screen):
             col.addWidget(label(ctx.t("receipt.reference", reference=view.reference), "small"))
             if view.record_status:
                 col.addWidget(label(ctx.t(f"receipt.status.{view.record_status}"), "title"))
-            col.addWidget(label(ctx.t("receipt.scan"), "small"))
+            if ctx.ticket_printing is None:  # with a ticket printer the ticket carries the QR code
+                col.addWidget(label(ctx.t("receipt.scan"), "small"))
         else:
             col.addWidget(label(ctx.t("receipt.pending")))
         col.addStretch(1)
-        if view.reference and ctx.print_receipt is not None:
+        if view.reference and ctx.ticket_printing is not None:
+            self.print_status = label("", "small")
+            col.addWidget(self.print_status)
+            col.addWidget(big_button(ctx.t("receipt.print"), on_click=self.print_ticket))
+            if ctx.ticket_printing.print_once(view, self._printed):
+                self.print_status.setText(ctx.t("printing.printing"))
+        elif view.reference and ctx.print_receipt is not None:
             col.addWidget(big_button(ctx.t("receipt.print"), on_click=self.print_receipt))
         if number:
             side = QWidget()
@@ -234,6 +252,20 @@ class ReceiptScreen(Screen):
     def print_receipt(self) -> None:
         if self.ctx.print_receipt is not None:
             self.ctx.print_receipt(self.grab().toImage())
+
+    def print_ticket(self) -> None:
+        """Print the ticket again (the button), on the thermal printer."""
+        if self.ctx.ticket_printing is not None:
+            self.print_status.setText(self.ctx.t("printing.printing"))
+            self.ctx.ticket_printing.print_view(self.view, self._printed)
+
+    def _printed(self, outcome: str) -> None:
+        try:  # the screen may be gone by the time the printer answers
+            self.print_status.setText(self.ctx.t(f"printing.{outcome}", counter=self.ctx.counter))
+            failed = "color: #9B0000; font-weight: bold;"  # theme.DANGER: red only for a problem
+            self.print_status.setStyleSheet("" if outcome == "printed" else failed)
+        except RuntimeError:
+            pass
 
 
 class StillThereScreen(Screen):

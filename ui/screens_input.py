@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
     QScrollArea,
+    QScroller,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -18,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from ui.screenbase import Context, Screen, _sender
 from ui.viewmodel import Intent
-from ui.widgets import CameraPreview, DatePicker, Keypad, big_button, label
+from ui.widgets import CameraPreview, big_button, label
+from ui.widgets_entry import BirthDate, DigitField, FieldKeypad
 
 
 class ConsentScreen(Screen):
@@ -34,19 +37,24 @@ class ConsentScreen(Screen):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        # A finger drags the text (kinetic scrolling), as on a phone; the scroll bar stays for the mouse.
+        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        self.document_area = scroll
         self.box.addWidget(scroll, 1)
         self.checks: list[QCheckBox] = []
         for p in view.purposes:
             text = p.text + (" " + ctx.t("consent.required") if p.required else "")
-            row = QHBoxLayout()
             box = QCheckBox()
             box.setProperty("purpose", p.id)
             box.setChecked(bool(p.checked))
             box.clicked.connect(_sender(ctx, Intent("TogglePurpose", (("purpose_id", p.id),))))
             self.checks.append(box)
-            row.addWidget(box)
-            row.addWidget(label(text), 1)
-            self.box.addLayout(row)
+            row = TapRow(box)  # the whole row, text included, ticks the box
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(box)
+            layout.addWidget(label(text), 1)
+            self.box.addWidget(row)
 
 
     def refresh(self, view: Any) -> bool:
@@ -58,6 +66,22 @@ class ConsentScreen(Screen):
             box.setChecked(bool(p.checked))
             box.blockSignals(False)
         return True
+
+
+class TapRow(QWidget):
+    """A row whose every point toggles its check box (issue 14: not only the 58 px square)."""
+
+    def __init__(self, box: QCheckBox) -> None:
+        super().__init__()
+        self.check = box
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # the release comes to this row (the label alone would let it pass by)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.rect().contains(event.position().toPoint()):
+            self.check.click()  # clicked → TogglePurpose, exactly as a tap on the square
+        super().mouseReleaseEvent(event)
 
 
 class KeyEntryScreen(Screen):
@@ -103,28 +127,33 @@ class KeyEntryScreen(Screen):
         return w
 
     def _typed(self) -> QWidget:
+        """One keypad (left) for the ID and the birth date fields (right), which it fills in turn."""
         ctx = self.ctx
         w = QWidget()
         row = QHBoxLayout(w)
-        left = QVBoxLayout()
-        left.setSpacing(6)
-        left.addWidget(label(ctx.t("key_entry.id_label"), "small"))
-        self.id_shown = label("", "title", wrap=False)
+        self.id_shown = DigitField(12)
         self.id_shown.setFixedHeight(64)
-        self.id_shown.setStyleSheet("border: 3px solid #000000; padding: 2px; letter-spacing: 4px;")
-        left.addWidget(self.id_shown)
-        self.keypad = Keypad(12, ctx.t("keypad.clear"), ctx.t("keypad.delete"))
-        self.keypad.changed.connect(self.id_shown.setText)
-        left.addWidget(self.keypad)
-        self.keypad.setMinimumWidth(560)
-        row.addLayout(left, 3)
+        day = DigitField(2, ctx.t("key_entry.day"))
+        month = DigitField(2, ctx.t("key_entry.month"))
+        year = DigitField(4, ctx.t("key_entry.year"))
+        self.birth = BirthDate(day, month, year)
+        self.keypad = FieldKeypad([self.id_shown, day, month, year], ctx.t("keypad.clear"),
+                                  ctx.t("keypad.delete"))  # fmt: skip
+        self.keypad.setMinimumWidth(520)
+        row.addWidget(self.keypad, 3)
         right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addWidget(label(ctx.t("key_entry.id_label"), "small"))
+        right.addWidget(self.id_shown)
         right.addWidget(label(ctx.t("key_entry.birth_label"), "small"))
-        self.birth = DatePicker((ctx.t("key_entry.day"), ctx.t("key_entry.month"), ctx.t("key_entry.year")))
-        right.addWidget(self.birth)
+        dates = QHBoxLayout()
+        dates.addWidget(day, 2)
+        dates.addWidget(month, 2)
+        dates.addWidget(year, 3)
+        right.addLayout(dates)
         right.addStretch(1)
         right.addWidget(big_button(ctx.t("key_entry.submit"), prominent=True, on_click=self.submit))
-        row.addLayout(right, 2)
+        row.addLayout(right, 3)
         return w
 
     def submit(self) -> None:

@@ -15,8 +15,18 @@ INK = "#000000"
 PAPER = "#FFFFFF"
 PRIMARY = "#003C8F"  # white on this: contrast 10.6:1
 SUCCESS = "#0B5D1E"
-DANGER = "#9B0000"
+DANGER = "#9B0000"  # errors only (issue 14: guidance is never red)
+GUIDE = "#00574B"  # guidance ("turn your head", "hold the card still"): a calm dark teal, 8.2:1 on paper
+SELECTED_BG = "#DCE9FA"  # a chosen option: pale fill and a thick border, unlike the filled action button
 MUTED = "#333333"
+# Hints that report a mistake (red); every other hint is guidance (GUIDE).
+ERROR_HINTS = ("key_entry.invalid_", "key_entry.check_key", "consent.required_missing",
+               "consent.unknown_purpose", "language.unsupported", "service.invalid")  # fmt: skip
+
+
+def hint_kind(key: str | None) -> str:
+    """``"error"`` for a hint that reports a mistake, ``"guide"`` for guidance."""
+    return "error" if key and key.startswith(ERROR_HINTS) else "guide"
 
 _FAMILIES = ("Noto Sans", "DejaVu Sans")
 
@@ -38,22 +48,30 @@ def touch_px() -> int:
     return max(mm_to_px(None, TOUCH_MM), 72)
 
 
-def stylesheet() -> str:
-    """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`."""
+LARGE_TEXT = 1.25  # the large-text mode the person can switch on (issue 14): body 30 pt, titles 42 pt
+
+
+def stylesheet(scale: float = 1.0) -> str:
+    """The kiosk's style; a button's outer edge (content + padding + border) is at least :func:`touch_px`.
+    ``scale``: :data:`LARGE_TEXT` in the large-text mode."""
     t = touch_px()
+    body, title, small = (round(pt * scale) for pt in (BODY_PT, TITLE_PT, SMALL_PT))
     return f"""
-    QWidget {{ background: {PAPER}; color: {INK}; font-family: "{font_family()}"; font-size: {BODY_PT}pt; }}
-    QLabel#title {{ font-size: {TITLE_PT}pt; font-weight: bold; color: {PRIMARY}; }}
-    QLabel#hint {{ color: {DANGER}; font-weight: bold; }}
-    QLabel#small {{ color: {MUTED}; font-size: {SMALL_PT}pt; }}
-    QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {TITLE_PT}pt; }}
-    QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {TITLE_PT}pt; }}
+    QWidget {{ background: {PAPER}; color: {INK}; font-family: "{font_family()}"; font-size: {body}pt; }}
+    QLabel#title {{ font-size: {title}pt; font-weight: bold; color: {PRIMARY}; }}
+    QLabel#hint {{ color: {GUIDE}; font-weight: bold; }}
+    QLabel#hint[kind="error"] {{ color: {DANGER}; }}
+    QLabel#step {{ color: {PRIMARY}; font-weight: bold; border: 3px solid {PRIMARY}; border-radius: 12px;
+                   padding: 4px 14px; }}
+    QLabel#small {{ color: {MUTED}; font-size: {small}pt; }}
+    QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {title}pt; }}
+    QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {title}pt; }}
     QPushButton {{ min-height: {t - 18}px; min-width: {t - 42}px; padding: 6px 18px;
                    border: 3px solid {PRIMARY}; border-radius: 12px; background: {PAPER}; color: {PRIMARY};
                    font-weight: bold; }}
     QPushButton[prominent="true"] {{ background: {PRIMARY}; color: {PAPER}; }}
     QPushButton:disabled {{ border-color: #767676; color: #595959; background: #E6E6E6; }}
-    QPushButton:checked {{ background: {PRIMARY}; color: {PAPER}; }}
+    QPushButton:checked {{ background: {SELECTED_BG}; color: {INK}; border: 6px solid {PRIMARY}; }}
     QCheckBox::indicator {{ width: {t - 12}px; height: {t - 12}px; }}
     QCheckBox {{ min-height: {t}px; }}
     QProgressBar {{ min-height: {t // 2}px; border: 3px solid {PRIMARY}; border-radius: 8px;

@@ -20,11 +20,15 @@ from ui.i18n import DEFAULT_LANGUAGE, Catalog
 from ui.operator import LockoutListener, OperatorPage, PinCheck, PinLockout, PinPage, StatusProvider
 from ui.screenbase import Context, Screen
 from ui.screens import build_screen, title_text
-from ui.theme import SCREEN_SIZE, stylesheet
+from ui.theme import LARGE_TEXT, SCREEN_SIZE, hint_kind, stylesheet
 from ui.viewmodel import Intent
 from ui.voice import Voice
 from ui.widgets import CameraPreview, big_button, label
 
+# The person's journey in five steps ("Bước 2/5"): consent, card details, the chip, the face, the outcome.
+STEPS = {"consent": 1, "key_entry": 2, "place_card": 3, "reading": 3, "face_capture": 4, "matching": 4,
+         "result": 5, "service": 5, "queue_number": 5, "receipt": 5}  # fmt: skip
+STEP_COUNT = 5
 GESTURE_TAPS = 5
 GESTURE_SECONDS = 4.0
 GESTURE_CORNER_PX = 120
@@ -40,13 +44,17 @@ class KioskWindow(QWidget):
     def __init__(self, catalog: Catalog | None = None, *, voice: Voice | None = None, kiosk: bool = False,
                  operator_pin: str | None = None, status: StatusProvider | None = None,
                  counter: str = "1", printer: Callable[[QImage], None] | None = None,
-                 on_pin_lockout: LockoutListener | None = None) -> None:  # fmt: skip
+                 on_pin_lockout: LockoutListener | None = None,
+                 ticket_printing: Any | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
         self.kiosk = kiosk
         self.counter = counter
         self.printer = printer
+        self.ticket_printing = ticket_printing  # ui.ticketprint.TicketPrinting (thermal printer) or None
+        self.large_text = False  # the person's switches on the language screen, reset for the next person
+        self.slow_speech = False
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -85,8 +93,11 @@ class KioskWindow(QWidget):
         ``photos`` (chip photo, live capture) are shown by the result screen only.  A new view of the
         state already shown (a ticked purpose, read progress, a face hint) updates the screen in place,
         so the consent text keeps its scroll position and the camera preview its picture."""
+        if view.state == "attract" and (self.large_text or self.slow_speech):
+            self._comfort(False, False)  # the next person starts with the defaults
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
-                      print_receipt=self.printer)  # fmt: skip
+                      print_receipt=self.printer, ticket_printing=self.ticket_printing,
+                      comfort=self)  # fmt: skip
         if self._update_in_place(view, ctx):
             if speak:
                 self._speak(view, ctx)
@@ -96,12 +107,18 @@ class KioskWindow(QWidget):
         top = QHBoxLayout()
         self.title = label(title_text(view, ctx), "title")
         top.addWidget(self.title, 1)
+        step = STEPS.get(view.state)
+        self.step_label = label(ctx.t("common.step", n=step, total=STEP_COUNT) if step else "", "step",
+                                wrap=False)  # fmt: skip
+        self.step_label.setVisible(step is not None)
+        top.addWidget(self.step_label)
         self.mute_button = big_button(ctx.t("common.unmute" if self.voice.muted else "common.mute"),
                                       on_click=self.toggle_mute)  # fmt: skip
         top.addWidget(self.mute_button)
         self._main_layout.addLayout(top)
         self.hint = label(ctx.t(view.hint_key) if view.hint_key else "", "hint")
         self.hint.setVisible(bool(view.hint_key))
+        self._style_hint(view.hint_key)
         self._main_layout.addWidget(self.hint)
         self.screen_body = build_screen(view, ctx)
         self._main_layout.addWidget(self.screen_body, 1)
@@ -133,12 +150,19 @@ class KioskWindow(QWidget):
         self.title.setText(title_text(view, ctx))
         self.hint.setText(ctx.t(view.hint_key) if view.hint_key else "")
         self.hint.setVisible(bool(view.hint_key))
+        self._style_hint(view.hint_key)
         if old.buttons != view.buttons:
             for w in self.buttons:
                 w.setParent(None)
                 w.deleteLater()
             self._add_buttons(view, ctx)
         return True
+
+    def _style_hint(self, key: str | None) -> None:
+        """Red for a mistake, the calm guidance colour for everything else (ui.theme.hint_kind)."""
+        self.hint.setProperty("kind", hint_kind(key))
+        self.hint.style().unpolish(self.hint)
+        self.hint.style().polish(self.hint)
 
     def _clear(self) -> None:
         """Delete every widget of the previous screen (personal data must not survive it)."""
@@ -157,27 +181,48 @@ class KioskWindow(QWidget):
         self.view = None
 
     def _speak(self, view: Any, ctx: Context) -> None:
-        parts = [title_text(view, ctx)]
+        """Title, hint and the state's instruction, each with its message key (recorded prompts)."""
+        title_key = "fallback.title" if view.state == "fallback" else view.title_key
+        parts: list[tuple[str | None, str]] = [(title_key, title_text(view, ctx))]
         if view.hint_key:
-            parts.append(ctx.t(view.hint_key))
+            parts.append((view.hint_key, ctx.t(view.hint_key)))
+
+        def key(k: str) -> None:
+            parts.append((k, ctx.t(k)))
+
         if view.state == "consent":
-            parts += [ctx.t("consent.prompt"), view.document]
+            key("consent.prompt")
+            parts.append((None, view.document))
         elif view.state == "fallback":
-            parts.append(ctx.t(view.message_key))
+            key(view.message_key)
             if getattr(view, "take_card", False):
-                parts.append(ctx.t("fallback.take_card"))
+                key("fallback.take_card")
         elif view.state == "take_card":
-            parts.append(ctx.t("take_card.instruction"))
+            key("take_card.instruction")
         elif view.state == "place_card" and getattr(view, "remove_first", False):
-            parts.append(ctx.t("place_card.remove_instruction"))
+            key("place_card.remove_instruction")
         elif view.state == "service":
-            parts.append(ctx.t(f"service.prompt.{getattr(view, 'kind', '') or 'other'}"))
+            key(f"service.prompt.{getattr(view, 'kind', '') or 'other'}")
         elif view.state == "receipt" and getattr(view, "queue_number", None):
             number = str(view.queue_number)
             prefix, _, digits = number.partition("-")
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
-            parts.append(ctx.t("receipt.queue_spoken", number=spoken, department=view.department or ""))
-        self.voice.say(" ".join(parts), view.language)
+            parts.append(("receipt.queue_spoken",
+                          ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
+        self.voice.say_parts(parts, view.language, self.catalog)
+
+    def _comfort(self, large_text: bool, slow_speech: bool) -> None:
+        self.large_text, self.slow_speech = large_text, slow_speech
+        self.setStyleSheet(stylesheet(LARGE_TEXT if large_text else 1.0))
+        self.voice.set_slow(slow_speech)
+
+    def toggle_large_text(self) -> None:
+        self._comfort(not self.large_text, self.slow_speech)
+
+    def toggle_slow_speech(self) -> None:
+        self._comfort(self.large_text, not self.slow_speech)
+        if self.view is not None and self.slow_speech:
+            self._speak(self.view, Context(self.catalog, self.view.language, self.send, counter=self.counter))
 
     def toggle_mute(self) -> None:
         self.voice.set_muted(not self.voice.muted)

@@ -12,8 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from cccd import logs
-from cccd import __version__
+from cccd import __version__, logs
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.chip",  # readers, read, demo

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from cccd.config import from_args, state_paths
 from cccd.config import profile as configured_profile
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.config import ConfigError
 from kiosk.delivery import ConnectorRegistry, Relay, RelayBusyError, RelayLock
 from kiosk.keys import KeyStore, KeyStoreError, RecordSigner

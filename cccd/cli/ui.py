@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from cccd.config import LoadedConfig, from_args, operator_pin
+from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.config import ConfigError
 from kiosk.health import find_reader
-from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.runtime.slots import SERIAL_PREFIX
 from ui.platform_check import preflight
+from ui.recordings import voice_check
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
 
@@ -37,7 +38,16 @@ def register(subparsers: Any) -> None:
                    help="full-screen kiosk mode (leave with the operator gesture and $CCCD_OPERATOR_PIN)")
     p.add_argument("--print", dest="print_receipts", action="store_true",
                    help="offer printing the receipt on the default printer")
+    p.add_argument("--printer", metavar="LINK",
+                   help="ESC/POS thermal printer for queue tickets and receipts: tcp:HOST[:PORT], "
+                        "usb:VID:PID (hex), serial:DEVICE[:BAUD], file:/dev/usb/lp0 (docs/printing.md)")
+    p.add_argument("--paper-mm", type=int, default=80, choices=(58, 80), help="thermal paper width")
     p.add_argument("--mute", action="store_true", help="no voice guidance")
+    p.add_argument("--voice-dir", type=Path, metavar="DIR",
+                   help="recorded prompts DIR/<lang>/<message key>.wav (default $CCCD_VOICE_DIR); "
+                        "espeak-ng speaks what is not recorded")
+    p.add_argument("--voice-check", action="store_true",
+                   help="list the message keys that have no recording in --voice-dir, then exit")
     p.add_argument("--step-ms", type=int, default=1200, help="demo pace: milliseconds per scripted step")
     p.add_argument("--data-dir", type=Path, help="kiosk state (default $CCCD_DATA_DIR or ~/.local/share)")
     p.add_argument("--deliver-to", metavar="URL",
@@ -65,7 +75,17 @@ def _configured_reader(args: argparse.Namespace, loaded: LoadedConfig) -> str | 
     return None
 
 
+def _voice_dir(args: argparse.Namespace) -> Path | None:
+    env = os.environ.get("CCCD_VOICE_DIR")
+    return args.voice_dir or (Path(env) if env else None)
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.voice_check:
+        if (voice_dir := _voice_dir(args)) is None:
+            print("ui: --voice-check needs --voice-dir DIR (or $CCCD_VOICE_DIR)", file=sys.stderr)
+            return 2
+        return voice_check(voice_dir)
     try:
         loaded = from_args(args)
     except ConfigError as exc:
@@ -106,4 +126,5 @@ def _window(args: argparse.Namespace, loaded: LoadedConfig) -> int:
                          data_dir=args.data_dir, step_ms=max(50, args.step_ms),
                          print_receipts=args.print_receipts or s.printer.enabled,
                          deliver_to=args.deliver_to, config=loaded,
-                         operator_pin=operator_pin(loaded)))  # fmt: skip
+                         operator_pin=operator_pin(loaded), thermal_printer=args.printer,
+                         paper_mm=args.paper_mm, voice_dir=_voice_dir(args)))  # fmt: skip

@@ -66,6 +66,14 @@ class EnterMRZ(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MRZUnreadable(Event):
+    """The camera sees the card's MRZ but cannot read it (kiosk.runtime.mrz_ocr.MRZReadFailure value:
+    ``too_dark``, ``glare``, ``blurred``, ``check_digit``): the screen says what to change."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class EnterIdAndBirth(Event):
     id_number: str
     birth_date: str  # dd/mm/yyyy, ddmmyyyy or ISO
@@ -206,5 +214,6 @@ INTENTS: tuple[type[Event], ...] = (
 RESULTS: tuple[type[Event], ...] = (
     TimerExpired, CardPresent, CardTaken, ReadProgressed, ReadSucceeded, ReadFailed, FaceGuidance,
     FaceCaptured, FaceFailed, FaceMatched, Persisted, PersistFailed, QueueNumberIssued, QueueNumberFailed,
+    MRZUnreadable,
 )  # fmt: skip
 ALL_EVENTS: tuple[type[Event], ...] = INTENTS + RESULTS

@@ -96,6 +96,15 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
     return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0)
 
 
+MRZ_PROBLEMS = frozenset({"too_dark", "glare", "blurred", "check_digit"})
+
+
+def on_mrz_unreadable(s: Session, e: ev.MRZUnreadable, c: FlowConfig, now: datetime) -> Outcome:
+    """The camera saw the MRZ but could not read it: say why (not the person's error: nothing counted)."""
+    reason = e.reason if e.reason in MRZ_PROBLEMS else "check_digit"
+    return stay(s, hint=f"key_entry.mrz_{reason}")
+
+
 def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Outcome:
     assert s.key is not None
     key = s.key.bac_key(index)

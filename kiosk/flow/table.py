@@ -100,6 +100,7 @@ def _build() -> None:
     _add(S.CONSENT, ev.RefuseConsent, h.on_refuse_consent, S.FALLBACK)
     for key_event in (ev.ScanQR, ev.EnterMRZ, ev.EnterIdAndBirth):
         _add(S.KEY_ENTRY, key_event, h.on_key, S.PLACE_CARD, S.KEY_ENTRY, S.FALLBACK)
+    _add(S.KEY_ENTRY, ev.MRZUnreadable, h.on_mrz_unreadable, S.KEY_ENTRY)
     _add(S.PLACE_CARD, ev.CardPresent, h.on_card_present, S.READING, S.PLACE_CARD)
     _add(S.PLACE_CARD, ev.CardTaken, tc.on_card_taken_place_card, S.PLACE_CARD)
     _add(S.READING, ev.ReadProgressed, h.on_progress, S.READING)

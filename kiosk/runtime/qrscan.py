@@ -1,21 +1,33 @@
-"""Reading the card's QR code through the camera (cccd-chip.md §5): OpenCV's QR detector over camera frames.
+"""Reading the card through the camera at key entry: its QR code (cccd-chip.md §5, OpenCV's QR detector)
+on every frame, and the MRZ on its back (kiosk.runtime.mrz_ocr, docs/mrz-scanning.md) a few times a second.
 
-The decoded text goes to the machine as a ``ScanQR`` intent; :func:`kiosk.keyentry.parse_qr` does the
-parsing (7-field, 6-field, BOM and CR/LF, the tolerant 2024 reading).
+The decoded QR text goes to the machine as a ``ScanQR`` intent (:func:`kiosk.keyentry.parse_qr` parses it);
+a validated MRZ as ``EnterMRZ``; an MRZ seen but not readable as ``MRZUnreadable`` (what to change).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
+MRZ_INTERVAL_S = 0.4  # an MRZ attempt at most this often (each takes ~0.1–0.4 s, benchmarks/mrz_ocr.py)
+MRZ_REPORT_INTERVAL_S = 3.0  # "too dark", "glare"… said at most this often
 
-def scan_qr(camera: Any, cancel: threading.Event, max_frames: int = 3600) -> str | None:
-    """Frames from ``camera`` (a biometrics.camera.CameraSource) until one holds a QR code; ``None`` when the
-    camera ends, ``cancel`` is set or ``max_frames`` have been looked at."""
+
+def scan_card(camera: Any, cancel: threading.Event, mrz: Any | None = None,
+              on_mrz_problem: Callable[[str], None] | None = None,
+              max_frames: int = 3600,
+              mrz_interval: float = MRZ_INTERVAL_S) -> tuple[str, str] | None:  # fmt: skip
+    """Frames from ``camera`` (a biometrics.camera.CameraSource) until one holds a QR code (``("qr",
+    text)``) or, with ``mrz`` (a :class:`kiosk.runtime.mrz_ocr.MRZReader`), a valid MRZ (``("mrz",
+    text)``); ``None`` when the camera ends, ``cancel`` is set or ``max_frames`` have been looked at.
+    ``on_mrz_problem(reason)`` hears why an MRZ in view could not be read (never "no MRZ")."""
     import cv2
 
     detector = cv2.QRCodeDetector()
+    next_mrz, next_report = 0.0, 0.0
     for _ in range(max_frames):
         if cancel.is_set():
             return None
@@ -24,8 +36,24 @@ def scan_qr(camera: Any, cancel: threading.Event, max_frames: int = 3600) -> str
             return None
         try:
             text, _, _ = detector.detectAndDecode(frame.image)
+            if text:
+                return "qr", str(text)
+            now = time.monotonic()
+            if mrz is not None and now >= next_mrz:
+                next_mrz = now + mrz_interval
+                result = mrz.read(frame.image)
+                if result.lines is not None:
+                    return "mrz", result.text
+                reason = result.failure.value if result.failure is not None else "no_mrz"
+                if reason != "no_mrz" and on_mrz_problem is not None and now >= next_report:
+                    next_report = now + MRZ_REPORT_INTERVAL_S
+                    on_mrz_problem(reason)
         finally:
-            frame.image.fill(0)  # a QR frame may show the card: keep nothing
-        if text:
-            return str(text)
+            frame.image.fill(0)  # a frame may show the card: keep nothing
     return None
+
+
+def scan_qr(camera: Any, cancel: threading.Event, max_frames: int = 3600) -> str | None:
+    """The QR code alone (see :func:`scan_card`)."""
+    found = scan_card(camera, cancel, max_frames=max_frames)
+    return None if found is None else found[1]

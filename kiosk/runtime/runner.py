@@ -34,8 +34,9 @@ from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord, KioskIdentity
 from kiosk.runtime.chip import CardSlot, ChipReadError, read_chip
 from kiosk.runtime.face import FaceStep, FaceStepError
+from kiosk.runtime.mrz_ocr import MRZReader, OCRUnavailableError
 from kiosk.runtime.persist import persist
-from kiosk.runtime.qrscan import scan_qr
+from kiosk.runtime.qrscan import scan_card
 from kiosk.storage import KioskStore
 from reader.engine import Progress
 from reader.transports.base import Transport, TransportWrapper
@@ -59,6 +60,7 @@ class Services:
     relay_due: Callable[[], bool] | None = None  # a row is due now (the idle relay's cheap check)
     relay_interval: float = 2.0  # seconds between the idle relay's checks (0: only after transactions)
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
+    mrz_ocr: bool = True  # with qr_camera: read the MRZ on the card's back too (tesseract, when installed)
     card_wait_seconds: float = 120.0
 
 
@@ -82,6 +84,8 @@ class EffectRunner:
         if getattr(services, "relay_round", None) is not None and interval > 0:
             self._ticker = threading.Thread(target=self._tick, name="flow-relay-timer", daemon=True)
             self._ticker.start()
+        self._mrz: Any | None = None  # kiosk.runtime.mrz_ocr.MRZReader, made on first use
+        self._mrz_tried = False
 
     def close(self) -> None:
         self._stopping.set()
@@ -92,6 +96,8 @@ class EffectRunner:
         self._workers.shutdown(wait=True)
         self._storage.shutdown(wait=True)
         self._delivery.shutdown(wait=True)
+        if self._mrz is not None:
+            self._mrz.close()
 
     def drain_storage(self) -> None:
         """Wait until every storage job submitted so far has run, and the relay rounds they started."""
@@ -253,18 +259,35 @@ class EffectRunner:
 
     # --- worker threads ---------------------------------------------------------------------------------
 
+    def _mrz_reader(self) -> Any | None:
+        if not self._mrz_tried and self.services.mrz_ocr:
+            self._mrz_tried = True
+
+            try:
+                self._mrz = MRZReader()
+            except OCRUnavailableError as exc:
+                log.warning("MRZ scanning off: %s", exc)
+        return self._mrz
+
     def _scan_qr(self, e: fx.StartQRScan) -> None:
         if self.services.qr_camera is None:
             return
         cancel = self._cancelled(e.op)
         camera = self.services.qr_camera()
+
+        def problem(reason: str) -> None:
+            if not cancel.is_set():
+                self.post(ev.MRZUnreadable(reason))
+
         try:
-            text = scan_qr(camera, cancel)
+            found = scan_card(camera, cancel, self._mrz_reader(), problem)
         finally:
             camera.close()
-        if text is not None and not cancel.is_set():
-            log.info("QR code read by the camera")
-            self.post(ev.ScanQR(text))
+        if found is None or cancel.is_set():
+            return
+        kind, text = found
+        log.info("%s read by the camera", "QR code" if kind == "qr" else "MRZ")
+        self.post(ev.ScanQR(text) if kind == "qr" else ev.EnterMRZ(text))
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
         cancel = self._cancelled(e.op)

@@ -136,17 +136,19 @@ def test_typed_key_entry(window: KioskWindow, qtbot: QtBot) -> None:
     body = window.screen_body
     assert isinstance(body, KeyEntryScreen)
     body.show_method("typed")
-    for d in "0012345678901":  # the 13th digit is refused
+    for d in "0012345678901":  # 12 digits fill the ID; the 13th goes on into the day (auto-advance)
         body.keypad.press(d)
+    assert body.keypad.digits == "001234567890" and body.birth.day.digits == "1"
     body.keypad.delete()
-    decade_back = next(b for b in body.birth.year.findChildren(QPushButton) if b.text() == "−10")
-    decade_back.click()
-    assert body.birth.year.value == 1950
-    body.birth.day.set_value(14)
-    body.birth.month.set_value(3)
-    body.birth.year.set_value(1952)
+    body.keypad.delete()  # the day is empty: "delete" steps back into the ID
+    assert body.keypad.digits == "00123456789" and body.birth.day.digits == ""
+    for d in "0" + "1403" + "19521":  # DD MM YYYY, 8 taps; the last field refuses a 5th year digit
+        body.keypad.press(d)
+    assert body.birth.year.value == 1952
     body.submit()
-    assert to_event(got[-1]) == ev.EnterIdAndBirth("00123456789", "14/03/1952")
+    assert to_event(got[-1]) == ev.EnterIdAndBirth("001234567890", "14/03/1952")
+    body.birth.day.set_value(7)  # what the QR or a test fills in directly
+    assert body.birth.text() == "07/03/1952"
     assert "0012" not in repr(got[-1])
 
 

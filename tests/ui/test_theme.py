@@ -21,7 +21,8 @@ def contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-@pytest.mark.parametrize("ink", [theme.INK, theme.PRIMARY, theme.SUCCESS, theme.DANGER, theme.MUTED])
+@pytest.mark.parametrize("ink", [theme.INK, theme.PRIMARY, theme.SUCCESS, theme.DANGER, theme.MUTED,
+                                 theme.GUIDE])  # fmt: skip
 def test_every_text_colour_has_enhanced_contrast_on_paper(ink: str) -> None:
     assert contrast(ink, theme.PAPER) >= 7.0
 

@@ -49,6 +49,7 @@ def _instance(event: type[ev.Event], s: Session) -> ev.Event:
         ev.PersistFailed: ev.PersistFailed(record, "disk"),
         ev.QueueNumberIssued: ev.QueueNumberIssued(s.op, "NOI", NOW.date(), 1),
         ev.QueueNumberFailed: ev.QueueNumberFailed(s.op, "OperationalError"),
+        ev.MRZUnreadable: ev.MRZUnreadable("glare"),
     }  # fmt: skip
     return samples.get(event) or event()
 

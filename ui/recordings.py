@@ -1,0 +1,115 @@
+"""Recorded voice prompts: a folder of audio files per message key and language, used when present, with
+espeak-ng as the fallback (docs/ui.md, "Voice").
+
+Layout: ``DIR/<language>/<message key>.wav`` — e.g. ``voice/vi/place_card.title.wav`` — recorded by a
+person reading the catalogue text (ui/i18n/<language>.json).  Only messages without placeholders can be
+recorded: a message that carries a value (a queue number, the counter) is always synthesised.
+
+An utterance is a list of parts, each a message key (or ``None`` for free text such as the consent
+document) with its text.  Parts with a recording are played with an audio player (``aplay`` from
+alsa-utils, or PipeWire's ``pw-play``, or ``paplay``); the others are spoken by espeak-ng; in order, on a
+worker thread, so the UI never waits.  A new utterance or muting stops the one playing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from ui.i18n import LANGUAGES, Catalog
+
+PLAYERS = ("pw-play", "paplay", "aplay")
+EXTENSION = ".wav"
+Part = tuple[str | None, str]  # (message key or None, the text shown)
+
+
+def recordable(catalog: Catalog, language: str, key: str) -> bool:
+    """Whether ``key`` can have a recording (its text holds no ``{placeholder}``)."""
+    text = catalog.messages.get(language, {}).get(key)
+    return text is not None and "{" not in text
+
+
+def recording_path(directory: Path, language: str, key: str) -> Path:
+    return directory / language / f"{key}{EXTENSION}"
+
+
+def missing_recordings(catalog: Catalog, directory: Path) -> dict[str, list[str]]:
+    """Per language, the recordable keys that have no file in ``directory`` (``cccd ui --voice-check``)."""
+    out: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        keys = sorted(k for k in catalog.messages.get(lang, {}) if recordable(catalog, lang, k))
+        out[lang] = [k for k in keys if not recording_path(directory, lang, k).is_file()]
+    return out
+
+
+def plan(parts: Sequence[Part], language: str, directory: Path | None,
+         catalog: Catalog) -> list[tuple[str, str]]:  # fmt: skip
+    """The utterance as steps: ``("play", file)`` for a recorded part, ``("say", text)`` for the others
+    (consecutive synthesised parts joined into one)."""
+    steps: list[tuple[str, str]] = []
+    for key, text in parts:
+        if not text.strip():
+            continue
+        path = recording_path(directory, language, key) if directory is not None and key else None
+        if path is not None and recordable(catalog, language, key or "") and path.is_file():
+            steps.append(("play", str(path)))
+        elif steps and steps[-1][0] == "say":
+            steps[-1] = ("say", steps[-1][1] + " " + text)
+        else:
+            steps.append(("say", text))
+    return steps
+
+
+class Playback:
+    """Runs the steps' processes one after another on a thread; :meth:`stop` ends it at once."""
+
+    def __init__(self, commands: list[list[str]]) -> None:
+        self.commands = commands
+        self._stopped = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="voice", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for args in self.commands:
+            with self._lock:
+                if self._stopped.is_set():
+                    return
+                quiet = subprocess.DEVNULL
+                try:
+                    self._proc = subprocess.Popen(args, stdin=quiet, stdout=quiet, stderr=quiet)  # noqa: S603
+                except OSError:
+                    continue
+                proc = self._proc
+            proc.wait()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped.set()
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait()
+
+    def wait(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+
+def find_player() -> str | None:
+    return next((p for p in (shutil.which(name) for name in PLAYERS) if p), None)
+
+
+def voice_check(directory: Path, catalog: Catalog | None = None) -> int:
+    """``cccd ui --voice-check``: print, per language, the message keys without a recording in
+    ``directory``; exit code 0 when every recordable message has one, 1 otherwise."""
+    catalog = catalog or Catalog.load()
+    missing = missing_recordings(catalog, directory)
+    for lang, keys in missing.items():
+        total = sum(1 for k in catalog.messages.get(lang, {}) if recordable(catalog, lang, k))
+        print(f"{lang}: {total - len(keys)}/{total} recorded in {directory / lang}")
+        for k in keys:
+            print(f"  missing {k}{EXTENSION}")
+    return 1 if any(missing.values()) else 0
