@@ -16,7 +16,9 @@ $(STAMP): $(wildcard requirements*.txt) setup.cfg pyproject.toml $(wildcard scri
 	@touch $(STAMP)
 
 # The demo (cccd/fulldemo.py): a local `cccd receiver`, the chip read through pcscd, every headless flow
-# delivered to the receiver, the UI when a display exists, a summary. FACE=ground-truth skips face analysis.
+# delivered to the receiver, the UI when a display exists, a summary, then the fleet: a private PostgreSQL,
+# the hub and three kiosks delivering through it, with the console's URL and a sign-in (on a terminal the
+# fleet stays up until Ctrl-C). FACE=ground-truth skips face analysis.
 FACE ?= engine
 demo: system $(STAMP)
 	$(BIN)/python -m cccd.fulldemo --face $(FACE)
@@ -24,7 +26,7 @@ demo: system $(STAMP)
 # The fleet demo (hub/demo.py): a private PostgreSQL, the hub, the reference receiver, three headless kiosks
 # (hospital, bank, lodging) delivering through the hub; prints the console's URL and a sign-in.
 demo-hub: system $(STAMP)
-	$(BIN)/cccd hub demo
+	$(BIN)/python -m cccd hub demo
 
 test: system $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -29,7 +29,7 @@ from typing import Any
 from cccd.compose import KioskConfig
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
 from kiosk.flow import events as ev
-from ui.app import application
+from ui.app import application, run_stepped
 from ui.flowbridge import FlowBridge, from_event
 from ui.screens_service import ServiceScreen
 from ui.voice import Voice
@@ -93,9 +93,6 @@ def _taps(event: Any) -> int:
 
 
 def walk(profile: str, data: Path) -> Walk:
-    from PySide6.QtCore import QTimer
-
-
     app = application()
     scenario = SCENARIOS["happy"]
     kiosk, card = build_scenario_kiosk(scenario, profile, KioskConfig(data), face="ground-truth")
@@ -147,18 +144,13 @@ def walk(profile: str, data: Path) -> Walk:
             return
         window.send(from_event(event))
 
-    timer = QTimer()
-    timer.timeout.connect(step)
     try:
         bridge.start()
         window.start()
-        timer.start(40)
-        QTimer.singleShot(120_000, app.quit)
-        app.exec()
+        run_stepped(step, 40, 120_000)
         w.finish()
         w.outcome = " → ".join(w.screens)
     finally:
-        timer.stop()
         window.voice.stop()
         kiosk.close()
     return w

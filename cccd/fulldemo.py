@@ -43,6 +43,8 @@ UI_PROFILE = "lodging"  # the profile whose flow reaches a receipt with today's 
 RECEIVER_START_SECONDS = 15.0
 CHIP_STEP = "chip read through pcscd (simulated card on the vpcd reader)"
 UI_STEP = f"touch-screen UI: a scripted user walks one '{UI_PROFILE}' transaction"
+FLEET_STEP = "the fleet: PostgreSQL, the hub, three kiosks delivering through it (docs/hub.md)"
+FLEET_SECONDS = 600.0
 
 
 class DemoError(Exception):
@@ -244,8 +246,31 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: int) -> int:
-    """The whole demo; returns the process exit code (0 when every step did what it should)."""
+def run_fleet(state: DemoState, env: dict[str, str], scenario: str, *, stay: bool) -> Step:
+    """``cccd hub demo`` (hub/demo.py): a private PostgreSQL, the hub, the reference receiver and three
+    headless kiosks (hospital, bank, lodging) delivering through the hub; it prints the console's URL and a
+    sign-in.  ``stay``: keep everything running until Ctrl-C (an interactive ``make demo``); otherwise it
+    stops after its summary."""
+    argv = _cccd("hub", "demo", "--dir", str(state.root / "fleet"), "--scenario", scenario)
+    if not stay:
+        argv.append("--exit")
+    print(f"\n== {FLEET_STEP}", flush=True)
+    t0 = time.monotonic()
+    try:
+        done = subprocess.run(argv, env=env, timeout=None if stay else FLEET_SECONDS,  # noqa: S603 (our argv)
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return Step("fleet hub", False, time.monotonic() - t0, f"no result within {FLEET_SECONDS:.0f} s")
+    return Step("fleet hub", done.returncode == 0, time.monotonic() - t0,
+                "console URL and sign-in printed above" if done.returncode == 0
+                else f"exit {done.returncode} (see {state.root / 'fleet'})")  # fmt: skip
+
+
+def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: int, fleet: str = "no",
+             fleet_scenario: str = "all") -> int:  # fmt: skip
+    """The whole demo; returns the process exit code (0 when every step did what it should).  ``fleet``:
+    ``no``, ``exit`` (the fleet demo runs and stops, within the summary) or ``stay`` (after the summary it
+    keeps the hub and its console running until Ctrl-C)."""
     started = time.monotonic()
     state, secret = prepare_state(state_dir)
     env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(state.data))
@@ -280,8 +305,15 @@ def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: in
     counts, audit = _kiosk_figures(state)
     undelivered = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
     steps.append(Step("delivery", undelivered == 0, 0.0, f"kiosk outbox {counts}"))
+    if fleet == "exit":
+        steps.append(run_fleet(state, env, fleet_scenario, stay=False))
     _print_summary(steps, stats, audit, state, time.monotonic() - started, ui)
-    return 0 if all(s.ok for s in steps) and audit.startswith("intact") else 1
+    ok = all(s.ok for s in steps) and audit.startswith("intact")
+    if fleet == "stay" and ok:
+        print("\nThe fleet stays up below: open the console's URL and sign in; Ctrl-C ends the demo.",
+              flush=True)
+        ok = run_fleet(state, env, fleet_scenario, stay=True).ok
+    return 0 if ok else 1
 
 
 def _print_summary(steps: list[Step], stats: dict[str, Any], audit: str, state: DemoState, total: float,
@@ -318,14 +350,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ui", choices=("auto", "yes", "no"), default="auto",
                    help="open the touch-screen UI demo (auto: when a display exists)")  # fmt: skip
     p.add_argument("--ui-step-ms", type=int, default=1200, help="UI demo pace (milliseconds per step)")
+    p.add_argument("--fleet", choices=("auto", "stay", "exit", "no"), default="auto",
+                   help="the fleet hub demo (PostgreSQL, hub, three kiosks, console): stay = keep it "
+                   "running until Ctrl-C, exit = run it and stop; auto: stay on a terminal, exit "
+                   "otherwise")  # fmt: skip
+    p.add_argument("--fleet-scenario", default="all", help="the fleet kiosks' scenario (default all)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     ui = has_display() if args.ui == "auto" else args.ui == "yes"
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    fleet = ("stay" if interactive else "exit") if args.fleet == "auto" else args.fleet
     try:
-        return run_demo(args.state_dir, face=args.face, chip=args.chip, ui=ui, ui_step_ms=args.ui_step_ms)
+        return run_demo(args.state_dir, face=args.face, chip=args.chip, ui=ui, ui_step_ms=args.ui_step_ms,
+                        fleet=fleet, fleet_scenario=args.fleet_scenario)
     except DemoError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import pwd
@@ -25,6 +26,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,21 @@ def ensure_system_user(name: str = PG_USER) -> None:
         raise ClusterError(f"cannot create the system user {name}: {done.stderr.strip()}")
 
 
+def _searchable(path: Path) -> bool:
+    """Every existing folder on the way to ``path`` lets others pass (the server user must)."""
+    return all(not p.exists() or p.stat().st_mode & 0o001 for p in (path, *path.parents))
+
+
+def reachable_home(directory: Path) -> Path:
+    """``directory``, or — as root, when the server user could not reach it (a clone in root's 0700 home or
+    in a ``mktemp -d`` folder) — a folder of its own in the system's temporary directory, named after
+    ``directory`` so that the same checkout finds the same cluster again."""
+    if os.geteuid() != 0 or _searchable(directory):
+        return directory
+    digest = hashlib.sha256(str(directory).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"cccd-pg-{digest}"
+
+
 @dataclass
 class PgCluster:
     """One cluster in ``directory`` (``data/``, ``sock/``, ``log``, ``cluster.json``)."""
@@ -91,7 +108,7 @@ class PgCluster:
     directory: Path
 
     def __post_init__(self) -> None:
-        self.directory = Path(self.directory).resolve()
+        self.directory = reachable_home(Path(self.directory).resolve())
 
     @property
     def data(self) -> Path:
@@ -142,12 +159,6 @@ class PgCluster:
             return
         if os.geteuid() == 0:
             ensure_system_user()
-            for parent in self.directory.parents:
-                if parent.exists() and not parent.stat().st_mode & 0o001:
-                    raise ClusterError(
-                        f"the server user {PG_USER} cannot reach {self.directory}: {parent} is "
-                        "not searchable by others (choose a folder such as build/pg)"
-                    )
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o755)  # noqa: S103 (the server user must reach its data folder)
         for d in (self.data, self.socket_dir):

@@ -121,6 +121,20 @@ def system_printer(image: QImage, queue: str = "") -> None:
     painter.end()
 
 
+def run_stepped(step: Callable[[], None], every_ms: int, deadline_ms: int) -> None:
+    """Call ``step`` every ``every_ms`` until the application quits, or ``deadline_ms`` passes: the event
+    loop of a scripted walk through the window (benchmarks/usability.py)."""
+    app = application()
+    timer = QTimer()
+    timer.timeout.connect(step)
+    timer.start(every_ms)
+    QTimer.singleShot(deadline_ms, app.quit)
+    try:
+        app.exec()
+    finally:
+        timer.stop()
+
+
 def sample_screenshots(directory: Path, profile: str) -> int:
     """Save the sample set of every screen; the number saved."""
     application()

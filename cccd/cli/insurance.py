@@ -82,13 +82,13 @@ def _sim_gateway(args: argparse.Namespace) -> int:
         print(f"insurance: --scenario must be one of {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
     gateway = BhxhGateway(default_scenario=args.scenario, slow_seconds=args.slow_seconds)
-    with BhxhServer(gateway, port=args.port) as server:
-        people = ", ".join(p[:6] + "***" for p in gateway.people)
-        print(f"simulated BHXH gateway on {server.url} (account {gateway.username}; people: {people}); "
-              "Ctrl-C stops it", flush=True)  # fmt: skip
-        try:
+    try:  # Ctrl-C (SIGINT) at any moment, even right after the line below, is a clean stop
+        with BhxhServer(gateway, port=args.port) as server:
+            people = ", ".join(p[:6] + "***" for p in gateway.people)
+            print(f"simulated BHXH gateway on {server.url} (account {gateway.username}; people: {people}); "
+                  "Ctrl-C stops it", flush=True)  # fmt: skip
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
     return 0

@@ -99,15 +99,14 @@ def _store(args: argparse.Namespace, conf: dict[str, Any]) -> ManagedTrustStore:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
-    if args.log_json and not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
+    """``--log-json``: each action's line at INFO, whatever ``-v`` says; the lines themselves are the
+    command's structured log lines (cccd.logs: JSON with ``event`` and the fields)."""
+    if args.log_json:
         log.setLevel(logging.INFO)
 
 
 def _event(event: str, **fields: Any) -> None:
-    log.info(json.dumps({"event": event, "at": datetime.now(UTC).isoformat(timespec="seconds"), **fields}))
+    log.info(event, extra={"event": event, **fields})
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:

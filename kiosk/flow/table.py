@@ -148,7 +148,9 @@ def _build() -> None:
 
 
 def _persist_failed(s: Session, e: ev.PersistFailed, c: FlowConfig, now: datetime) -> Outcome:
-    return to_fallback(s, c, Reason.STORAGE_FAILED, now)
+    """The record could not be stored: the counter, with the record's answer known (nothing more to wait
+    for)."""
+    return to_fallback(replace(s, record_status="storage_failed"), c, Reason.STORAGE_FAILED, now)
 
 
 def _ignore_persist_failure(s: Session, e: ev.PersistFailed, c: FlowConfig, now: datetime) -> Outcome:

@@ -64,6 +64,27 @@ class Services:
     card_wait_seconds: float = 120.0
 
 
+def failure_event(effect: fx.Effect, exc: Exception) -> ev.Event | None:
+    """The event that tells the machine an effect failed: a chip read that broke is unreadable; a card wait
+    that broke is answered with ``CardPresent`` (the read that follows opens the reader and reports its fault
+    as a typed ``ReadFailed``); a face step that broke is an engine error; a record or a queue number that
+    could not be stored is a storage failure.  ``None``: nobody waits for the effect (audit, wipe, a QR scan
+    the person can replace by typing, the consent saved ahead of the record — whose absence the record's
+    persistence reports)."""
+    name = type(exc).__name__
+    if isinstance(effect, fx.StartChipRead):
+        return ev.ReadFailed(effect.op, "card_error")
+    if isinstance(effect, fx.WaitForCard):
+        return ev.CardPresent(effect.op)
+    if isinstance(effect, fx.StartFaceCapture | fx.StartFaceMatch):
+        return ev.FaceFailed(effect.op, "engine_error")
+    if isinstance(effect, fx.PersistAndDeliver):
+        return ev.PersistFailed(effect.op, name)
+    if isinstance(effect, fx.IssueQueueNumber):
+        return ev.QueueNumberFailed(effect.op, name)
+    return None
+
+
 PURGE_INTERVAL = 3600.0  # seconds between retention purges of a running kiosk
 
 
@@ -128,10 +149,18 @@ class EffectRunner:
         (self._storage if storage else self._workers).submit(self._guard, job, effect)
 
     def _guard(self, job: Callable[[Any], None], effect: fx.Effect) -> None:
+        """Run one effect; any exception it lets escape (a bug, a driver's own error type) becomes the typed
+        failure event its state waits for, at once, so the flow moves to its retry or fallback instead of
+        sitting until its deadline (docs/architecture.md).  Only the exception's type is logged: its text
+        may carry what a device or library saw."""
         try:
             job(effect)
-        except Exception:  # a bug in one effect must not stop the kiosk; the flow times out to a fallback
-            log.exception("effect %s failed", type(effect).__name__)
+        except Exception as exc:
+            event = failure_event(effect, exc)
+            log.error("effect %s failed: %s%s", type(effect).__name__, type(exc).__name__,
+                      "" if event is None else f" -> {type(event).__name__}")  # fmt: skip
+            if event is not None:
+                self.post(event)
 
     def _job(self, effect: fx.Effect) -> Callable[[Any], None] | None:
         jobs: dict[type[fx.Effect], Callable[[Any], None]] = {

@@ -22,7 +22,7 @@ from cccd.fulldemo import prepare_state
 from kiosk.keys import KeyStore
 
 REPO = Path(__file__).resolve().parents[2]
-ARGS = ["--no-chip", "--ui", "no", "--face", "ground-truth"]
+ARGS = ["--no-chip", "--ui", "no", "--face", "ground-truth", "--fleet", "no"]
 
 
 def _env() -> dict[str, str]:
@@ -84,7 +84,7 @@ def test_demo_runs_twice_on_the_same_state(tmp_path: Path) -> None:
 def test_ui_walk_offscreen_delivers_to_the_same_receiver(tmp_path: Path) -> None:
     """What `make demo` does on a machine with a display, here with Qt offscreen."""
     argv = [sys.executable, "-m", "cccd.fulldemo", "--no-chip", "--ui", "yes", "--ui-step-ms", "100",
-            "--face", "ground-truth", "--state-dir", str(tmp_path / "demo")]  # fmt: skip
+            "--face", "ground-truth", "--fleet", "no", "--state-dir", str(tmp_path / "demo")]  # fmt: skip
     env = dict(_env(), QT_QPA_PLATFORM="offscreen")
     run = subprocess.run(argv, cwd=REPO, env=env, text=True, capture_output=True, timeout=240)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -130,3 +130,16 @@ def test_state_is_made_once_and_databases_start_empty(tmp_path: Path) -> None:
     state.secret_file.write_text("not a secret\n")
     with pytest.raises(ValueError):
         prepare_state(tmp_path / "s")
+
+
+def test_the_fleet_step_runs_the_hub_demo_and_prints_the_console(tmp_path: Path) -> None:
+    """`make demo` off a terminal: the fleet (PostgreSQL, hub, three kiosks through it) runs within the
+    summary and stops; its console URL and sign-in are printed."""
+    argv = [sys.executable, "-m", "cccd.fulldemo", "--no-chip", "--ui", "no", "--face", "ground-truth",
+            "--fleet", "exit", "--fleet-scenario", "happy",
+            "--state-dir", str(tmp_path / "demo")]  # fmt: skip
+    run = subprocess.run(argv, cwd=REPO, env=_env(), text=True, capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok   fleet hub" in run.stdout
+    assert "/console/" in run.stdout and "sign in as admin" in run.stdout
+    assert "PostgreSQL stopped" in run.stdout

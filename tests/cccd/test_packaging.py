@@ -28,7 +28,7 @@ def _pins(name: str) -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if "==" in line:
             pkg, version = line.split("==")
-            out[pkg.strip().lower()] = version.strip()
+            out[Requirement(pkg.strip()).name.lower()] = version.strip()  # psycopg[binary] is psycopg
     return out
 
 

@@ -1,0 +1,108 @@
+"""A failing effect never leaves a person waiting (issue 11, section 3; kiosk.runtime.runner.failure_event).
+
+Each effect kind gets a fault no adapter translates — a plain ``RuntimeError`` from the card slot, the face
+engine, the storage, the relay — and the flow must reach the screen that follows (a retry, the counter, or
+the normal end) at once, not at its state's deadline (60 s for a read or a face capture, 20 s for a queue
+number).  The bound below is a third of the shortest deadline involved, so a flow that waited for it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cccd.compose import Kiosk, KioskConfig
+from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
+from kiosk.flow import effects as fx
+from kiosk.flow import events as ev
+from kiosk.runtime import runner as runner_module
+from kiosk.runtime.runner import failure_event
+
+HAPPY = SCENARIOS["happy"]
+FAST_MS = 6_000  # well under every machine-wait deadline (reading 60 s, face 60 s, queue number 20 s)
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("a fault no adapter translates")
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[tuple[Kiosk, Any]]:
+    built, card = build_scenario_kiosk(HAPPY, "hospital", KioskConfig(tmp_path / "data"))
+    yield built, card
+    built.close()
+
+
+def _run(kiosk: tuple[Kiosk, Any]) -> Any:
+    k, card = kiosk
+    return run_flow(k, ScriptedUser(HAPPY, card), HAPPY, deadline_seconds=60)
+
+
+def test_a_chip_read_that_breaks_goes_to_the_counter_at_once(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kiosk[0].runner.services.slot, "open", _boom)
+    result = _run(kiosk)
+    assert result.outcome == "CHIP_UNREADABLE" and result.detail == ("card_error",), result
+    assert result.elapsed_ms < FAST_MS
+
+
+def test_a_card_wait_that_breaks_moves_on_to_the_read(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slot's watch fails, the card is there: the read that follows decides (here: verified)."""
+    slot = kiosk[0].runner.services.slot
+    monkeypatch.setattr(slot, "wait_for_card", _boom)
+    slot.place()
+    result = _run(kiosk)
+    assert result.outcome == "verified", result
+    assert result.elapsed_ms < FAST_MS
+
+
+def test_a_face_engine_that_breaks_retries_then_goes_to_the_counter(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kiosk[0].runner.services.face, "capture", _boom)
+    result = _run(kiosk)
+    assert result.outcome == "FACE_UNAVAILABLE", result
+    assert result.elapsed_ms < FAST_MS
+
+
+def test_a_queue_number_that_cannot_be_stored_goes_to_the_counter(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kiosk[0].runner.services.store, "issue_queue_number", _boom)
+    result = _run(kiosk)
+    assert result.outcome == "QUEUE_UNAVAILABLE", result
+    assert result.elapsed_ms < FAST_MS
+
+
+def test_a_record_that_cannot_be_stored_is_a_storage_failure(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "persist", _boom)
+    result = _run(kiosk)
+    assert result.outcome == "STORAGE_FAILED", result
+    assert result.elapsed_ms < FAST_MS
+
+
+def test_a_relay_that_breaks_keeps_the_rows_and_the_person_is_served(
+    kiosk: tuple[Kiosk, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kiosk[0].runner.services, "relay_round", _boom)
+    result = _run(kiosk)
+    assert result.outcome == "verified", result
+    kiosk[0].runner.drain_storage()
+    assert kiosk[0].store.counts().get("pending", 0) >= 1  # the outbox keeps the record for later
+
+
+def test_every_awaited_effect_has_a_failure_event() -> None:
+    """The effects a state waits on map to the event that state handles; the others to nothing."""
+    key = fx.StartChipRead(1, None, 0, 1, None)  # type: ignore[arg-type]
+    assert failure_event(key, RuntimeError()) == ev.ReadFailed(1, "card_error")
+    assert failure_event(fx.WaitForCard(2), RuntimeError()) == ev.CardPresent(2)
+    assert isinstance(failure_event(fx.StartFaceMatch(3, None, b""), OSError()), ev.FaceFailed)  # type: ignore[arg-type]
+    assert failure_event(fx.WaitForCardRemoval(4), RuntimeError()) is None  # the flow's own timer decides
