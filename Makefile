@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test system lint typecheck bench clean
+.PHONY: demo test system lint typecheck bench fuzz clean
 
 system:
 	@bash scripts/ensure-system.sh
@@ -30,6 +30,16 @@ lint: $(STAMP)
 
 bench: system $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Coverage-guided fuzzing (atheris): every target of fuzz/targets.py for FUZZ_SECONDS each (docs/fuzzing.md).
+# Findings go to build/fuzz/crashes/<target>/; `make test` runs a short run of each.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	@for t in $$($(BIN)/python -m fuzz --list 2>/dev/null); do \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		$(BIN)/python -m fuzz $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 \
+			| grep -E "stat::number_of_executed_units|DONE|Error|crash-" || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info
