@@ -26,7 +26,7 @@ test: system $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy reader sims kiosk biometrics ui benchmarks
+	$(BIN)/mypy reader sims kiosk biometrics ui benchmarks fuzz receiver
 
 bench: system $(STAMP)
 	$(BIN)/python -m benchmarks

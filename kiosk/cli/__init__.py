@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from kiosk.logsafe import install
+
+    install()  # no library logger can print personal data (kiosk/logsafe.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -65,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"kiosk: {problem}", file=sys.stderr)
         return 2
     if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+        from kiosk.logsafe import configure_logging
+
+        configure_logging(logging.INFO)
     config = KioskConfig(args.data_dir or data_dir(), deliver_to=args.deliver_to)
     profiles = PROFILES if args.profile == "all" else (args.profile,)
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]
