@@ -256,8 +256,10 @@ def _write_private(path: Path, content: bytes) -> None:
 
 def save_dump(raw: dict[str, bytes], directory: Path, evidence: dict[str, Any] | None = None) -> None:
     """One raw file per EF, named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``DG1`` …, plus
-    ``evidence.json`` (the AA challenge and signature, CA and PACE(-CAM) records) — all mode 0600."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ``evidence.json`` (the AA challenge and signature, CA and PACE(-CAM) records) — all mode 0600, in a
+    0700 directory (personal data: issue 12)."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
     for name, content in raw.items():
         _write_private(directory / name, content)
     if evidence is not None:
