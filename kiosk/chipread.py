@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,86 @@ class ChipReadError(Exception):
         super().__init__(self.message)
 
 
+def ascii_digits(value: str, count: int) -> bool:
+    """Exactly ``count`` ASCII digits (``str.isdigit`` also accepts ``０``–``９``, ``٠``–``٩``, ``²``…)."""
+    return len(value) == count and value.isascii() and value.isdigit()
+
+
 def _yymmdd(value: str | None, what: str) -> str:
-    if value is None or len(value) != 6 or not value.isdigit():
+    """A YYMMDD date that exists in the calendar (in the 1900s or the 2000s: 29 February of 00)."""
+    if value is None or not ascii_digits(value, 6):
         raise KeyInputError(f"{what} must be 6 digits YYMMDD")
+    if _calendar_date(value, 2000) is None and _calendar_date(value, 1900) is None:
+        raise KeyInputError(f"{what} is not a date in the calendar (YYMMDD)")
     return value
+
+
+def _calendar_date(value: str, century: int) -> date | None:
+    try:
+        return date(century + int(value[:2]), int(value[2:4]), int(value[4:6]))
+    except ValueError:
+        return None
+
+
+def check_dates(
+    id_number: str | None, dob: str | None, expiry: str | None, today: date | None = None
+) -> None:
+    """``--dob``/``--expiry`` that are given must be real dates; with ``--id``, the birth date must be in
+    the birth year the ID encodes (cccd-chip.md §1), not in the future, and the expiry after it
+    (``991231``: no expiry).  Raised before anything is sent to the card."""
+    from kiosk.keyentry.idnumber import birth_year_from_id
+
+    today = today or date.today()
+    if dob is not None:
+        _yymmdd(dob, "--dob")
+    if expiry is not None:
+        _yymmdd(expiry, "--expiry")
+    if id_number is None or not ascii_digits(id_number, 12):
+        return
+    year = birth_year_from_id(id_number)
+    born = None
+    if dob is not None:
+        if int(dob[:2]) != year % 100:
+            raise KeyInputError("--dob is not in the birth year the personal ID encodes; check both")
+        born = _calendar_date(dob, year - year % 100)
+        if born is None or born > today:
+            raise KeyInputError("--dob is not a possible birth date for this personal ID")
+    if expiry is not None and expiry != "991231":
+        expires = _calendar_date(expiry, 2000)
+        if expires is None or expires <= (born or date(year, 1, 1)) or expires.year > year + 100:
+            raise KeyInputError("--expiry is not a possible expiry date for this personal ID")
+
+
+def load_trust(path: Path) -> Any:
+    """The CSCA store of ``--trust DIR``; :class:`KeyInputError` when the folder is missing or a file in
+    it cannot be used (a corrupted master list, a certificate that does not parse): a trust anchor the
+    operator named is never silently dropped."""
+    from reader.pki.errors import PKIError
+    from reader.pki.trust import CSCAStore
+
+    try:
+        store = CSCAStore.from_folder(path)
+    except PKIError as exc:
+        raise KeyInputError(f"--trust: {exc}") from None
+    if store.problems:
+        bad = "; ".join(f"{p.source}: {p.reason}" for p in store.problems[:5])
+        raise KeyInputError(f"--trust: unusable file(s) in {path}: {bad}")
+    return store
+
+
+def check_output_paths(save_dump: Path | None, photo_out: Path | None) -> None:
+    """``--save-dump DIR`` / ``--photo-out FILE`` must be writable — checked before the card is read."""
+    if save_dump is not None:
+        try:
+            save_dump.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise KeyInputError(f"--save-dump: cannot create {save_dump} ({exc.strerror})") from None
+        if not save_dump.is_dir() or not os.access(save_dump, os.W_OK | os.X_OK):
+            raise KeyInputError(f"--save-dump: {save_dump} is not a writable directory")
+    if photo_out is not None:
+        parent = photo_out.parent
+        if photo_out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise KeyInputError(f"--photo-out: cannot write {photo_out} (no such writable folder)")
 
 
 def bac_key_from_mrz(text: str) -> BACKeyInput:
@@ -90,8 +167,12 @@ def bac_key_from_mrz(text: str) -> BACKeyInput:
         lines = [lines[0][i : i + size] for i in range(0, len(lines[0]), size)]
     if [len(x) for x in lines] == [30, 30, 30]:
         doc, doc_cd, dob_line = lines[0][5:14], lines[0][14], lines[1]
+        # ICAO 9303-5 §4.2.2.1: the composite over line 1 from position 6, and line 2's dates with theirs
+        composite = lines[0][5:30] + lines[1][0:7] + lines[1][8:15] + lines[1][18:29], lines[1][29]
     elif [len(x) for x in lines] == [44, 44]:
         doc, doc_cd, dob_line = lines[1][0:9], lines[1][9], lines[1][13:]
+        # ICAO 9303-4 §4.2.2.2: document number, birth date, expiry and optional data with their digits
+        composite = lines[1][0:10] + lines[1][13:20] + lines[1][21:43], lines[1][43]
     else:
         raise KeyInputError("the MRZ must be 3 lines of 30 characters (ID card) or 2 lines of 44")
     dob, dob_cd, expiry, exp_cd = dob_line[0:6], dob_line[6], dob_line[8:14], dob_line[14]
@@ -100,6 +181,7 @@ def bac_key_from_mrz(text: str) -> BACKeyInput:
             "document number": check_digit(doc) == doc_cd,
             "birth date": check_digit(dob) == dob_cd,
             "expiry date": check_digit(expiry) == exp_cd,
+            "whole MRZ (composite)": check_digit(composite[0]) == composite[1],
         }
     except ParseError:
         raise KeyInputError("the MRZ contains characters that are not allowed") from None
@@ -118,8 +200,9 @@ def bac_key_from_args(
         return bac_key_from_mrz(mrz)
     if id_number is None:
         raise KeyInputError("give either --mrz or --id with --dob and --expiry")
-    if len(id_number) != 12 or not id_number.isdigit():
+    if not ascii_digits(id_number, 12):
         raise KeyInputError("the personal ID must have exactly 12 digits")
+    check_dates(id_number, dob, expiry)
     return BACKeyInput.from_cccd(id_number, _yymmdd(dob, "--dob"), _yymmdd(expiry, "--expiry"))
 
 

@@ -13,7 +13,11 @@ from kiosk.chipread import (
     EXIT_CODES,
     ChipReadError,
     KeyInputError,
+    ascii_digits,
     bac_key_from_args,
+    check_dates,
+    check_output_paths,
+    load_trust,
     read_card,
     render_text,
     save_dump,
@@ -22,6 +26,7 @@ from kiosk.chipread import (
 from reader.access.bac import BACKeyInput
 from reader.access.control import AccessMode
 from sims import CLONE_VARIANTS
+from sims.profile import list_profiles
 
 
 def register(sub: Any) -> None:
@@ -93,11 +98,13 @@ def cmd_readers(args: argparse.Namespace) -> int:
 
 
 def _can(args: argparse.Namespace) -> str | None:
+    if args.id_number is not None and not ascii_digits(args.id_number, 12):
+        raise KeyInputError("the personal ID must have exactly 12 digits (0-9)")
     if args.can is not None:
-        if len(args.can) != 6 or not args.can.isdigit():
-            raise KeyInputError("the CAN must be 6 digits")
+        if not ascii_digits(args.can, 6):
+            raise KeyInputError("the CAN must be 6 digits (0-9)")
         return str(args.can)
-    if args.id_number and len(args.id_number) == 12 and args.id_number.isdigit():
+    if args.id_number and ascii_digits(args.id_number, 12):
         return str(args.id_number[6:])  # cccd-chip.md §3: the CAN is the ID's last 6 digits
     return None
 
@@ -118,8 +125,16 @@ def cmd_read(args: argparse.Namespace) -> int:
             raise KeyInputError("--baud goes with --serial")
         if args.baud <= 0:
             raise KeyInputError("--baud must be a positive baud rate")
+        if args.sim is not None and args.sim not in list_profiles():
+            raise KeyInputError(
+                f"no simulated profile '{args.sim}' (cccd sim profiles: {', '.join(list_profiles())})"
+            )
         can = _can(args)
+        check_dates(args.id_number, args.dob, args.expiry)
         key = _key(args, can)
+        if args.trust is not None:
+            load_trust(args.trust)
+        check_output_paths(args.save_dump, args.photo_out)
         outcome = read_card(
             reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust,
             can=can, access=AccessMode(args.access), clone=args.clone,
@@ -131,10 +146,14 @@ def cmd_read(args: argparse.Namespace) -> int:
     except ChipReadError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
-    if args.save_dump:
-        save_dump(outcome.result.raw, args.save_dump, outcome.result.evidence)
-    if args.photo_out and not write_photo(outcome.result.raw, args.photo_out):
-        print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
+    try:
+        if args.save_dump:
+            save_dump(outcome.result.raw, args.save_dump, outcome.result.evidence)
+        if args.photo_out and not write_photo(outcome.result.raw, args.photo_out):
+            print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: cannot write the dump or photo ({exc.strerror})", file=sys.stderr)
+        return EXIT_CODES["usage"]
     if args.json:
         print(json.dumps(outcome.report, ensure_ascii=False, indent=2))
     else:

@@ -46,13 +46,15 @@ def load_evidence(directory: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"evidence.json is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("evidence.json is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("evidence.json must hold one JSON object")
     return data
 
 
 def cmd_verify_dump(args: argparse.Namespace) -> int:
-    from kiosk.chipread import render_text
+    from kiosk.chipread import KeyInputError, load_trust, render_text
     from kiosk.chipreport import build_report
     from reader.engine import verify_offline
     from reader.pki.trust import CSCAStore
@@ -70,7 +72,11 @@ def cmd_verify_dump(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = CSCAStore.from_folder(args.trust) if args.trust else CSCAStore()
+    try:
+        store = load_trust(args.trust) if args.trust else CSCAStore()
+    except KeyInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     notes = [f"offline verification of {args.directory}"] + (
         [f"trust store: {args.trust}"] if args.trust else []
     )

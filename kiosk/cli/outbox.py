@@ -46,9 +46,14 @@ def register(subparsers: Any) -> None:
     purge.set_defaults(func=_purge)
 
 
-def _open(args: argparse.Namespace) -> tuple[KeyStore, KioskStore]:
+def _open(args: argparse.Namespace, must_exist: bool = True) -> tuple[KeyStore, KioskStore]:
+    """The key store and database; ``must_exist``: a missing database is an error, never made empty
+    (``outbox list --db /wrong/path`` must not create a file and report an empty queue)."""
+    db = args.db or default_db()
+    if must_exist and not db.is_file():
+        raise OutboxError(f"{db}: no kiosk database there (check --db)")
     keys = KeyStore.open(args.keys or default_keys())
-    return keys, KioskStore(args.db or default_db(), keys)
+    return keys, KioskStore(db, keys)
 
 
 def _guard(fn: Any) -> Any:
@@ -58,6 +63,7 @@ def _guard(fn: Any) -> Any:
         except (KeyStoreError, StorageError, OutboxError, ProfileError, RelayBusyError) as exc:
             print(f"outbox: {exc}", file=sys.stderr)
             return 2
+
     return wrapped
 
 
@@ -88,7 +94,7 @@ def _retry(args: argparse.Namespace) -> int:
 
 @_guard
 def _run(args: argparse.Namespace) -> int:
-    keys, store = _open(args)
+    keys, store = _open(args, must_exist=False)  # the relay may start before the first transaction
     db = args.db or default_db()
     signer = RecordSigner(keys, args.issuer or f"urn:cccd:kiosk:{socket.gethostname()}")
     registry = ConnectorRegistry(load_profiles(args.profiles), signer, args.deliver_to)
