@@ -69,8 +69,40 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-body", type=_positive, default=MAX_BODY, help="largest request body in bytes")
     p.add_argument("--workers", type=_positive, default=8, help="threads for checks and the database")
     p.add_argument("--max-connections", type=_positive, default=64, help="concurrent connections (then 503)")
+    p.add_argument("--config", type=Path, help="TOML file with any of these options (names with _)")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests (never paths or bodies)")
     p.set_defaults(func=run)
+
+
+#: Options a ``--config`` TOML file may set, with their types (command-line flags win over the file).
+CONFIG_KEYS: dict[str, type] = {
+    "host": str, "port": int, "db": Path, "jwks": Path, "keys": Path, "secret_file": Path,
+    "token_file": Path, "audience": list, "max_body": int, "workers": int, "max_connections": int,
+}  # fmt: skip
+
+
+def apply_config(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
+    """Fill options still at their default from ``args.config`` (:class:`ValueError` on a bad file)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(args.config.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{args.config}: not a readable TOML file ({exc})") from None
+    for key, value in data.items():
+        kind = CONFIG_KEYS.get(key)
+        if kind is None:
+            raise ValueError(f"{args.config}: unknown option {key!r} (known: {', '.join(CONFIG_KEYS)})")
+        if kind is Path and isinstance(value, str):
+            value = Path(value)
+        elif kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            pass
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{args.config}: {key} must be a {kind.__name__}")
+        if getattr(args, key) == defaults.get(key):
+            setattr(args, key, value)
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"{args.config}: port {args.port} is not a TCP port")
 
 
 def _secret(args: argparse.Namespace) -> bytes:
@@ -103,6 +135,19 @@ def read_token(path: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        defaults = {
+            "host": "127.0.0.1",
+            "port": 8787,
+            "max_body": MAX_BODY,
+            "workers": 8,
+            "max_connections": 64,
+        }
+        try:
+            apply_config(args, defaults)
+        except ValueError as exc:
+            print(f"receiver: {exc}", file=sys.stderr)
+            return 2
     if args.host not in _LOOPBACK:
         print("receiver: the reference receiver listens on loopback only (127.0.0.1 or ::1)", file=sys.stderr)
         return 2

@@ -119,3 +119,22 @@ def test_the_token_file_is_made_0600_and_required_for_reads(env: dict[str, str],
     assert proc.returncode == 0 and "Traceback" not in err
     db = tmp_path / "r.db"
     assert oct(db.stat().st_mode & 0o777) == "0o600"
+
+
+def test_config_file(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "receiver.toml"
+    config.write_text(f'port = 0\ndb = "{tmp_path / "from-config.db"}"\nmax_body = 4096\n')
+    argv = [sys.executable, "-m", "kiosk", "receiver", "--config", str(config)]
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = (proc.stdout.readline() if proc.stdout else "").split()[-1]
+        assert httpx.get(url + "/healthz", timeout=5).status_code == 200
+        assert (tmp_path / "from-config.db").is_file()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    config.write_text("prot = 1\n")
+    run = _receiver("--config", str(config), env=env)
+    assert run.returncode == 2 and "unknown option 'prot'" in run.stderr
+    config.write_text('port = "x"\n')
+    assert _receiver("--config", str(config), env=env).returncode == 2
