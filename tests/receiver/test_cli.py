@@ -125,7 +125,8 @@ def test_config_file(env: dict[str, str], tmp_path: Path) -> None:
     config = tmp_path / "receiver.toml"
     config.write_text(f'port = 0\ndb = "{tmp_path / "from-config.db"}"\nmax_body = 4096\n')
     argv = [sys.executable, "-m", "kiosk", "receiver", "--config", str(config)]
-    proc = subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=pipe, stderr=pipe)
     try:
         url = (proc.stdout.readline() if proc.stdout else "").split()[-1]
         assert httpx.get(url + "/healthz", timeout=5).status_code == 200
