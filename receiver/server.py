@@ -35,6 +35,10 @@ def listen(host: str, port: int, backlog: int) -> socket.socket:
         raise BindError(f"cannot open a socket for {host} ({exc.strerror})") from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn writes a response's head and body separately; with Nagle's algorithm the body waits for
+        # the client's delayed ACK (~40 ms on Linux) on every keep-alive request.  Accepted sockets inherit
+        # TCP_NODELAY from the listening socket on Linux.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(backlog)
     except OSError as exc:
