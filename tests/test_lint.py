@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("reader", "sims", "kiosk", "biometrics", "ui", "benchmarks")
+PACKAGES = ("reader", "sims", "kiosk", "biometrics", "ui", "benchmarks", "receiver", "fuzz")
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
