@@ -97,7 +97,11 @@ def create_app(config: ReceiverConfig) -> FastAPI:
                     response = await handler(request)
                 except Rejected as exc:
                     metrics.count(route, f"rejected {exc.status}")
-                    return _error(exc.status, exc.reason, close=exc.status in (408, 411, 413))
+                    # A write refused before its body was read: close rather than read and discard it.
+                    unread = request.method in ("POST", "PUT") and not getattr(
+                        request.state, "body_read", False
+                    )
+                    return _error(exc.status, exc.reason, close=unread or exc.status in (408, 411, 413))
                 except ClientDisconnect:
                     metrics.count(route, "client disconnected")
                     return Response(status_code=499)
@@ -158,6 +162,7 @@ def create_app(config: ReceiverConfig) -> FastAPI:
                 raise Rejected(413, f"body larger than {cap} bytes")
             mac.update(chunk)
             chunks.append(chunk)
+        request.state.body_read = True
         expected = ("v1," + base64.b64encode(mac.digest()).decode()).encode()
         if not any(hmac.compare_digest(c.encode(), expected) for c in candidates):
             raise Rejected(401, "no valid signature")

@@ -275,3 +275,12 @@ def test_garbage_and_disconnects_leave_no_traceback(rx: Running, caplog: pytest.
     assert httpx.get(rx.url + "/healthz").status_code == 200
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
     assert "Traceback" not in caplog.text
+
+
+def test_a_write_refused_before_its_body_is_read_closes_the_connection(rx: Running) -> None:
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=5) as s:
+        s.sendall(b"POST /webhooks/bank HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n")
+        received = b""
+        while chunk := s.recv(4096):  # the server answers and closes: it never reads the megabyte
+            received += chunk
+    assert _status(received) == 401 and b"connection: close" in received.lower()
