@@ -10,25 +10,35 @@ repository's seeds stay small) and crashes to ``build/fuzz/crashes/TARGET``.  Ex
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from pathlib import Path
 
 import atheris
 
+from fuzz.instrument import INSTRUMENT
+
 HERE = Path(__file__).resolve().parent
-BUILD = HERE.parent / "build" / "fuzz"
+BUILD = Path(os.environ.get("FUZZ_WORKDIR") or HERE.parent / "build" / "fuzz")  # new inputs and crashes
 
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
-    with atheris.instrument_imports(include=["reader", "kiosk.keyentry", "fuzz"]):
-        from fuzz.targets import TARGETS, run_one
-    if argv[1] == "--list":
+    name = argv[1]
+    modules = INSTRUMENT.get(name, ())
+    with atheris.instrument_imports(include=list(modules)):
+        for module in modules:  # the code under test, instrumented for coverage
+            importlib.import_module(module)
+        if name == "full_read":
+            import reader.engine  # noqa: F401 - every module of the read
+    from fuzz.targets import TARGETS, run_one
+
+    if name == "--list":
         print("\n".join(TARGETS))
         return 0
-    name = argv[1]
     if name not in TARGETS:
         print(f"fuzz: no target {name!r} (python -m fuzz --list)", file=sys.stderr)
         return 2
