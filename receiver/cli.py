@@ -54,6 +54,10 @@ def _positive(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("receiver", help="reference receiving server (verifies, deduplicates, stores)")
+    add_arguments(p)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (127.0.0.1, ::1)")
     p.add_argument("--port", type=_port, default=8787, help="port (0: any free port)")
     p.add_argument("--db", type=Path, default=None, help="receiver database (SQLite, created 0600)")
@@ -193,8 +197,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="receiver", description="CCCD reference receiving server")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(["receiver", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="python -m receiver", description="CCCD reference receiving server")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
     return int(args.func(args))

@@ -42,6 +42,9 @@ def _ipv6_loopback() -> bool:
 def test_port_out_of_range(env: dict[str, str], tmp_path: Path) -> None:
     run = _receiver("--port", "99999", "--db", str(tmp_path / "r.db"), env=env)
     assert run.returncode == 2 and "not a TCP port" in run.stderr and "Traceback" not in run.stderr
+    argv = [sys.executable, "-m", "receiver", "--port", "99999"]
+    alone = subprocess.run(argv, cwd=REPO, env=env, text=True, capture_output=True, timeout=60)
+    assert alone.returncode == 2 and "python -m receiver" in alone.stderr  # the package runs on its own
 
 
 def test_port_in_use(env: dict[str, str], tmp_path: Path) -> None:
