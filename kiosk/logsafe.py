@@ -8,7 +8,8 @@ whatever level a deployer sets:
 * a **record factory** (every ``LogRecord`` of the process, installed by :func:`install`) renders a
   library record's message at once and rewrites it: query strings and fragments are cut from URLs, runs
   of 9 or more digits (ID numbers, old IDs, document numbers) and 6-digit CANs after ``can`` become
-  ``[redacted]``, byte-string and JPEG payloads are replaced, and the text is capped; the record's
+  ``[redacted]``, compact JWS (whose claims are the record), base64 blobs, byte-string and JPEG payloads
+  are replaced, and the text is capped; the record's
   ``args`` are dropped, so no handler can format the original values again;
 * a **handler filter** (:class:`LibraryFilter`, on the handlers :func:`configure_logging` installs)
   drops library records below WARNING: their DEBUG/INFO output is wire traffic.
@@ -35,6 +36,8 @@ _URL_QUERY = re.compile(r"(https?://[^\s?#\"'<>]*)[?#][^\s\"'<>]*", re.IGNORECAS
 _BARE_QUERY = re.compile(r"(/[\w./-]*)\?[^\s\"'<>]*")
 _LONG_DIGITS = re.compile(r"(?<![0-9])[0-9]{9,}(?![0-9])")
 _CAN = re.compile(r"(?i)(can\W{0,3})[0-9]{6}\b")
+_JWS = re.compile(r"[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}")  # compact JWS
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{48,}={0,2}")  # base64 blobs (images, tokens, bodies)
 _BYTES = re.compile(r"b(['\"]).{24,}?\1", re.DOTALL)
 _JPEG = re.compile(r"(\\xff\\xd8|\xff\xd8|/9j/)[\s\S]*")
 REDACTED = "[redacted]"
@@ -49,9 +52,11 @@ def is_own(name: str) -> bool:
 
 def redact(text: str, library: bool = True) -> str:
     """``text`` with URL queries, long digit runs, CANs and byte payloads removed."""
+    text = _JWS.sub(REDACTED, text)
     text = _LONG_DIGITS.sub(REDACTED, text)
     text = _CAN.sub(lambda m: m.group(1) + REDACTED, text)
     if library:
+        text = _BASE64.sub(REDACTED, text)
         text = _URL_QUERY.sub(lambda m: m.group(1) + "?" + REDACTED, text)
         text = _BARE_QUERY.sub(lambda m: m.group(1) + "?" + REDACTED, text)
         text = _BYTES.sub("b'" + REDACTED + "'", text)

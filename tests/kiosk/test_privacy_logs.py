@@ -101,6 +101,13 @@ def test_httpx_request_line_cannot_print_the_id(caplog: pytest.LogCaptureFixture
     assert not LibraryFilter().filter(caplog.records[0])  # and library INFO never reaches our handlers
 
 
+def test_redact_tokens_and_blobs() -> None:
+    jws = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIwMUgiLCJuYW1lIjoiTmd1eWVuIn0." + "c2lnbmF0dXJl" * 3
+    assert jws not in redact(f"header cccd-record-jws: {jws}", library=False)
+    blob = "QUJD" * 30
+    assert blob not in redact(f"body {blob}")
+
+
 def test_redact() -> None:
     assert redact("GET /fhir/Patient?identifier=x|079303001234 200") == "GET /fhir/Patient?[redacted] 200"
     assert "001099000001" not in redact("id 001099000001 seen", library=False)
