@@ -35,10 +35,14 @@ bench: system $(STAMP)
 # Findings go to build/fuzz/crashes/<target>/; `make test` runs a short run of each.
 FUZZ_SECONDS ?= 60
 fuzz: $(STAMP)
+	@mkdir -p build/fuzz/logs
 	@for t in $$($(BIN)/python -m fuzz --list 2>/dev/null); do \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \
-		$(BIN)/python -m fuzz $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 \
-			| grep -E "stat::number_of_executed_units|DONE|Error|crash-" || exit 1; \
+		if ! $(BIN)/python -m fuzz $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+				> build/fuzz/logs/$$t.log 2>&1; then \
+			tail -n 40 build/fuzz/logs/$$t.log; echo "fuzz: $$t found a crash (build/fuzz/crashes/$$t/)"; exit 1; \
+		fi; \
+		grep -E "stat::number_of_executed_units" build/fuzz/logs/$$t.log; \
 	done
 
 clean:
