@@ -10,7 +10,7 @@ The targets import nothing from ``sims`` except :func:`full_read`, which needs a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -157,7 +157,7 @@ def master_list(data: bytes) -> None:
 
 def crl(data: bytes) -> None:
     c = CRL.from_bytes(data)
-    _ = c.issuer, c.revoked_serials
+    _ = c.issuer, c.revoked_serials, c.is_stale(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 def mrz_text(data: bytes) -> None:
