@@ -16,7 +16,7 @@ from fuzz.targets import TARGETS, run_one
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fuzz" / "corpus"
 #: Executions per target in the short run (the full read costs a simulated PACE+CA+AA read each).
-RUNS = {"full_read": 25}
+RUNS = {"full_read": 25, "sod": 2000, "cms": 2000, "master_list": 2000}
 DEFAULT_RUNS = 3000
 
 
@@ -29,7 +29,7 @@ def test_seed_corpus_and_findings_replay_without_untyped_errors(name: str) -> No
 
 
 def _short_run(name: str, tmp: Path) -> tuple[str, int, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), FUZZ_WORKDIR=str(tmp / name))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), FUZZ_WORKDIR=str(tmp / name), FUZZ_QUICK="1")
     argv = [sys.executable, "-m", "fuzz", name, f"-runs={RUNS.get(name, DEFAULT_RUNS)}", "-seed=1"]
     proc = subprocess.run(argv, cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
     return name, proc.returncode, proc.stderr[-3000:]
