@@ -23,14 +23,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore, RecordSigner
-from kiosk.profiles import load_profiles
-from tests.kiosk.delivery.helpers import make_record
+from kiosk.profiles import Profile, load_profiles
+from kiosk.record import (
+    BiometricEvidence,
+    ChipEvidence,
+    ConsentRecord,
+    KioskIdentity,
+    SubjectClaims,
+    VerificationInput,
+    build_record,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,6 +51,21 @@ def _proc(pid: int) -> tuple[float, int, int]:
     rss = int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024
     threads = int(next(x for x in status.splitlines() if x.startswith("Threads")).split()[1])
     return rss, threads, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _record(profile: Profile) -> dict[str, Any]:
+    """A verified record of a made-up person (the same as benchmarks.delivery_bench)."""
+    kiosk = KioskIdentity("bench-kiosk", "bench-site", "0.1.0", "sim", "sim")
+    chip = ChipEvidence(document_number_masked="303***234", access_method="PACE", verdict="authentic",
+                        passive_auth="passed", chip_auth_method="CA", chip_auth_result="passed")  # fmt: skip
+    face = BiometricEvidence(engine="sim", engine_version="1", decision="match", liveness_result="passed")
+    subject = SubjectClaims(id_number="079303001234", full_name="Nguyễn Thị Mai Anh",
+                            birth_date=date(2003, 6, 15), sex="F", nationality="Việt Nam")  # fmt: skip
+    now = datetime.now(UTC)
+    consent = ConsentRecord.create(profile, "vi", {p.id: True for p in profile.purposes}, "touch", "k", now)
+    return dict(
+        build_record(VerificationInput(profile, kiosk, consent, now, now, chip, face, subject)).document
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -94,7 +119,7 @@ def main() -> None:
             signer = RecordSigner(keys, "urn:bench")
             bodies = []
             for _ in range(args.n):
-                record = dict(make_record(profile).document)
+                record = _record(profile)
                 vid = record["verification_id"]
                 data = {"verification_id": vid, "record_jws": signer.sign(record, "aud", time.time())}
                 bodies.append((vid, json.dumps({"type": "t", "timestamp": "x", "data": data}).encode()))
