@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo demo-hub test system lint typecheck bench clean
+.PHONY: demo demo-hub test system lint typecheck bench fuzz clean
 
 system:
 	@bash scripts/ensure-system.sh
@@ -33,11 +33,25 @@ test: system $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks hub
+	$(BIN)/mypy cccd reader sims kiosk biometrics ui benchmarks hub fuzz receiver
 	$(BIN)/lint-imports
 
 bench: system $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Coverage-guided fuzzing (atheris): every target of fuzz/targets.py for FUZZ_SECONDS each (docs/fuzzing.md).
+# Findings go to build/fuzz/crashes/<target>/; `make test` runs a short run of each.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	@mkdir -p build/fuzz/logs
+	@for t in $$($(BIN)/python -m fuzz --list 2>/dev/null); do \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		if ! $(BIN)/python -m fuzz $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+				> build/fuzz/logs/$$t.log 2>&1; then \
+			tail -n 40 build/fuzz/logs/$$t.log; echo "fuzz: $$t found a crash (build/fuzz/crashes/$$t/)"; exit 1; \
+		fi; \
+		grep -E "stat::number_of_executed_units" build/fuzz/logs/$$t.log; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         keys = KeyStore.open(root / "keys")
         secret = new_webhook_secret()
-        env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret)
+        token = secrets.token_urlsafe(24)
+        env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_RECEIVER_TOKEN=token)
         os.environ["CCCD_WEBHOOK_SECRET"] = secret
         receiver = subprocess.Popen(
             [
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 stats = relay.run(threading.Event(), until_idle=True)
             elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             relay.close()
-            received = httpx.get(url + "/stats").json()
+            received = httpx.get(url + "/stats", headers={"authorization": f"Bearer {token}"}).json()
             store.close()
         finally:
             receiver.terminate()

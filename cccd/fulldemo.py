@@ -74,6 +74,10 @@ class DemoState:
         return self.root / "receiver.db"
 
     @property
+    def receiver_token(self) -> Path:
+        return self.root / "receiver.token"
+
+    @property
     def secret_file(self) -> Path:
         return self.root / "webhook.secret"
 
@@ -124,7 +128,7 @@ class Receiver:
 
     def __enter__(self) -> Receiver:
         argv = _cccd("receiver", "--port", "0", "--db", str(self.state.receiver_db), "--keys",
-                     str(self.state.keys))  # fmt: skip
+                     str(self.state.keys), "--token-file", str(self.state.receiver_token))  # fmt: skip
         self.proc = subprocess.Popen(argv, env=self.env, text=True, stdout=subprocess.PIPE)  # noqa: S603
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=_pump, args=(self.proc.stdout, lines), daemon=True).start()
@@ -153,7 +157,9 @@ class Receiver:
             proc.wait(5)
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/stats", timeout=5) as response:  # noqa: S310 (loopback)
+        token = self.state.receiver_token.read_text().strip()  # reads need the token (a 0600 file)
+        request = urllib.request.Request(self.url + "/stats", headers={"authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
             data: dict[str, Any] = json.loads(response.read())
         return data
 

@@ -17,12 +17,54 @@ from kiosk.runtime.chip import open_serial_transport, open_transport, reaching_t
 from reader.access.bac import BACKeyInput
 from reader.access.control import AccessMode
 from reader.chipreport import ChipReport
+from reader.pki.errors import PKIError
 from reader.pki.trust import CSCAStore
 from reader.transports import CallableTransport
 from reader.transports.base import Transport
+from sims.people import list_profiles
 from sims.personalize import card_image
 
 EVIDENCE_FILE = "evidence.json"
+
+
+class UsageError(ValueError):
+    """A command-line input that cannot be used (a missing or broken trust folder, an output path that cannot
+    be written, an unknown simulated profile): exit 2, checked before the card is touched."""
+
+
+def load_trust(path: Path) -> CSCAStore:
+    """The CSCA store of ``--trust DIR``; :class:`UsageError` when the folder is missing or a file in it
+    cannot be used (a corrupted master list, a certificate that does not parse): a trust anchor the operator
+    named is never silently dropped."""
+    try:
+        store = CSCAStore.from_folder(path)
+    except PKIError as exc:
+        raise UsageError(f"--trust: {exc}") from None
+    if store.problems:
+        bad = "; ".join(f"{p.source}: {p.reason}" for p in store.problems[:5])
+        raise UsageError(f"--trust: unusable file(s) in {path}: {bad}")
+    return store
+
+
+def check_output_paths(save_dump: Path | None, photo_out: Path | None) -> None:
+    """``--save-dump DIR`` / ``--photo-out FILE`` must be writable — checked before the card is read."""
+    if save_dump is not None:
+        try:
+            save_dump.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise UsageError(f"--save-dump: cannot create {save_dump} ({exc.strerror})") from None
+        if not save_dump.is_dir() or not os.access(save_dump, os.W_OK | os.X_OK):
+            raise UsageError(f"--save-dump: {save_dump} is not a writable directory")
+    if photo_out is not None:
+        parent = photo_out.parent
+        if photo_out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"--photo-out: cannot write {photo_out} (no such writable folder)")
+
+
+def check_sim_profile(name: str | None) -> None:
+    """``--sim NAME`` names a shipped simulated card."""
+    if name is not None and name not in list_profiles():
+        raise UsageError(f"no simulated profile '{name}' (cccd sim profiles: {', '.join(list_profiles())})")
 
 
 def read_card(
@@ -40,7 +82,7 @@ def read_card(
     """Read from a PC/SC reader, a PN532 on ``serial_port``, or a simulated card in-process (trusting
     its test CSCA); ``clone``: a clone variant of the simulated card (``sims.CLONE_VARIANTS``)."""
     notes: list[str] = []
-    store = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
+    store = load_trust(trust_dir) if trust_dir else CSCAStore()
     if trust_dir:
         notes.append(f"trust store: {trust_dir}")
     if sim_profile is not None:
@@ -70,8 +112,10 @@ def _write_private(path: Path, content: bytes) -> None:
 
 def save_dump(raw: Mapping[str, bytes], directory: Path, evidence: Mapping[str, Any] | None = None) -> None:
     """One raw file per EF, named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``DG1`` …, plus
-    ``evidence.json`` (the AA challenge and signature, CA and PACE(-CAM) records) — all mode 0600."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ``evidence.json`` (the AA challenge and signature, CA and PACE(-CAM) records) — all mode 0600, in a
+    0700 directory (personal data)."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
     for name, content in raw.items():
         _write_private(directory / name, content)
     if evidence is not None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("cccd", "reader", "sims", "kiosk", "biometrics", "ui", "benchmarks", "hub")
+PACKAGES = ("cccd", "reader", "sims", "kiosk", "biometrics", "ui", "benchmarks", "hub", "receiver", "fuzz")
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from cccd import __version__, logs
+from kiosk import logsafe
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.chip",  # readers, read, demo
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logsafe.install()  # no library logger can print personal data (kiosk/logsafe.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     # Every command logs the same way (cccd.logs); a command's own -v/--verbose counts as one more -v.

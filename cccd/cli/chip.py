@@ -9,8 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from cccd.demo import run_chip_demo
-from cccd.reading import EVIDENCE_FILE, read_card, render_text, save_dump, write_photo
-from kiosk.keyentry import KeyEntryError, from_document_data, from_mrz, normalise_id, parse_can
+from cccd.reading import (
+    EVIDENCE_FILE,
+    UsageError,
+    check_output_paths,
+    check_sim_profile,
+    load_trust,
+    read_card,
+    render_text,
+    save_dump,
+    write_photo,
+)
+from kiosk.keyentry import (
+    KeyEntryError,
+    check_document_dates,
+    from_document_data,
+    from_mrz,
+    normalise_id,
+    parse_can,
+)
 from kiosk.runtime.chip import EXIT_CODES, ChipReadError
 from kiosk.runtime.reader_models import profile_for
 from reader.access.bac import BACKeyInput
@@ -106,6 +123,7 @@ def _key(args: argparse.Namespace, can: str | None) -> BACKeyInput | None:
             return None  # PACE with the CAN alone; no BAC fallback possible
         raise KeyEntryError("give either --mrz or --id with --dob and --expiry")
     pid = normalise_id(args.id_number)
+    check_document_dates(pid, args.dob, args.expiry)
     if args.dob is None and args.expiry is None:
         return None  # PACE with the ID's CAN alone; no BAC fallback possible
     if args.dob is None or args.expiry is None:
@@ -121,23 +139,31 @@ def cmd_read(args: argparse.Namespace) -> int:
             raise KeyEntryError("--baud goes with --serial")
         if args.baud <= 0:
             raise KeyEntryError("--baud must be a positive baud rate")
+        check_sim_profile(args.sim)
         can = _can(args)
         key = _key(args, can)
+        if args.trust is not None:
+            load_trust(args.trust)
+        check_output_paths(args.save_dump, args.photo_out)
         report = read_card(
             reader_name=args.reader, sim_profile=args.sim, key=key, trust_dir=args.trust,
             can=can, access=AccessMode(args.access), clone=args.clone,
             serial_port=args.serial, baudrate=args.baud,
         )  # fmt: skip
-    except KeyEntryError as exc:
+    except (KeyEntryError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CODES["usage"]
     except ChipReadError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
-    if args.save_dump:
-        save_dump(report.raw, args.save_dump, report.evidence)
-    if args.photo_out and not write_photo(report, args.photo_out):
-        print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
+    try:
+        if args.save_dump:
+            save_dump(report.raw, args.save_dump, report.evidence)
+        if args.photo_out and not write_photo(report, args.photo_out):
+            print("warning: the card holds no readable photo; nothing written", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: cannot write the dump or photo ({exc.strerror})", file=sys.stderr)
+        return EXIT_CODES["usage"]
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cccd.reading import render_text
+from cccd.reading import UsageError, load_trust, render_text
 from reader.chipreport import build_chip_report
 from reader.engine import verify_offline
 from reader.lds.files import BY_NAME
@@ -50,6 +50,8 @@ def load_evidence(directory: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"evidence.json is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("evidence.json is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("evidence.json must hold one JSON object")
     return data
@@ -69,7 +71,11 @@ def cmd_verify_dump(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = CSCAStore.from_folder(args.trust) if args.trust else CSCAStore()
+    try:
+        store = load_trust(args.trust) if args.trust else CSCAStore()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     notes = [f"offline verification of {args.directory}"] + (
         [f"trust store: {args.trust}"] if args.trust else []
     )

@@ -54,8 +54,12 @@ def register(subparsers: Any) -> None:
     purge.set_defaults(func=_purge)
 
 
-def _open(args: argparse.Namespace) -> tuple[KeyStore, KioskStore]:
+def _open(args: argparse.Namespace, must_exist: bool = True) -> tuple[KeyStore, KioskStore]:
+    """The key store and database; ``must_exist``: a missing database is an error, never made empty
+    (``outbox list --db /wrong/path`` must not create a file and report an empty queue)."""
     db, key_dir = state_paths(args)
+    if must_exist and not db.is_file():
+        raise OutboxError(f"{db}: no kiosk database there (check --db)")
     keys = KeyStore.open(key_dir)
     return keys, KioskStore(db, keys)
 
@@ -68,6 +72,7 @@ def _guard(fn: Any) -> Any:
                 ConfigError) as exc:
             print(f"outbox: {exc}", file=sys.stderr)
             return 2
+
     return wrapped
 
 
@@ -98,7 +103,7 @@ def _retry(args: argparse.Namespace) -> int:
 
 @_guard
 def _run(args: argparse.Namespace) -> int:
-    keys, store = _open(args)
+    keys, store = _open(args, must_exist=False)  # the relay may start before the first transaction
     db = state_paths(args)[0]
     loaded = from_args(args)
     device = loaded.settings.device_id if loaded.path is not None else socket.gethostname()

@@ -129,7 +129,8 @@ class HttpConnector:
         return self.signer.sign(dict(ctx.record), self.settings.audience, ctx.now)
 
     def send(self, method: str, url: str, payload: Mapping[str, Any], msg_id: str, idem_key: str,
-             now: float, what: str = "") -> tuple[DeliveryResult, httpx.Response | None]:  # fmt: skip
+             now: float, what: str = "", extra_headers: Mapping[str, str] | None = None,
+             ) -> tuple[DeliveryResult, httpx.Response | None]:  # fmt: skip
         """Send one signed JSON request; never raises for network or HTTP failures."""
         try:
             if self._key is None:
@@ -137,6 +138,7 @@ class HttpConnector:
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
             headers = signed_headers(self._key, msg_id, int(now), body)
             headers.update({"content-type": self.content_type, "idempotency-key": idem_key})
+            headers.update(extra_headers or {})
             response = self._http().request(method, url, content=body, headers=headers)
         except ConnectorConfigError as exc:
             return DeliveryResult("dead", None, f"{what}: {exc}" if what else str(exc)), None

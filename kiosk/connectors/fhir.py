@@ -31,6 +31,9 @@ SID_INSURANCE = "http://fhir.ehealth.gov.vn/core/sid/insurance_number"
 SID_PATIENT_INTERNAL = "http://fhir.ehealth.gov.vn/core/sid/patient-internal-id"
 NATIONALITY_EXT = "http://hl7.org/fhir/StructureDefinition/patient-nationality"
 _GENDER = {"M": "male", "F": "female"}
+#: The header that carries the signed record (compact JWS) on the Patient conditional update: a FHIR write
+#: is accepted only with the record that vouches for it (docs/receiver.md).
+RECORD_JWS_HEADER = "cccd-record-jws"
 
 
 def patient_resource(subject: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,14 +92,15 @@ class FhirConnector(HttpConnector):
         vid = ctx.verification_id
         url = f"{self.url}/Patient"
         query = f"?identifier={SID_NATIONAL_ID}|{subject['id_number']}"
+        jws = self.sign_record(ctx)  # a FHIR write carries the signed record (docs/receiver.md)
         result, response = self.send("PUT", url + query, patient_resource(subject), vid, f"{vid}:Patient",
-                                     ctx.now, "Patient")  # fmt: skip
+                                     ctx.now, "Patient", {RECORD_JWS_HEADER: jws})  # fmt: skip
         if result.outcome != "sent" or response is None:
             return result
         patient_id = _patient_id(response.headers.get("location"), response.content)
         if patient_id is None:
             return DeliveryResult("retry", response.status_code, "Patient: no id in the server's answer")
-        provenance = provenance_resource(ctx, f"Patient/{patient_id}", self.sign_record(ctx))
+        provenance = provenance_resource(ctx, f"Patient/{patient_id}", jws)
         result, _ = self.send("PUT", f"{self.url}/Provenance/{vid}", provenance, vid, f"{vid}:Provenance",
                               ctx.now, "Provenance")  # fmt: skip
         if result.outcome != "sent":

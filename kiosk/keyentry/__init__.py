@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from kiosk.keyentry.access import (
     AccessKeyInput,
+    check_document_dates,
     from_document_data,
     from_id_and_birth,
     from_mrz,
@@ -45,6 +46,7 @@ __all__ = [
     "QRFormatError",
     "QRPayload",
     "bac_fields_from_mrz",
+    "check_document_dates",
     "expiry_candidates",
     "from_document_data",
     "from_id_and_birth",

@@ -13,12 +13,12 @@ from datetime import date
 from kiosk.keyentry.dates import as_date, parse_yymmdd
 from kiosk.keyentry.errors import InvalidDateError, KeyEntryError
 from kiosk.keyentry.expiry import expiry_candidates
-from kiosk.keyentry.idnumber import check_id_matches_birth, normalise_id
+from kiosk.keyentry.idnumber import birth_year_from_id, check_id_matches_birth, normalise_id
 from kiosk.keyentry.mrz import bac_fields_from_mrz
 from kiosk.keyentry.qr import QRPayload
 from reader.access.bac import BACKeyInput
 from reader.errors import ParseError
-from reader.lds.mrz import cccd_can, cccd_document_number, mask_id, mrz_information, yymmdd
+from reader.lds.mrz import NO_EXPIRY_MRZ, cccd_can, cccd_document_number, mask_id, mrz_information, yymmdd
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +105,46 @@ def from_mrz(text: str) -> AccessKeyInput:
     )
 
 
-def from_document_data(id_number: str, birth: str, expiry: str) -> AccessKeyInput:
-    """Access-key inputs from the 12-digit ID with the MRZ's birth and expiry dates (``YYMMDD``, both real
-    days) — the command line's ``--id --dob --expiry``."""
+def check_document_dates(id_number: str, birth: str | None, expiry: str | None, *,
+                         today: date | None = None) -> None:  # fmt: skip
+    """The MRZ-form dates typed with a 12-digit ID, each one that is given: a day in the calendar; the birth
+    date in the birth year the ID encodes (cccd-chip.md §1) and not in the future; the expiry after the
+    birth (``991231``: no expiry) and within a century of it."""
     pid = normalise_id(id_number)
+    year = birth_year_from_id(pid)
+    today = today or date.today()
+    born: date | None = None
+    if birth is not None:
+        parse_yymmdd(birth, "the birth date")
+        if int(birth[:2]) != year % 100:
+            raise InvalidDateError("the birth date is not in the birth year the personal ID encodes; "
+                                   "check both")
+        try:
+            born = date(year, int(birth[2:4]), int(birth[4:6]))
+        except ValueError:
+            raise InvalidDateError("the birth date is not a date in the calendar (YYMMDD)") from None
+        if born > today:
+            raise InvalidDateError("the birth date is in the future")
+    if expiry is not None:
+        parse_yymmdd(expiry, "the expiry date")
+        if expiry != NO_EXPIRY_MRZ:
+            try:
+                expires = date(2000 + int(expiry[:2]), int(expiry[2:4]), int(expiry[4:6]))
+            except ValueError:
+                raise InvalidDateError("the expiry date is not a date in the calendar (YYMMDD)") from None
+            if expires <= (born or date(year, 1, 1)) or expires.year > year + 100:
+                raise InvalidDateError("the expiry date is not possible for this personal ID")
+
+
+def from_document_data(id_number: str, birth: str, expiry: str) -> AccessKeyInput:
+    """Access-key inputs from the 12-digit ID with the MRZ's birth and expiry dates (``YYMMDD``, checked by
+    :func:`check_document_dates`) — the command line's ``--id --dob --expiry``."""
+    pid = normalise_id(id_number)
+    check_document_dates(pid, birth, expiry)
     return AccessKeyInput(
         document_number=cccd_document_number(pid),
-        date_of_birth=parse_yymmdd(birth, "the birth date"),
-        expiry_candidates=(parse_yymmdd(expiry, "the expiry date"),),
+        date_of_birth=birth,
+        expiry_candidates=(expiry,),
         can=cccd_can(pid),
         id_number=pid,
         source="typed",

@@ -59,4 +59,4 @@ def parse_yymmdd(value: str, what: str) -> str:
             return value
         except ValueError:
             continue
-    raise InvalidDateError(f"{what} is not a real date")
+    raise InvalidDateError(f"{what} is not a date in the calendar (YYMMDD)")

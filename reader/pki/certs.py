@@ -60,6 +60,18 @@ def format_name(name: Any) -> str:
     return ",".join(parts)
 
 
+def comparable_name(name: Any) -> Any:
+    """``name`` (an ``asn1crypto.x509.Name``) once comparing it is known to work.
+
+    asn1crypto decodes a name's strings lazily, when it is first compared (RFC 5280 §7.1 string
+    preparation); a malformed string then raises ``ValueError``/``UnicodeDecodeError`` far from the
+    parser.  Comparing it with itself here moves that failure to parse time, where callers map it to a
+    typed error (found by fuzz/targets.py ``sod``, ``cms`` and ``master_list``).
+    """
+    _ = name == name  # forces the lazy decoding
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Certificate:
     """A decoded X.509 certificate.  Equal when their DER encodings are equal."""
@@ -116,8 +128,8 @@ class Certificate:
                 tbs_der=tbs.dump(),
                 signature_algorithm_der=cert["signature_algorithm"].dump(),
                 signature=bytes(cert["signature_value"].native),
-                subject_name=tbs["subject"],
-                issuer_name=tbs["issuer"],
+                subject_name=comparable_name(tbs["subject"]),
+                issuer_name=comparable_name(tbs["issuer"]),
             )
         except ASN1_ERRORS as exc:
             raise CertificateParseError("malformed X.509 certificate") from exc

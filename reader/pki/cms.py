@@ -19,7 +19,7 @@ from typing import Any
 from asn1crypto import cms
 
 from reader.pki.algorithms import SignatureAlgorithm, digest, hash_name
-from reader.pki.certs import Certificate
+from reader.pki.certs import Certificate, comparable_name
 from reader.pki.errors import ASN1_ERRORS, CMSParseError, KeyParseError, UnsupportedAlgorithmError
 from reader.pki.keys import verify_signature
 
@@ -131,7 +131,7 @@ def _signer_info(si: Any) -> SignerInfo:
         signing_time=signing_time.native if signing_time is not None else None,
         signature_algorithm_der=si["signature_algorithm"].dump(),
         signature=bytes(si["signature"].native),
-        issuer_name=None if by_ski else sid.chosen["issuer"],
+        issuer_name=None if by_ski else comparable_name(sid.chosen["issuer"]),
     )
 
 

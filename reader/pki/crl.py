@@ -13,7 +13,7 @@ from typing import Any
 from asn1crypto import crl, pem
 
 from reader.pki.algorithms import SignatureAlgorithm
-from reader.pki.certs import Certificate, format_name
+from reader.pki.certs import Certificate, comparable_name, format_name
 from reader.pki.errors import ASN1_ERRORS, CRLParseError
 from reader.pki.keys import verify_signature
 
@@ -57,7 +57,7 @@ class CRL:
                 tbs_der=tbs.dump(),
                 signature_algorithm_der=lst["signature_algorithm"].dump(),
                 signature=bytes(lst["signature"].native),
-                issuer_name=tbs["issuer"],
+                issuer_name=comparable_name(tbs["issuer"]),
             )
         except CRLParseError:
             raise

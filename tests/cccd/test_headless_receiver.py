@@ -18,6 +18,9 @@ from kiosk.keys import KeyStore
 REPO = Path(__file__).resolve().parents[2]
 
 
+TOKEN = "headless-receiver-test-token"
+
+
 def _cccd(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "cccd", *args], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
@@ -26,7 +29,8 @@ def _cccd(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    e = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(tmp_path / "data"))
+    e = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(tmp_path / "data"),
+             CCCD_RECEIVER_TOKEN=TOKEN)  # fmt: skip
     e.pop("PYTHONWARNINGS", None)
     return e
 
@@ -53,7 +57,8 @@ def test_every_profile_delivers_to_a_receiver_process(tmp_path: Path, env: dict[
         assert len(summaries) == 4
         for s in summaries:
             assert s["outbox"]["dead"] == 0 and s["outbox"]["pending"] == 0 and s["outbox"]["sent"] >= 2
-        stats = httpx.get(url + "/stats", timeout=5).json()
+        auth = {"authorization": f"Bearer {TOKEN}"}  # reads need the token (issue 12)
+        stats = httpx.get(url + "/stats", timeout=5, headers=auth).json()
         assert stats["distinct_verifications"] == len({r["verification_id"] for r in results}) == 8
         assert stats["deliveries"] >= 8
     finally:

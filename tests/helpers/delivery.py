@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 
 from kiosk.connectors.webhooks import decode_secret
 from kiosk.profiles import Profile
-from kiosk.receiver import KeySource, ReceiverConfig, ReceiverServer, ReceiverStore
 from kiosk.record import (
     BiometricEvidence,
     BiometricImages,
@@ -22,6 +20,7 @@ from kiosk.record import (
     VerificationRecord,
     build_record,
 )
+from receiver import KeySource, ReceiverConfig, ReceiverServer, ReceiverStore
 
 TEST_ID = "079303001234"
 TEST_NAME = "Nguyễn Thị Mai Anh"
@@ -109,15 +108,18 @@ def make_record(profile: Profile, **kw: Any) -> VerificationRecord:
     return build_record(make_input(profile, **kw))
 
 
+READ_TOKEN = "test-read-token-0123456789"
+
+
 class RunningReceiver:
+    """The reference receiver (receiver/) on uvicorn in a thread, on a free loopback port."""
+
     def __init__(self, db: Path, keys_dir: Path, secret: str, port: int = 0) -> None:
         self.store = ReceiverStore(db)
-        config = ReceiverConfig(self.store, decode_secret(secret), KeySource(key_store=keys_dir), None)
-        self.server = ReceiverServer(("127.0.0.1", port), config)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        config = ReceiverConfig(self.store, decode_secret(secret), KeySource(key_store=keys_dir), None,
+                                READ_TOKEN)  # fmt: skip
+        self.server = ReceiverServer("127.0.0.1", port, config)
+        self.server.start()
 
     @property
     def url(self) -> str:
@@ -125,10 +127,8 @@ class RunningReceiver:
 
     @property
     def port(self) -> int:
-        return int(self.server.server_address[1])
+        return self.server.port
 
     def stop(self) -> None:
         self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
         self.store.close()

@@ -18,7 +18,7 @@ import pytest
 from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.helpers.delivery import TEST_ID, TEST_NAME, make_record
+from tests.helpers.delivery import READ_TOKEN, TEST_ID, TEST_NAME, make_record
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -36,7 +36,8 @@ def _cccd(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def env(tmp_path: Path, secret: str) -> dict[str, str]:
-    e = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(tmp_path / "data"))
+    e = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(tmp_path / "data"),
+             CCCD_RECEIVER_TOKEN=READ_TOKEN)  # fmt: skip
     e.pop("PYTHONWARNINGS", None)
     return e
 
@@ -101,7 +102,8 @@ def _relay(tmp_path: Path, keys: KeyStore, url: str, env: dict[str, str]) -> sub
 
 
 def _stats(url: str) -> dict[str, Any]:
-    data: dict[str, Any] = httpx.get(url + "/stats", timeout=5).json()
+    auth = {"authorization": f"Bearer {READ_TOKEN}"}  # reads need the token (issue 12)
+    data: dict[str, Any] = httpx.get(url + "/stats", timeout=5, headers=auth).json()
     return data
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kiosk.connectors import webhooks
-from kiosk.connectors.fhir import SID_NATIONAL_ID, patient_resource
+from kiosk.connectors.fhir import RECORD_JWS_HEADER, SID_NATIONAL_ID, patient_resource
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
 from tests.helpers.delivery import IMAGES, TEST_ID, RunningReceiver, make_record
@@ -25,9 +25,12 @@ def _post(
     msg_id: str,
     ts: float | None = None,
     method: str = "POST",
+    jws: str | None = None,
 ) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = webhooks.signed_headers(webhooks.decode_secret(secret), msg_id, int(ts or time.time()), body)
+    if jws is not None:  # a FHIR write needs the signed record (issue 12)
+        headers[RECORD_JWS_HEADER] = jws
     return httpx.request(method, receiver.url + path, content=body, headers=headers)
 
 
@@ -97,7 +100,14 @@ def test_biometric_evidence_must_match_the_signed_hashes(
     assert _post(receiver, secret, "/webhooks/bank", env, vid).status_code == 422
 
 
-def test_fhir_conditional_update(receiver: RunningReceiver, secret: str) -> None:
+def _signed(keys: KeyStore, profile: Profile) -> tuple[str, str]:
+    record = dict(make_record(profile).document)
+    return record["verification_id"], RecordSigner(keys, "urn:test").sign(record, "aud", time.time())
+
+
+def test_fhir_conditional_update(
+    receiver: RunningReceiver, secret: str, keys: KeyStore, profiles: dict[str, Profile]
+) -> None:
     subject = {
         "id_number": TEST_ID,
         "full_name": "Nguyễn Thị Mai Anh",
@@ -105,8 +115,11 @@ def test_fhir_conditional_update(receiver: RunningReceiver, secret: str) -> None
         "birth_date": "2003-06-15",
     }
     path = f"/fhir/Patient?identifier={SID_NATIONAL_ID}|{TEST_ID}"
-    created = _post(receiver, secret, path, patient_resource(subject), "01A", method="PUT")
-    updated = _post(receiver, secret, path, patient_resource(subject), "01B", method="PUT")
+    (vid_a, jws_a), (vid_b, jws_b) = _signed(keys, profiles["hospital"]), _signed(keys, profiles["hospital"])
+    vid_c, jws_c = _signed(keys, profiles["hospital"])
+    vid_d, jws_d = _signed(keys, profiles["hospital"])
+    created = _post(receiver, secret, path, patient_resource(subject), vid_a, method="PUT", jws=jws_a)
+    updated = _post(receiver, secret, path, patient_resource(subject), vid_b, method="PUT", jws=jws_b)
     assert (created.status_code, updated.status_code) == (201, 200)
     assert created.json()["id"] == updated.json()["id"] and updated.json()["meta"]["versionId"] == "2"
     assert created.headers["location"].endswith("/_history/1")
@@ -115,14 +128,18 @@ def test_fhir_conditional_update(receiver: RunningReceiver, secret: str) -> None
         secret,
         f"/fhir/Patient?identifier={SID_NATIONAL_ID}|079303009999",
         patient_resource(subject),
-        "01C",
+        vid_c,
         method="PUT",
+        jws=jws_c,
     )
     assert other.status_code == 400  # the resource must carry the condition's identifier
     receiver.store.conn.execute(
         "INSERT INTO fhir_patient SELECT 'dup', system, value, 1, resource FROM fhir_patient"
     )
-    assert _post(receiver, secret, path, patient_resource(subject), "01D", method="PUT").status_code == 412
+    assert (
+        _post(receiver, secret, path, patient_resource(subject), vid_d, method="PUT", jws=jws_d).status_code
+        == 412
+    )
 
 
 def test_provenance_needs_a_signed_record_and_an_existing_patient(

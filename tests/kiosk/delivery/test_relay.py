@@ -17,7 +17,7 @@ from kiosk.delivery import BackoffPolicy, ConnectorRegistry, Relay, RelayBusyErr
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
 from kiosk.storage import KioskStore
-from tests.helpers.delivery import IMAGES, TEST_ID, RunningReceiver, make_record
+from tests.helpers.delivery import IMAGES, READ_TOKEN, TEST_ID, RunningReceiver, make_record
 
 
 def _relay(
@@ -55,6 +55,7 @@ def test_every_profile_is_delivered(
     bundle = httpx.get(
         f"{receiver.url}/fhir/Patient",
         params={"identifier": f"http://fhir.ehealth.gov.vn/core/sid/national_id|{TEST_ID}"},
+        headers={"authorization": f"Bearer {READ_TOKEN}"},  # reads need the token (issue 12)
     ).json()
     patient = bundle["entry"][0]["resource"]
     assert patient["meta"]["profile"] == [

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing (atheris/libFuzzer) of every parser of untrusted bytes: docs/fuzzing.md."""
