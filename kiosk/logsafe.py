@@ -46,8 +46,10 @@ _installed = False
 _previous_factory = logging.getLogRecordFactory()
 
 
-def is_own(name: str) -> bool:
-    return name == "root" or name.split(".", 1)[0] in OWN
+def is_own(name: str | None) -> bool:
+    """A record of our own packages (``None``: a record made without a logger, e.g. by
+    ``logging.makeLogRecord``, counts as the root logger's)."""
+    return not name or name == "root" or name.split(".", 1)[0] in OWN
 
 
 def redact(text: str, library: bool = True) -> str:
