@@ -21,31 +21,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from reader.lds.mrz import mask_id
+from kiosk.logsafe import mask_numbers
 
 LOG_FORMATS = ("json", "text")
 CHATTY_LIBRARIES = ("httpx", "httpcore", "urllib3", "hpack", "PIL", "asyncio")  # URLs, headers, bodies
-_DIGITS = re.compile(r"(?<!\d)\d{9,}(?!\d)")
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
                                                                                 "taskName"}  # fmt: skip
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 _HANDLER_NAME = "cccd"
-
-
-def mask_numbers(text: str) -> str:
-    """Mask every run of nine or more digits (ID numbers: ``079303***234``; others: first and last two)."""
-
-    def one(m: re.Match[str]) -> str:
-        s = m.group(0)
-        return mask_id(s) if len(s) == 12 else f"{s[:2]}***{s[-2:]}"
-
-    return _DIGITS.sub(one, text)
 
 
 def _masked(value: Any) -> Any:
@@ -138,11 +126,11 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def level_for(verbosity: int) -> int:
-    if verbosity <= 0:
-        name = os.environ.get("CCCD_LOG_LEVEL", "warning").upper()
-        level = logging.getLevelName(name)
-        return level if isinstance(level, int) else logging.WARNING
-    return logging.INFO if verbosity == 1 else logging.DEBUG
+    """``-v`` INFO, ``-vv`` DEBUG; ``$CCCD_LOG_LEVEL`` (a service unit's) when it asks for more detail."""
+    level = logging.getLevelName(os.environ.get("CCCD_LOG_LEVEL", "warning").upper())
+    configured = level if isinstance(level, int) else logging.WARNING
+    flags = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    return min(configured, flags)
 
 
 def default_format() -> str:

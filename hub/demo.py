@@ -103,7 +103,8 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
     hub_keys = KeyStore.open(directory / "hub-keys")
     (directory / "hub-jwks.json").write_text(json.dumps(hub_keys.jwks()))
     base_env = {k: v for k, v in os.environ.items() if k != "CCCD_HUB_DSN"}
-    env = dict(base_env, CCCD_WEBHOOK_SECRET=fanout_secret)
+    read_token = secrets.token_urlsafe(24)  # the reference receiver's reads (/stats) need a bearer token
+    env = dict(base_env, CCCD_WEBHOOK_SECRET=fanout_secret, CCCD_RECEIVER_TOKEN=read_token)
     rport, hport = _free_port(), _free_port()
     receiver_url, hub_url = f"http://127.0.0.1:{rport}", f"http://127.0.0.1:{hport}"
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -141,7 +142,7 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
         )
         print(f"hub demo: hub {hub_url}, receiver {receiver_url}", flush=True)
         made = _kiosks(directory, dsn, hub_url, base_env, scenario)
-        stats = _wait_for_fanout(dsn, receiver_url, made)
+        stats = _wait_for_fanout(dsn, receiver_url, made, read_token)
         print(
             f"hub demo: {made} records stored once at the hub; the receiver stored "
             f"{stats.get('distinct_verifications')} ({stats.get('per_endpoint')}), "
@@ -207,7 +208,7 @@ def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenar
     return made
 
 
-def _wait_for_fanout(dsn: str, receiver_url: str, made: int) -> dict[str, Any]:
+def _wait_for_fanout(dsn: str, receiver_url: str, made: int, read_token: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with psycopg.connect(dsn) as conn:
@@ -219,5 +220,6 @@ def _wait_for_fanout(dsn: str, receiver_url: str, made: int) -> dict[str, Any]:
         time.sleep(0.3)
     else:
         raise DemoError("the hub's fan-out did not finish in 2 minutes")
-    stats: dict[str, Any] = httpx.get(f"{receiver_url}/stats", trust_env=False, timeout=5).json()
+    stats: dict[str, Any] = httpx.get(f"{receiver_url}/stats", trust_env=False, timeout=5,
+                                      headers={"authorization": f"Bearer {read_token}"}).json()
     return stats

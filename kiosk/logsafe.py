@@ -26,6 +26,8 @@ import re
 import sys
 from typing import Any
 
+from reader.lds.mrz import mask_id
+
 OWN = ("kiosk", "reader", "receiver", "ui", "biometrics", "sims", "cccd", "hub", "benchmarks", "__main__")
 LEVEL_ENV = "CCCD_LOG_LEVEL"
 QUIET = ("httpx", "httpcore", "h11", "hpack", "urllib3", "asyncio", "PIL", "multipart", "uvicorn", "fastapi",
@@ -52,10 +54,22 @@ def is_own(name: str | None) -> bool:
     return not name or name == "root" or name.split(".", 1)[0] in OWN
 
 
+def mask_numbers(text: str) -> str:
+    """Mask every run of nine or more digits: a 12-digit ID as ``079303***234``
+    (:func:`reader.lds.mrz.mask_id`), any other run to its first and last two digits.  The one masking of
+    every log line, whichever handler writes it (cccd.logs, :func:`configure_logging`)."""
+
+    def one(m: re.Match[str]) -> str:
+        s = m.group(0)
+        return mask_id(s) if len(s) == 12 else f"{s[:2]}***{s[-2:]}"
+
+    return _LONG_DIGITS.sub(one, text)
+
+
 def redact(text: str, library: bool = True) -> str:
-    """``text`` with URL queries, long digit runs, CANs and byte payloads removed."""
+    """``text`` with URL queries, long digit runs (masked), CANs and byte payloads removed."""
     text = _JWS.sub(REDACTED, text)
-    text = _LONG_DIGITS.sub(REDACTED, text)
+    text = mask_numbers(text)
     text = _CAN.sub(lambda m: m.group(1) + REDACTED, text)
     if library:
         text = _BASE64.sub(REDACTED, text)

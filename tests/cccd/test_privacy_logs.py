@@ -58,7 +58,8 @@ def test_every_scenario_at_debug_prints_no_personal_data(tmp_path: Path) -> None
     data = tmp_path / "data"
     KeyStore.open(data / "keys")
     env = dict(os.environ, CCCD_WEBHOOK_SECRET=new_webhook_secret(), CCCD_DATA_DIR=str(data),
-               CCCD_LOG_LEVEL="DEBUG", CCCD_RECEIVER_TOKEN="privacy-test-token-0123456789")  # fmt: skip
+               CCCD_LOG_LEVEL="DEBUG", CCCD_LOG_FORMAT="text",
+               CCCD_RECEIVER_TOKEN="privacy-test-token-0123456789")  # fmt: skip
     env.pop("PYTHONWARNINGS", None)
     receiver = subprocess.Popen(
         [sys.executable, "-m", "cccd", "receiver", "--port", "0", "--db", str(tmp_path / "r.db"), "-v"],
@@ -129,7 +130,7 @@ def test_configure_logging_installs_one_filtered_handler() -> None:
 
 
 def test_dump_directory_is_0700(tmp_path: Path) -> None:
-    from kiosk.runtime.chip import save_dump
+    from cccd.reading import save_dump
 
     save_dump({"DG1": b"x"}, tmp_path / "dump", {"a": 1})
     assert stat.S_IMODE((tmp_path / "dump").stat().st_mode) == 0o700
