@@ -26,14 +26,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from kiosk.logsafe import mask_numbers
+from kiosk.logsafe import HANDLER_NAME, StderrHandler, mask_numbers
 
 LOG_FORMATS = ("json", "text")
 CHATTY_LIBRARIES = ("httpx", "httpcore", "urllib3", "hpack", "PIL", "asyncio")  # URLs, headers, bodies
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
                                                                                 "taskName"}  # fmt: skip
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
-_HANDLER_NAME = "cccd"
+_HANDLER_NAME = HANDLER_NAME  # one handler, whichever module installed it (kiosk.logsafe)
 
 
 def _masked(value: Any) -> Any:
@@ -107,22 +107,6 @@ class TextFormatter(logging.Formatter):
             return f"<{_PRIORITY.get(record.levelno, 6)}>{text}"
         stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         return f"{stamp} {record.levelname} {text}"
-
-
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time of each record (a test's captured stream is
-    closed after the test; the process's standard error otherwise)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: TextIO) -> None:
-        pass
 
 
 def level_for(verbosity: int) -> int:

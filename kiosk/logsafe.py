@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from reader.lds.mrz import mask_id
 
@@ -117,6 +117,25 @@ def install() -> None:
     _installed = True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a test's captured stream is
+    closed after the test; the process's standard error otherwise)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+HANDLER_NAME = "cccd"  # the one log handler of a process (cccd.logs.configure, configure_logging replace it)
+
+
 def configure_logging(level: int = logging.WARNING, stream: Any = None) -> None:
     """Every command's logging: :func:`install`, one stderr handler with :class:`LibraryFilter`.
     ``$CCCD_LOG_LEVEL`` (e.g. ``DEBUG``) overrides ``level`` — our loggers only; libraries stay filtered."""
@@ -125,11 +144,11 @@ def configure_logging(level: int = logging.WARNING, stream: Any = None) -> None:
     if env and isinstance(logging.getLevelName(env), int):
         level = logging.getLevelName(env)
     root = logging.getLogger()
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(LibraryFilter())
-    for old in [h for h in root.handlers if getattr(h, "_cccd", False)]:
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
-    handler._cccd = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

@@ -21,7 +21,7 @@ import pytest
 from kiosk.connectors.fhir import SID_NATIONAL_ID
 from kiosk.connectors.webhooks import new_webhook_secret
 from kiosk.keys import KeyStore
-from kiosk.logsafe import LibraryFilter, configure_logging, install, redact
+from kiosk.logsafe import HANDLER_NAME, LibraryFilter, configure_logging, install, redact
 from sims.people import list_profiles, load_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_configure_logging_installs_one_filtered_handler() -> None:
     try:
         configure_logging(logging.INFO)
         configure_logging(logging.INFO)
-        ours = [h for h in root.handlers if getattr(h, "_cccd", False)]
+        ours = [h for h in root.handlers if h.get_name() == HANDLER_NAME]
         assert len(ours) == 1 and any(isinstance(f, LibraryFilter) for f in ours[0].filters)
     finally:
         for h in list(root.handlers):
