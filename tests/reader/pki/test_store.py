@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -236,7 +237,9 @@ def test_damaged_master_lists_give_a_typed_refusal_and_change_nothing(
 ) -> None:
     """Hostile input: any truncation or bit flip of a good list is refused with TrustImportError (never
     another exception, never a partial import)."""
-    root = tmp_path / f"t{data.draw(st.integers(0, 10**9))}"
+    # a folder of its own per example (hypothesis reuses tmp_path; a drawn name could repeat an earlier
+    # example's, whose successful import made it)
+    root = Path(tempfile.mkdtemp(dir=tmp_path)) / "store"
     store = ManagedTrustStore(root)
     if data.draw(st.booleans()):
         damaged = ml[: data.draw(st.integers(0, len(ml) - 1))]
