@@ -26,8 +26,8 @@ TEXT_SUFFIXES = {".py", ".md", ".toml", ".cfg", ".txt", ".sh", ".json", ".ini", 
                  ".timer", ".conf", ".html", ".js", ".css", ".in"}  # fmt: skip
 TEXT_NAMES = {"Makefile", "run", "Dockerfile"}
 
-# A parent-directory `shared/`: `../shared`, the absolute reference folder, or a path built from a parent
-# (`REPO.parent / "shared"`, `parents[2] / "shared"`).
+# A parent-directory reference folder: its relative path (two dots, a slash, its name), its absolute path, or
+# a path built from a parent (the repository's parent joined with the folder's name).
 PARENT_SHARED = re.compile(r"\.\./shared|/work/shared|parent.*shared", re.IGNORECASE)
 MD_REF = re.compile(r"(?<![\w./-])([\w./-]*[\w-]+\.md)\b")
 GENERATED_MD = {"OUT/SOURCES.md"}  # written by scripts/face-build-evalset.py into its output folder
@@ -59,8 +59,9 @@ def test_nothing_refers_to_a_shared_folder_beside_the_repository() -> None:
 
 
 def test_the_pattern_catches_what_it_must() -> None:
-    for bad in ('see ../shared/docs/x.md', 'ROOT = REPO.parent / "shared"', "open('/work/shared/v.json')",
-                'Path(__file__).parents[2] / "shared" / "data"'):  # fmt: skip
+    name = "sha" + "red"  # spelled in two pieces: this file holds the guard, not a reference
+    for bad in (f"see ../{name}/docs/x.md", f'ROOT = REPO.parent / "{name}"', f"open('/work/{name}/v.json')",
+                f'Path(__file__).parents[2] / "{name}" / "data"'):  # fmt: skip
         assert PARENT_SHARED.search(bad), bad
     assert not PARENT_SHARED.search("the relay retries after a shared outage")
 
