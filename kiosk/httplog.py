@@ -1,13 +1,15 @@
 """httpx logs every request at INFO with its full URL (``HTTP Request: PUT …/Patient?identifier=…|<ID>``);
 query strings here carry national ID numbers (FHIR conditional updates) and the BHXH gateway's token and
-password digest.  :func:`redact_httpx_logs` installs, once, a filter on the ``httpx`` logger that removes
-query strings from those records (the project's rule: no ID numbers or keys in logs)."""
+password digest.  :func:`redact_httpx_logs` installs, once, a filter on the ``httpx`` logger that passes
+those records through :func:`kiosk.logsafe.redact` — the one redaction of every log line — for code that
+uses the connectors without the ``cccd`` command (which installs :func:`kiosk.logsafe.install` for every
+library logger)."""
 
 from __future__ import annotations
 
 import logging
 
-import httpx
+from kiosk.logsafe import redact
 
 _FILTER_NAME = "cccd-redact-query"
 
@@ -17,17 +19,8 @@ class _RedactQuery(logging.Filter):
         super().__init__(_FILTER_NAME)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(a) for a in record.args)
+        record.msg, record.args = redact(record.getMessage()), ()
         return True
-
-
-def _redact(value: object) -> object:
-    if isinstance(value, httpx.URL) and value.query:
-        return value.copy_with(query=b"redacted")
-    if isinstance(value, str) and "?" in value and "://" in value:
-        return value.split("?", 1)[0] + "?redacted"
-    return value
 
 
 def redact_httpx_logs() -> None:

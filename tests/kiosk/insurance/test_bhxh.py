@@ -222,8 +222,7 @@ def test_no_token_password_or_id_in_the_http_logs(
     with httpx.Client() as client:
         client.get(server.url + "/fhir/Patient?identifier=urn:x|079303001234")
     text = caplog.text
-    # the query is cut: kiosk.httplog marks it "?redacted", kiosk.logsafe (once a `cccd` run installed it)
-    # "?[redacted]"
+    # the query is cut (kiosk.logsafe.redact, through kiosk.httplog's filter or logsafe's record factory)
     assert "HTTP Request" in text and "KQNhanLichSuKCB2024?" in text
     for secret in ("token=", "password=", "079303001234", hashlib.md5(b"sim-password").hexdigest()):
         assert secret not in text
