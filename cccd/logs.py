@@ -18,95 +18,20 @@ Levels: WARNING by default, ``-v`` INFO, ``-vv`` DEBUG.  ``$CCCD_LOG_FORMAT`` an
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
+from kiosk.logformat import JsonFormatter, TextFormatter, under_journald
 from kiosk.logsafe import HANDLER_NAME, StderrHandler, mask_numbers
+
+__all__ = ["JsonFormatter", "TextFormatter", "configure", "level_for", "mask_numbers", "under_journald"]
 
 LOG_FORMATS = ("json", "text")
 CHATTY_LIBRARIES = ("httpx", "httpcore", "urllib3", "hpack", "PIL", "asyncio")  # URLs, headers, bodies
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
-                                                                                "taskName"}  # fmt: skip
-_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 _HANDLER_NAME = HANDLER_NAME  # one handler, whichever module installed it (kiosk.logsafe)
-
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_numbers(value)
-    if isinstance(value, bool | float) or value is None:
-        return value
-    if isinstance(value, int):
-        return value if abs(value) < 10**8 else mask_numbers(str(value))
-    if isinstance(value, list | tuple):
-        return [_masked(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _masked(v) for k, v in value.items()}
-    return mask_numbers(str(value))
-
-
-def event_name(record: logging.LogRecord) -> str:
-    """The record's event: ``extra={"event": ...}`` when given, else ``<module>.<function>``."""
-    given = record.__dict__.get("event")
-    return str(given) if given else f"{record.module}.{record.funcName}"
-
-
-def under_journald(stream: TextIO) -> bool:
-    """Standard error is connected to the journal (``$JOURNAL_STREAM`` names its device and inode)."""
-    value = os.environ.get("JOURNAL_STREAM", "")
-    try:
-        dev, ino = (int(x) for x in value.split(":"))
-        st = os.fstat(stream.fileno())
-    except (ValueError, OSError, AttributeError):
-        return False
-    return (st.st_dev, st.st_ino) == (dev, ino)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line (a journald ``MESSAGE``, a file for log shippers)."""
-
-    def __init__(self, journald: bool = False) -> None:
-        super().__init__()
-        self.journald = journald
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "event": event_name(record),
-            "message": mask_numbers(record.getMessage()),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and key != "event" and not key.startswith("_"):
-                entry[key] = _masked(value)
-        if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = record.exc_info[0].__name__
-            entry["traceback"] = mask_numbers(self.formatException(record.exc_info))
-        line = json.dumps(entry, ensure_ascii=False, default=str)
-        return f"<{_PRIORITY.get(record.levelno, 6)}>{line}" if self.journald else line
-
-
-class TextFormatter(logging.Formatter):
-    """``time level logger event: message`` (journald: ``<N>logger event: message``)."""
-
-    def __init__(self, journald: bool = False) -> None:
-        super().__init__()
-        self.journald = journald
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = f"{record.name} {event_name(record)}: {mask_numbers(record.getMessage())}"
-        if record.exc_info and record.exc_info[0] is not None:
-            text += " | " + mask_numbers(self.formatException(record.exc_info)).replace("\n", " | ")
-        if self.journald:
-            return f"<{_PRIORITY.get(record.levelno, 6)}>{text}"
-        stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
-        return f"{stamp} {record.levelname} {text}"
 
 
 def level_for(verbosity: int) -> int:
