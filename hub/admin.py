@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -199,7 +200,7 @@ def check_password(conn: psycopg.Connection[Any], username: str, password: str) 
     row = conn.execute(
         "SELECT password_hash, role, site_id, language FROM operators WHERE username = %s", (username,)
     ).fetchone()
-    stored = row[0] if row else _DUMMY
+    stored = row[0] if row else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except Exception:
@@ -213,7 +214,11 @@ def check_password(conn: psycopg.Connection[Any], username: str, password: str) 
     return Operator(username, row[1], row[2], row[3])
 
 
-_DUMMY = _hasher.hash("not a password of anyone")
+@cache
+def _dummy_hash() -> str:
+    """The hash verified for unknown users, so they take as long as known ones; made on first use, not at
+    import (argon2id costs ~0.2 s, which every ``cccd`` command would otherwise pay at start-up)."""
+    return _hasher.hash("not a password of anyone")
 
 
 def dumps(value: Any) -> str:

@@ -35,6 +35,19 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cccd.cli.doctor",  # doctor [--json] [--sim]
 )
 
+# The command each module registers, so that ``cccd COMMAND`` imports only that command's module (the server
+# stacks, OpenCV and the rest load only for the commands that use them).  tests/cccd/cli/test_main.py
+# checks this table against what the modules register.
+COMMANDS: dict[str, str] = {
+    "readers": "cccd.cli.chip", "read": "cccd.cli.chip", "demo": "cccd.cli.chip", "sim": "cccd.cli.sim",
+    "face-eval": "cccd.cli.face", "receiver": "cccd.cli.receiver", "outbox": "cccd.cli.outbox",
+    "audit": "cccd.cli.audit", "keys": "cccd.cli.keys", "verify-dump": "cccd.cli.dump",
+    "kiosk": "cccd.cli.kiosk", "ui": "cccd.cli.ui", "trust": "cccd.cli.trust",
+    "evidence": "cccd.cli.evidence", "lodging": "cccd.cli.lodging", "insurance": "cccd.cli.insurance",
+    "hub": "hub.cli", "config": "cccd.cli.config", "doctor": "cccd.cli.doctor",
+}  # fmt: skip
+_VALUED_OPTIONS = ("--log-format", "--config")  # the global options that take a value
+
 CONFIG_HELP = "kiosk configuration file (default: $CCCD_CONFIG, /etc/cccd/kiosk.toml, built-in defaults)"
 
 
@@ -50,17 +63,34 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
                 add_config_option(child)
 
 
+def command_of(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not a global option or its value)."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None, *, commands: bool = True) -> argparse.ArgumentParser:
+    """The parser with every command, only ``command``'s module when it names a known command, or none
+    (``commands=False``: ``cccd --version``)."""
     parser = argparse.ArgumentParser(prog="cccd", description="CCCD verification kiosk")
-    parser.add_argument("--log-format", choices=logs.LOG_FORMATS, default=None,
-                        help="log lines on standard error: json (default; $CCCD_LOG_FORMAT) or text")
+    parser.add_argument(
+        "--log-format",
+        choices=logs.LOG_FORMATS,
+        default=None,
+        help="log lines on standard error: json (default; $CCCD_LOG_FORMAT) or text",
+    )
     parser.add_argument("-v", dest="log_verbosity", action="count", default=0,
                         help="more log detail: -v info, -vv debug (never personal data)")  # fmt: skip
     parser.add_argument("--version", action="version", version=f"cccd {__version__}")
     parser.add_argument("--config", metavar="FILE", default=None, help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES if commands else ()
+    for name in modules:
         importlib.import_module(name).register(sub)
     add_config_option(parser)
     return parser
@@ -68,8 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logsafe.install()  # no library logger can print personal data (kiosk/logsafe.py)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = command_of(words)
+    parser = build_parser(command, commands=command is not None or "--version" not in words)
+    args = parser.parse_args(words)
     # Every command logs the same way (cccd.logs); a command's own -v/--verbose counts as one more -v.
     logs.configure(args.log_format, args.log_verbosity + int(bool(getattr(args, "verbose", False))))
     func = getattr(args, "func", None)
