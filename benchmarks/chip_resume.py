@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--reads", type=int, default=10, help="timed reads per row and way (default 10)")
     parser.add_argument("--pcsc", action="store_true", help="through pcscd + vpcd (hold /tmp/pcscd.lock)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv or [])  # `python -m benchmarks` calls main() with no arguments
     if args.reads < 1:
         parser.error("--reads must be at least 1")
     image = card_image("default")
@@ -133,4 +133,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
