@@ -1,8 +1,9 @@
 """The kiosk resumes a chip read after the card was lifted off mid-read and placed again ("tag lost";
 issue 12, docs/chip-faults.md "What the kiosk does"; kiosk/runtime/resume.py).
 
-Whole transactions in-process (simulated cards, the scripted user of cccd.headless), and one through the real
-pcscd + vpcd (marked ``pcsc``: run under ``flock /tmp/pcscd.lock``).  What each read asked of the card is
+Whole transactions in-process (simulated cards, the scripted user of cccd.headless), one on the simulated
+serial PN532 (its tag lost mid-read), and one through the real pcscd + vpcd (marked ``pcsc``: run under
+``flock /tmp/pcscd.lock``).  What each read asked of the card is
 taken from the command headers (secure messaging leaves CLA/INS/P1 readable): a READ BINARY whose P1 is
 ``80 | SFI`` starts reading the file with that short file identifier (ICAO 9303-10 §3.11.2).
 """
@@ -24,13 +25,14 @@ from kiosk.flow.model import Limits, Reason, State
 from kiosk.runtime.chip import ChipReadInterrupted, read_with_transport
 from kiosk.runtime.face import GroundTruthFaceStep, SimulatedScene
 from kiosk.runtime.resume import InterruptedReads
-from kiosk.runtime.slots import PCSCCardSlot
+from kiosk.runtime.slots import PCSCCardSlot, SerialCardSlot
 from reader.errors import CardRemovedError
 from reader.resume import PartialRead
 from reader.transports import CallableTransport
 from reader.transports.base import Transport, TransportWrapper
 from sims.pcsc_faults import VPCDSlot
 from sims.personalize import CardImage, card_image, personalize
+from sims.pn532 import SimulatedPN532, profile_card
 from tests.conftest import VPCD_READER, require_pcscd
 
 SFI = {"EF.COM": 0x1E, "EF.SOD": 0x1D, "DG1": 0x01, "DG2": 0x02, "DG13": 0x0D, "DG14": 0x0E, "DG15": 0x0F}
@@ -293,3 +295,52 @@ def test_the_kiosk_resumes_through_pcscd(tmp_path: Path, built: list[Kiosk]) -> 
     assert {"DG1", "DG2"} <= files_started(first)
     assert files_started(second).isdisjoint({"DG1", "DG2"}) and "DG13" in files_started(second)
     assert _record_of(k, r)["verified_claims"]["claims"]["name"] == image.profile.full_name
+
+
+# --- a PN532 on a serial port -----------------------------------------------------------------------------
+
+
+class RecordingSerialSlot(SerialCardSlot):
+    """The kiosk's serial PN532 slot, keeping what each transport it opened sent (its presence polls —
+    InListPassiveTarget — send no APDU)."""
+
+    def __init__(self, port: str) -> None:
+        super().__init__(port, poll_seconds=0.05)
+        self.opened: list[list[tuple[int, int]]] = []
+
+    def open(self) -> Transport:
+        log: list[tuple[int, int]] = []
+        self.opened.append(log)
+        return Recorder(super().open(), log)
+
+
+def test_the_kiosk_resumes_on_a_serial_pn532(tmp_path: Path, built: list[Kiosk]) -> None:
+    """The simulated PN532's card leaves the field inside DG13 (``remove_after``: the tag is lost, no
+    extended length: many short reads) and comes back when the kiosk asks again."""
+    image = card_image("default")
+    with SimulatedPN532(profile_card("default")) as pn532:
+        probe = RecordingSerialSlot(pn532.path)
+        read_with_transport(probe.open(), image.bac_key, sim_trust(image), [], can=image.profile.can)
+        log = probe.opened[0]
+        dg13 = next(i for i, (ins, p1) in enumerate(log) if ins in READ_BINARY and p1 == 0x80 | SFI["DG13"])
+        pn532.options.remove_after = pn532.counters.apdus + dg13 + 1
+        slot = RecordingSerialSlot(pn532.path)
+        pn532.remove_card()
+        k = _kiosk(tmp_path, built, slot, image)  # it starts with an empty reader …
+        pn532.place_card()  # … and the person brings the card
+
+        def on_state(s: Any) -> None:
+            if s.state is State.PLACE_CARD and s.hint == "place_card.again":
+                pn532.options.remove_after = None  # placed again
+            elif s.state is State.TAKE_CARD:
+                pn532.remove_card()
+
+        r = run_flow(k, ScriptedUser(SCENARIO, image.profile), SCENARIO, deadline_seconds=60,
+                     on_state=on_state)  # fmt: skip
+        k.runner.drain_storage()
+    assert r.outcome == "verified" and r.chip_verdict == "authentic", r
+    assert r.path.count("reading") == 2, r
+    first, second = [log for log in slot.opened if log]
+    assert {"DG1", "DG2"} <= files_started(first)
+    assert files_started(second).isdisjoint({"DG1", "DG2"}) and "DG13" in files_started(second)
+    assert read_binaries(second) * 3 < read_binaries(log)  # DG2 in short reads was most of the read
