@@ -227,12 +227,12 @@ class ChipReader:
         self._read_file(reader, EF_COM.name, lambda: reader.read_ef(EF_COM), raw, files, tolerate=True)
         self._read_file(reader, EF_SOD.name, lambda: reader.read_ef(EF_SOD), raw, files)
         reused: dict[str, bytes] = {}
-        if resume is not None:
+        same = resume.same_card(raw.get(EF_SOD.name)) if resume is not None else None
+        if resume is not None and same:
             reused = resume.reusable_with(raw.get(EF_SOD.name))
-            if reused:
-                findings.append(Finding(READ_RESUMED, detail=f"{len(reused)} data groups kept"))
-            elif EF_SOD.name in resume.raw:
-                findings.append(Finding(RESUME_DIFFERENT_CARD))
+            findings.append(Finding(READ_RESUMED, detail=f"{len(reused)} data groups kept"))
+        elif same is False:  # another card: nothing of the first one is kept, not even its findings
+            findings = [Finding(RESUME_DIFFERENT_CARD)]
         for number in self._data_groups_to_read(request, raw, findings):
             ef = dg(number)
             if ef.name in reused:

@@ -37,11 +37,18 @@ class PartialRead:
     def files(self) -> tuple[str, ...]:
         return tuple(sorted(self.raw))
 
+    def same_card(self, sod: bytes | None) -> bool | None:
+        """Whether the card whose EF.SOD is ``sod`` is the one read before the interruption: ``None`` when
+        that cannot be told (EF.SOD was not read completely before, or is not read now)."""
+        before = self.raw.get("EF.SOD")
+        if sod is None or before is None:
+            return None
+        return before == sod
+
     def reusable_with(self, sod: bytes | None) -> dict[str, bytes]:
         """The data groups that may be kept for a card whose EF.SOD is ``sod``: all of them when the SOD
         is the one read before the interruption, none otherwise."""
-        before = self.raw.get("EF.SOD")
-        if sod is None or before is None or before != sod:
+        if not self.same_card(sod):
             return {}
         return {name: data for name, data in self.raw.items() if name.startswith("DG")}
 

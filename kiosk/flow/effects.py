@@ -71,16 +71,19 @@ class WaitForCardRemoval(Effect):
 @dataclass(frozen=True, slots=True)
 class StartChipRead(Effect):
     """Read the chip: PACE with ``can`` when the chip offers it, else BAC with this key (expiry candidate
-    ``candidate`` of ``candidates``)."""
+    ``candidate`` of ``candidates``).  ``txn``: the transaction — a read of the same transaction that the
+    card's removal interrupted is resumed by the runner (docs/chip-faults.md; ``None``: never resumed)."""
 
     op: int
     key: BACKeyInput
     candidate: int
     candidates: int
     can: str | None = None
+    txn: int | None = None
 
     def __repr__(self) -> str:
-        return f"StartChipRead(op={self.op}, candidate={self.candidate + 1}/{self.candidates}, <key hidden>)"
+        return (f"StartChipRead(op={self.op}, txn={self.txn}, "
+                f"candidate={self.candidate + 1}/{self.candidates}, <key hidden>)")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ def _read(s: Session, c: FlowConfig, index: int, hint: str | None = None) -> Out
     assert s.key is not None
     key = s.key.bac_key(index)
     op = s.op + 1
-    start = StartChipRead(op, key, index, len(s.key.expiry_candidates), s.key.can)
+    start = StartChipRead(op, key, index, len(s.key.expiry_candidates), s.key.can, s.txn)
     return enter(s, State.READING, c, start, op=op, expiry_index=index, progress=ReadProgress("connect"),
                  hint=hint)  # fmt: skip
 

@@ -1,7 +1,9 @@
 """The kiosk's chip read: where cards come from (:class:`CardSlot`), the transports of real readers, the
 read itself through :class:`reader.engine.ChipReader` (PACE with the CAN when the chip offers it, else BAC;
 passive authentication; CA/AA), every failure translated into one :class:`ChipReadError` kind with its
-message and exit code, and the flow's :class:`kiosk.flow.outcomes.ChipOutcome`.
+message and exit code, and the flow's :class:`kiosk.flow.outcomes.ChipOutcome`.  A card lifted off mid-read
+is :class:`ChipReadInterrupted` (kind ``card_removed``) carrying what was read completely, which the read of
+the card placed again resumes from (``resume=``; :mod:`kiosk.runtime.resume`, docs/chip-faults.md).
 
 ``cccd read`` and the kiosk's effect runner share it (docs/design.md; cccd-chip.md §2 for the keys).
 """
@@ -30,6 +32,7 @@ from reader.errors import (
     SecureMessagingError,
     TransportError,
 )
+from reader.resume import PartialRead, ReadInterrupted
 from reader.transports.base import Transport
 from reader.transports.pcsc import PCSCTransport
 from reader.transports.pn532 import PN532Transport
@@ -73,6 +76,16 @@ class ChipReadError(Exception):
         self.message = MESSAGES[kind] + (f" ({detail})" if detail else "")
         self.exit_code = EXIT_CODES[kind]
         super().__init__(self.message)
+
+
+class ChipReadInterrupted(ChipReadError):
+    """The card left the reader during the read (kind ``card_removed``); ``partial`` — the files read
+    completely, personal data: never logged, ``repr`` names only — lets the read of the card placed again
+    resume (:mod:`kiosk.runtime.resume`)."""
+
+    def __init__(self, partial: PartialRead) -> None:
+        super().__init__("card_removed")
+        self.partial = partial
 
 
 class CardSlot(Protocol):
@@ -132,15 +145,18 @@ def read_with_transport(
     can: str | None = None,
     access: AccessMode = AccessMode.AUTO,
     progress: ProgressCallback | None = None,
+    resume: PartialRead | None = None,
 ) -> ChipReport:
     """Run the read (PACE with ``can`` when the chip offers it, else BAC with ``key``); every failure
-    becomes a :class:`ChipReadError`.  The configured CCCD EF.CardAccess stands in when the card's own
-    cannot be read.  The transport is closed in every case."""
+    becomes a :class:`ChipReadError` — the card lifted off, a :class:`ChipReadInterrupted`.  ``resume``: what
+    an interrupted read of this transaction read completely (kept only when the card is the same one).  The
+    configured CCCD EF.CardAccess stands in when the card's own cannot be read.  The transport is closed in
+    every case."""
     request = ReadRequest(
         bac_key=key, can=can, access=access, trust=trust, card_access_fallback=configured_card_access()
     )
     try:
-        result = ChipReader(transport, progress=progress).read(request)
+        result = ChipReader(transport, progress=progress).read(request, resume=resume)
     except PACEPasswordError:
         raise ChipReadError("wrong_can" if can else "access_denied") from None
     except BACDataMissingError:
@@ -148,6 +164,8 @@ def read_with_transport(
     except AccessDeniedError as exc:
         reason = getattr(exc, "reason", None)
         raise ChipReadError("access_denied", str(reason) if reason else "") from None
+    except ReadInterrupted as exc:
+        raise ChipReadInterrupted(exc.partial) from None
     except CardRemovedError:
         raise ChipReadError("card_removed") from None
     except NoCardError:
@@ -177,7 +195,9 @@ def read_chip(
     progress: ProgressSink | None,
     *,
     can: str | None = None,
+    resume: PartialRead | None = None,
 ) -> ChipOutcome:
-    """The flow's chip read (:func:`read_with_transport`); raise :class:`ChipReadError`."""
-    report = read_with_transport(transport, key, trust, [], can=can, progress=progress)
+    """The flow's chip read (:func:`read_with_transport`, resuming ``resume``); raise :class:`ChipReadError`
+    (:class:`ChipReadInterrupted` when the card left mid-read)."""
+    report = read_with_transport(transport, key, trust, [], can=can, progress=progress, resume=resume)
     return ChipOutcome(report.verdict.value, report.all_reasons, report, report.photo, display_fields(report))

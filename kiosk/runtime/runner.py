@@ -8,7 +8,8 @@ effect requests to :class:`EffectRunner`, and publishes the new :class:`kiosk.fl
 captures and comparisons on a worker pool; consent, queue numbers, persistence, audit and wipes on one
 storage thread (one SQLite connection, FIFO order: a wipe never overtakes the persistence it follows); relay
 rounds on a delivery thread of their own (the relay's own connection), so a slow endpoint never delays the
-next person's consent or queue number.
+next person's consent or queue number.  A chip read the card's removal interrupted is kept for the next read
+of the same transaction, which resumes it (:mod:`kiosk.runtime.resume`); the transaction's wipe forgets it.
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ from kiosk.flow.views import View, render
 from kiosk.metrics import FACE_CAPTURE_SECONDS, FACE_SCORE, RECORDS, TRANSACTIONS, observe_chip_read
 from kiosk.profiles import Profile
 from kiosk.record import ConsentRecord, KioskIdentity
-from kiosk.runtime.chip import CardSlot, ChipReadError, read_chip
+from kiosk.runtime.chip import CardSlot, ChipReadError, ChipReadInterrupted, read_chip
 from kiosk.runtime.face import FaceStep, FaceStepError
 from kiosk.runtime.mrz_ocr import MRZReader, OCRUnavailableError
 from kiosk.runtime.persist import persist
 from kiosk.runtime.qrscan import scan_card
+from kiosk.runtime.resume import InterruptedReads
 from kiosk.storage import KioskStore
 from reader.engine import Progress
+from reader.findings import READ_RESUMED
 from reader.transports.base import Transport, TransportWrapper
 
 log = logging.getLogger("kiosk.flow")
@@ -95,6 +98,7 @@ class EffectRunner:
         self._storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-storage")
         self._delivery = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-delivery")
         self._consents: dict[int, ConsentRecord] = {}
+        self.interrupted = InterruptedReads()  # the read the card's removal cut short (this transaction's)
         self._cancel: dict[int, threading.Event] = {}
         self._last_purge: float | None = None
         self._stopping = threading.Event()
@@ -117,6 +121,7 @@ class EffectRunner:
         self._workers.shutdown(wait=True)
         self._storage.shutdown(wait=True)
         self._delivery.shutdown(wait=True)
+        self.interrupted.wipe()
         if self._mrz is not None:
             self._mrz.close()
 
@@ -262,6 +267,7 @@ class EffectRunner:
 
     def _wipe(self, e: fx.Wipe) -> None:
         self._consents.pop(e.txn, None)
+        self.interrupted.wipe(e.txn)  # an interrupted read never resumes for another transaction
         # A QR scan or card wait of the finished transaction stops; the wait for the card to be taken (a
         # later token) goes on.
         for op, flag in list(self._cancel.items()):
@@ -345,14 +351,23 @@ class EffectRunner:
         model = getattr(getattr(self.services, "kiosk", None), "reader_model", "unknown")
         t0 = time.perf_counter()
         transport = MeteredTransport(self.services.slot.open())
+        resume = self.interrupted.for_transaction(e.txn)
         try:
-            outcome = read_chip(transport, e.key, self.services.trust, progress, can=e.can)
+            outcome = read_chip(transport, e.key, self.services.trust, progress, can=e.can, resume=resume)
         except ChipReadError as exc:
             observe_chip_read(model, time.perf_counter() - t0, exc.kind, transport.apdus,
                               transport.status_words, False)  # fmt: skip
             log.info("chip read failed: %s", exc.kind, extra={"event": "chip.read_failed", "kind": exc.kind})
+            if isinstance(exc, ChipReadInterrupted) and self.interrupted.keep(e.txn, exc.partial):
+                log.info("the read resumes when the card is placed again (%d complete files kept)",
+                         len(exc.partial.files), extra={"event": "chip.read_interrupted"})  # fmt: skip
             self.post(ev.ReadFailed(e.op, exc.kind))
             return
+        self.interrupted.done(e.txn)
+        if resume is not None:
+            resumed = READ_RESUMED in {f.code for f in outcome.report.findings}
+            log.info("chip read %s", "resumed" if resumed else "of another card, from the start",
+                     extra={"event": "chip.read_resumed" if resumed else "chip.read_restarted"})  # fmt: skip
         observe_chip_read(model, time.perf_counter() - t0, outcome.verdict, transport.apdus,
                           transport.status_words, outcome.report.access.downgraded)  # fmt: skip
         log.info("chip read: %s %s", outcome.verdict, list(outcome.reasons),

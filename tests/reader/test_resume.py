@@ -7,7 +7,7 @@ import pytest
 
 from reader.engine import ChipReader, ReadRequest
 from reader.errors import CardRemovedError
-from reader.findings import READ_RESUMED, RESUME_DIFFERENT_CARD
+from reader.findings import READ_RESUMED, RESUME_DIFFERENT_CARD, SM_RETRIED, Finding
 from reader.pki.trust import CSCAStore
 from reader.report import Verdict
 from reader.resume import PartialRead, ReadInterrupted
@@ -84,3 +84,21 @@ def test_an_empty_partial_is_a_plain_read() -> None:
         _request(image), resume=PartialRead()
     )
     assert result.verdict is Verdict.AUTHENTIC and result.findings == []
+
+
+def test_the_same_card_removed_before_any_data_group_is_not_called_another_card() -> None:
+    image = card_image("default")
+    partial = PartialRead({"EF.SOD": image.lds_files["EF.SOD"]})  # EF.SOD complete, no data group yet
+    result = ChipReader(CallableTransport(image.new_card().execute)).read(_request(image), resume=partial)
+    codes = [f.code for f in result.findings]
+    assert READ_RESUMED in codes and RESUME_DIFFERENT_CARD not in codes
+
+
+def test_another_card_keeps_none_of_the_first_cards_findings() -> None:
+    first, other = card_image("default"), card_image("elderly")
+    earlier = Finding(SM_RETRIED, "DG2")  # a finding of the first card's interrupted session
+    partial = PartialRead({"EF.SOD": first.lds_files["EF.SOD"], "DG1": first.lds_files["DG1"]}, (earlier,))
+    result = ChipReader(CallableTransport(other.new_card().execute)).read(_request(other), resume=partial)
+    assert RESUME_DIFFERENT_CARD in [f.code for f in result.findings]
+    assert earlier not in result.findings
+    assert result.raw["DG1"] == other.lds_files["DG1"]
