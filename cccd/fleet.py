@@ -109,7 +109,7 @@ class Fleet:
             return
         self.agent.detach(self.link)
         try:
-            known = {k: v for k, v in self.link.status().items() if k in ("reader", "camera", "trust_store")}
+            known = {k: v for k, v in self.link.status().items() if k in KEPT_BETWEEN_KIOSKS}
         except Exception:  # the figures are a courtesy: the backlog is read fresh anyway
             known = {}
         self.link.close()
@@ -150,9 +150,12 @@ def start_fleet(settings: KioskSettings, config: KioskConfig, *, enrolment: Path
     return Fleet(agent, config.data_dir, checks).start()
 
 
+KEPT_BETWEEN_KIOSKS = ("reader", "camera", "trust_store", "doctor")
+
+
 class OutboxOnly:
     """The heartbeat's figures while no kiosk is built: the outbox backlog, and what the last kiosk said of
-    its reader, camera and trust store."""
+    its reader, camera, trust store and checks."""
 
     def __init__(self, data_dir: Path, known: dict[str, Any] | None = None) -> None:
         self.data_dir, self.known = data_dir, dict(known or {})

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +34,7 @@ from sims.personalize import card_image
 from sims.pki import TestPKI
 from tests.hub.helpers import RunningHub, add_site, settings_for, token
 
+REPO = Path(__file__).resolve().parents[2]
 SITE = "site-hn-01"
 FAST = AgentSettings(heartbeat_seconds=0.2, bundle_seconds=0.2, timeout_seconds=2.0, max_backoff_seconds=1.0)
 
@@ -294,3 +298,32 @@ def test_enrolment_file_round_trip(tmp_path: Path) -> None:
     e.save(tmp_path / "e.json")
     assert Enrolment.load(tmp_path / "e.json") == e
     assert stat.S_IMODE((tmp_path / "e.json").stat().st_mode) == 0o600
+
+
+@pytest.mark.slow  # an offscreen Qt demo: about 5 s
+def test_the_ui_kiosk_reports_with_its_doctor_checks(clean_db: str, tmp_path: Path) -> None:
+    """`cccd ui --sim --demo` (offscreen) configured by a kiosk.toml with [hub]: its heartbeats carry the
+    operator screen's live checks as ``doctor``."""
+    add_site(clean_db, "site-ks-01", "lodging")
+    hub = RunningHub(settings_for(clean_db, tmp_path))
+    try:
+        data = tmp_path / "ui-kiosk"
+        enrolment = enrol(hub.url, token(clean_db, "site-ks-01"), "ks-ui-1", KeyStore.open(data / "keys"))
+        enrolment.save(tmp_path / "enrolment.json")
+        config = tmp_path / "kiosk.toml"
+        config.write_text(f'[kiosk]\ndevice_id = "ks-ui-1"\nsite_id = "site-ks-01"\nprofile = "lodging"\n'
+                          f'data_dir = "{data}"\n[reader]\nkind = "sim"\n[camera]\ndevice = "sim"\n'
+                          f'[hub]\nenrolment = "{tmp_path / "enrolment.json"}"\nheartbeat_seconds = 0.2\n'
+                          f'bundle_seconds = 0.2\n')  # fmt: skip
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+        r = subprocess.run([sys.executable, "-m", "cccd", "ui", "--config", str(config), "--sim", "--face",
+                            "ground-truth", "--demo", "--mute", "--step-ms", "100"], cwd=REPO, env=env,
+                           text=True, capture_output=True, timeout=120)  # fmt: skip
+        assert r.returncode == 0, r.stderr[-2000:]
+        beat = beat_with(clean_db, "ks-ui-1", lambda b: "doctor" in b)
+        assert beat["version"] == f"cccd-kiosk/{__version__}" and beat["reader"]["status"] == "pass"
+        assert {c["name"] for c in beat["doctor"]["checks"]} >= {"reader", "camera", "outbox"}
+        state = json.loads((data / "hub" / "agent.json").read_text())
+        assert state["applied_version"] == 1 and state["failures"]["apply"] == 0
+    finally:
+        hub.stop()
