@@ -145,7 +145,7 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
             )
         )
         print(f"hub demo: hub {hub_url}, receiver {receiver_url}", flush=True)
-        made = _kiosks(directory, dsn, hub_url, base_env, scenario)
+        made = _kiosks(directory, dsn, hub_url, base_env, scenario, stack if wait else None)
         stats = _wait_for_fanout(dsn, receiver_url, made, read_token)
         _print_fleet(dsn)
         print(
@@ -169,8 +169,12 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
     return 0
 
 
-def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenario: str) -> int:
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenario: str,
+            stay: ExitStack | None = None) -> int:  # fmt: skip
+    """Enrol and run the three kiosks; the records they made.  ``stay``: the kiosks stay up after their
+    runs (``cccd kiosk --stay``: their fleet agents go on reporting, so the console shows them online) and
+    are stopped when ``stay`` closes."""
+    procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     for profile, site, _ in KIOSKS:
         kiosk_id = f"{site}-01"
         data = directory / "kiosks" / kiosk_id
@@ -179,43 +183,51 @@ def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenar
         enrolment = enrol(hub_url, token, kiosk_id, KeyStore.open(data / "keys"), "cccd-kiosk/0.1")
         enrolment.save(data / "hub-enrolment.json")  # the kiosk's fleet agent reports with it (hub/agent.py)
         kenv = dict(env, CCCD_WEBHOOK_SECRET=enrolment.webhook_secret)
-        argv = _cccd(
-            "kiosk",
-            "--headless",
-            "--sim",
-            "--profile",
-            profile,
-            "--scenario",
-            scenario,
-            "--face",
-            "ground-truth",
-            "--json",
-            "--data-dir",
-            str(data),
-            "--device-id",
-            kiosk_id,
-            "--site-id",
-            site,
-            "--deliver-to",
-            f"{hub_url}/v1/kiosks/{kiosk_id}",
-            "--hub-enrolment",
-            str(data / "hub-enrolment.json"),
-            "--hub-interval",
-            str(HEARTBEAT_SECONDS),
-        )
-        proc = subprocess.Popen(argv, env=kenv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
-        procs.append((kiosk_id, proc))
+        argv = _cccd("kiosk", "--headless", "--sim", "--profile", profile, "--scenario", scenario,
+                     "--face", "ground-truth", "--json", "--data-dir", str(data), "--device-id", kiosk_id,
+                     "--site-id", site, "--deliver-to", f"{hub_url}/v1/kiosks/{kiosk_id}",
+                     "--hub-enrolment", str(data / "hub-enrolment.json"),
+                     "--hub-interval", str(HEARTBEAT_SECONDS))  # fmt: skip
+        if stay is not None:
+            argv.append("--stay")
+        log = data / "kiosk.log"
+        with log.open("wb") as err:
+            proc = subprocess.Popen(argv, env=kenv, stdout=subprocess.PIPE, stderr=err)  # noqa: S603
+        if stay is not None:
+            stay.callback(_stop, proc)
+        procs.append((kiosk_id, proc, log))
         print(
             f"hub demo: kiosk {kiosk_id} ({profile}) enrolled at site {site}, running its scenarios",
             flush=True,
         )
     made = 0
-    for kiosk_id, proc in procs:
-        out, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            raise DemoError(f"kiosk {kiosk_id} failed: {err.decode()[-500:]}")
-        made += sum(1 for line in out.decode().splitlines() if json.loads(line).get("verification_id"))
+    for kiosk_id, proc, log in procs:
+        assert proc.stdout is not None
+        code: int | None = None
+        for raw in proc.stdout:  # until the kiosk exits or, staying, says so
+            item = json.loads(raw)
+            made += bool(item.get("verification_id"))
+            if item.get("staying"):
+                code = int(item.get("exit_code", 0))
+                break
+        if code is None:
+            code = proc.wait(600)
+        if code != 0:
+            raise DemoError(f"kiosk {kiosk_id} failed: {log.read_text(errors='replace')[-500:]}")
     return made
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """A staying kiosk: SIGTERM (its agent sends a last heartbeat), then its pipe closed."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _print_fleet(dsn: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
     add_arguments(p)
     add_fleet_arguments(p)
+    p.add_argument("--stay", action="store_true",
+                   help="after the runs, stay up until SIGTERM or Ctrl-C: the fleet agent goes on reporting "
+                   "(a demo fleet that stays online in the hub's console)")  # fmt: skip
     p.set_defaults(func=_run)
 
 
@@ -104,10 +109,28 @@ def _run_flows(args: argparse.Namespace) -> int:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     try:
-        return _run_kiosks(args, config, profiles, fleet)
+        rc = _run_kiosks(args, config, profiles, fleet)
+        if args.stay:
+            staying = {"staying": True, "exit_code": rc}
+            print(json.dumps(staying) if args.json else "staying up (Ctrl-C or SIGTERM ends)", flush=True)
+            _stay()
+        return rc
     finally:
         if fleet is not None:
             fleet.stop()
+
+
+def _stay() -> None:
+    """Until SIGTERM or Ctrl-C (the fleet agent's thread goes on meanwhile)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_kiosks(args: argparse.Namespace, config: Any, profiles: tuple[str | Profile, ...],
