@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -326,4 +327,37 @@ def test_the_ui_kiosk_reports_with_its_doctor_checks(clean_db: str, tmp_path: Pa
         state = json.loads((data / "hub" / "agent.json").read_text())
         assert state["applied_version"] == 1 and state["failures"]["apply"] == 0
     finally:
+        hub.stop()
+
+
+def test_a_staying_kiosk_process_stops_cleanly_on_sigterm(clean_db: str, tmp_path: Path) -> None:
+    """`cccd kiosk --stay`: after its run the agent goes on reporting; SIGTERM ends it with a last
+    heartbeat and exit code 0."""
+    add_site(clean_db, SITE)
+    hub = RunningHub(settings_for(clean_db, tmp_path))
+    proc: subprocess.Popen[str] | None = None
+    try:
+        data = tmp_path / "kiosk"
+        enrol(hub.url, token(clean_db, SITE), "kiosk-stay-1", KeyStore.open(data / "keys")).save(
+            tmp_path / "enrolment.json"
+        )
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        argv = [sys.executable, "-m", "cccd", "kiosk", "--headless", "--sim", "--face", "ground-truth",
+                "--profile", "hospital", "--data-dir", str(data), "--device-id", "kiosk-stay-1", "--site-id",
+                SITE, "--json", "--stay", "--hub-enrolment", str(tmp_path / "enrolment.json"),
+                "--hub-interval", "0.2"]  # fmt: skip
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        lines = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        assert lines[0]["outcome"] == "verified" and lines[1] == {"staying": True, "exit_code": 0}
+        now = heartbeats(clean_db, "kiosk-stay-1")
+        wait_for("heartbeats while staying", lambda: heartbeats(clean_db, "kiosk-stay-1") >= now + 2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        state = json.loads((data / "hub" / "agent.json").read_text())
+        assert state["failures"]["heartbeat"] == 0 and state["last_heartbeat_ok"] > time.time() - 5
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
         hub.stop()
