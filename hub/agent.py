@@ -57,6 +57,19 @@ class AgentSettings:
     max_backoff_seconds: float = 300.0
 
 
+MAX_HEARTBEAT_BYTES = 15 * 1024  # the hub refuses more than 16 KiB (hub/kioskstatus.py:check_heartbeat)
+
+
+def fit(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` within the hub's size limit: the doctor's checks go first, then the oldest errors."""
+    size = len(json.dumps(body))
+    if size > MAX_HEARTBEAT_BYTES and body.get("doctor"):
+        body["doctor"] = {"ok": body["doctor"].get("ok"), "checks": [], "truncated": True}
+    while len(json.dumps(body)) > MAX_HEARTBEAT_BYTES and body.get("last_errors"):
+        body["last_errors"] = body["last_errors"][1:]
+    return body
+
+
 class KioskSide(Protocol):
     """What the running kiosk gives the agent (cccd/fleet.py:FleetLink)."""
 
@@ -205,7 +218,7 @@ class FleetAgent:
             body["bundle_etag"] = etag
         if error:
             body["bundle_error"] = error
-        return body
+        return fit(body)
 
     def heartbeat_once(self, timeout: float | None = None) -> dict[str, Any] | None:
         """Send one heartbeat; the hub's answer, or ``None`` when it failed (logged, counted)."""

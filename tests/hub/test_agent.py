@@ -27,8 +27,9 @@ from cccd.compose import Kiosk, KioskConfig
 from cccd.fleet import Fleet, FleetLink
 from cccd.headless import SCENARIOS, FlowResult, ScriptedUser, build_scenario_kiosk, run_flow
 from hub import admin
-from hub.agent import AgentSettings, FleetAgent
+from hub.agent import MAX_HEARTBEAT_BYTES, AgentSettings, FleetAgent, fit
 from hub.client import Enrolment, enrol
+from hub.kioskstatus import check_heartbeat
 from kiosk.keys import KeyStore
 from kiosk.metrics import HUB_AGENT_FAILURES, HUB_BUNDLE_VERSION
 from sims.personalize import card_image
@@ -361,3 +362,12 @@ def test_a_staying_kiosk_process_stops_cleanly_on_sigterm(clean_db: str, tmp_pat
             proc.kill()
             proc.wait()
         hub.stop()
+
+
+def test_a_heartbeat_fits_the_hubs_limit() -> None:
+    """The agent trims an oversized heartbeat (the doctor's checks first, then the oldest errors) rather
+    than have every heartbeat refused."""
+    checks = [{"name": f"endpoint:{i}", "status": "fail", "summary": "x" * 200} for i in range(100)]
+    body = fit({"version": "v", "doctor": {"ok": False, "checks": checks}, "last_errors": ["e" * 500] * 20})
+    assert len(json.dumps(body)) <= MAX_HEARTBEAT_BYTES and body["doctor"]["truncated"] is True
+    assert check_heartbeat(body) is body and body["last_errors"]

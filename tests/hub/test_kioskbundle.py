@@ -50,3 +50,4 @@ def test_a_usable_bundle() -> None:
 def test_an_unusable_bundle_is_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(BundleError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_bundle(content(**changes))
+
