@@ -73,6 +73,12 @@ class ErrorTail(logging.Handler):
         super().__init__(logging.ERROR)
         self.lines: deque[str] = deque(maxlen=size)
 
+    def take(self) -> list[str]:
+        """The lines so far (then forgotten: the heartbeat reports each once)."""
+        lines = list(self.lines)
+        self.lines.clear()
+        return lines
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.lines.append(f"{record.name}: {record.getMessage()}"[:300])
@@ -92,7 +98,7 @@ class Fleet:
     def start(self) -> Fleet:
         for name in ("kiosk", "reader", "biometrics", "cccd"):
             logging.getLogger(name).addHandler(self.errors)
-        self.agent.attach(OutboxOnly(self.data_dir))
+        self.agent.attach(OutboxOnly(self.data_dir, errors=self.errors))
         self.agent.start()
         return self
 
@@ -109,12 +115,12 @@ class Fleet:
             return
         self.agent.detach(self.link)
         try:
-            known = {k: v for k, v in self.link.status().items() if k in KEPT_BETWEEN_KIOSKS}
+            known = {k: v for k, v in self.link.figures().items() if k in KEPT_BETWEEN_KIOSKS}
         except Exception:  # the figures are a courtesy: the backlog is read fresh anyway
             known = {}
         self.link.close()
         self.link = None
-        self.agent.attach(OutboxOnly(self.data_dir, known))
+        self.agent.attach(OutboxOnly(self.data_dir, known, self.errors))
 
     def stop(self) -> None:
         self.detach()
@@ -157,11 +163,15 @@ class OutboxOnly:
     """The heartbeat's figures while no kiosk is built: the outbox backlog, and what the last kiosk said of
     its reader, camera, trust store and checks."""
 
-    def __init__(self, data_dir: Path, known: dict[str, Any] | None = None) -> None:
-        self.data_dir, self.known = data_dir, dict(known or {})
+    def __init__(self, data_dir: Path, known: dict[str, Any] | None = None,
+                 errors: ErrorTail | None = None) -> None:  # fmt: skip
+        self.data_dir, self.known, self.errors = data_dir, dict(known or {}), errors
 
     def status(self) -> dict[str, Any]:
-        return self.known | {"outbox_backlog": outbox_backlog(self.data_dir)[0]}
+        out = self.known | {"outbox_backlog": outbox_backlog(self.data_dir)[0]}
+        if self.errors is not None and self.errors.lines:
+            out["last_errors"] = self.errors.take()
+        return out
 
     def offer(self, bundle: KioskBundle) -> None:
         """Nothing to apply it to: the agent offers it to the next kiosk attached."""
@@ -246,6 +256,13 @@ class FleetLink:
     # --- the heartbeat's figures ----------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        out = self.figures()
+        if self.errors is not None and self.errors.lines:
+            out.setdefault("last_errors", []).extend(self.errors.take())
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        """The reader, camera, trust store, outbox backlog and live checks."""
         services = self.kiosk.runner.services
         identity = services.kiosk
         checks = {c.name: c for c in (self.checks() if self.checks else [])}
@@ -265,9 +282,6 @@ class FleetLink:
                                         for c in checks.values()]}  # fmt: skip
         if outbox.status == "fail" and "pending" not in outbox.details:
             out.setdefault("last_errors", []).append(f"outbox: {outbox.summary}"[:300])
-        if self.errors is not None:
-            out.setdefault("last_errors", []).extend(self.errors.lines)
-            self.errors.lines.clear()
         return out
 
 

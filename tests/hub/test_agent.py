@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import signal
 import stat
@@ -279,6 +280,10 @@ def test_hub_outage_kiosk_goes_on_and_agent_retries(
 def test_clean_stop(site: Site) -> None:
     link = site.run()
     wait_for("a heartbeat", lambda: site.agent.last_heartbeat_ok)
+    # an error the kiosk logged reaches the hub in the next heartbeat (once)
+    logging.getLogger("kiosk.flow").error("effect StartChipRead failed: %s", "RuntimeError")
+    beat_with(site.dsn, site.kiosk_id, lambda b: "kiosk.flow: effect StartChipRead failed: RuntimeError"
+              in b.get("last_errors", []))  # fmt: skip
     before = heartbeats(site.dsn, site.kiosk_id)
     assert site.fleet is not None and site.kiosk is not None
     agent = site.agent
