@@ -252,7 +252,7 @@ def test_tampered_and_unusable_bundles_refused_and_reported(site: Site) -> None:
 
 
 def test_hub_outage_kiosk_goes_on_and_agent_retries(
-    clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     add_site(clean_db, SITE)
     s = Site(clean_db, tmp_path)
@@ -267,6 +267,9 @@ def test_hub_outage_kiosk_goes_on_and_agent_retries(
         assert [r.outcome for r in results] == ["verified", "verified"]  # the kiosk serves on
         wait_for("three failed heartbeats", lambda: s.agent.failures["heartbeat"] >= 3)
         assert s.agent.running and s.agent.snapshot()["heartbeat_failures_in_a_row"] >= 3
+        warned = [r for r in caplog.records if getattr(r, "event", None) == "hub.heartbeat_failed"]
+        assert warned and warned[-1].levelname == "WARNING" and warned[-1].__dict__["failures_in_a_row"] >= 1
+        assert s.agent.bundle is not None and s.agent.bundle.version == 1  # the last good bundle stays
         assert s.kiosk is not None and s.kiosk.store.counts().get("pending") == 4  # kept for the hub
         s.hub = RunningHub(settings_for(clean_db, tmp_path), port=port)  # the hub is back
         wait_for("a heartbeat after the outage", lambda: (s.agent.last_heartbeat_ok or 0) > down)
