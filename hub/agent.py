@@ -151,8 +151,9 @@ class FleetAgent:
         if content is not None:
             try:
                 self._take(read_bundle(content, etag))
-            except BundleError as exc:  # a kiosk of an older version wrote it: ask the hub again
+            except BundleError as exc:  # an older kiosk version kept it: forget it, ask the hub again
                 log.warning("the kept bundle is not usable: %s", exc, extra={"event": "hub.bundle_unusable"})
+                (self.cache.directory / BundleCache.FILE).unlink(missing_ok=True)
         self._thread = threading.Thread(target=self._run, name="hub-agent", daemon=True)
         self._thread.start()
 

@@ -300,6 +300,17 @@ def test_clean_stop(site: Site) -> None:
     assert agent.client.http.is_closed and not agent.running
     state = json.loads((site.data / "hub" / "agent.json").read_text())
     assert state["last_heartbeat_ok"] and state["failures"]["heartbeat"] == 0
+    # started again while the hub is away: the last good bundle is offered at once
+    site.hub.stop()
+    again = FleetAgent(site.enrolment, site.data / "hub", FAST, version="cccd-kiosk/test")
+    fleet = Fleet(again, site.data).start()
+    try:
+        relinked = fleet.attach(site.kiosk)
+        assert relinked.pending is not None and relinked.pending.version == 1
+        site.kiosk.driver.process(0.0)  # the attract loop: taken over
+        assert relinked.active is not None and relinked.active.version == 1
+    finally:
+        fleet.stop()
 
 
 def test_enrolment_file_round_trip(tmp_path: Path) -> None:
