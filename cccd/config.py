@@ -167,7 +167,8 @@ def _pin(settings: KioskSettings, env: Mapping[str, str] | None = None) -> str |
 
 def secret_problems(settings: KioskSettings) -> list[ConfigProblem]:
     """The endpoints whose secret reference does not resolve here (unset variable, unreadable file, not a
-    ``whsec_`` key) — for ``cccd config check`` and ``cccd doctor``; the value itself is never shown."""
+    ``whsec_`` key), and a hub enrolment file that is not there — for ``cccd config check`` and ``cccd
+    doctor``; the value itself is never shown."""
     out = []
     for i, e in enumerate(settings.delivery):
         try:
@@ -180,6 +181,11 @@ def secret_problems(settings: KioskSettings) -> list[ConfigProblem]:
                     "set the variable in /etc/cccd/kiosk.env or create the file (0600)",
                 )
             )
+    if settings.hub.enrolment is not None and not os.access(settings.hub.enrolment, os.R_OK):
+        where = settings.hub.enrolment
+        out.append(ConfigProblem("hub.enrolment", f"{where} is missing or not readable here",
+                                 "enrol the kiosk: cccd hub enrol --hub URL --token T --kiosk-id ID --keys "
+                                 f"KEYS --out {where} (as the service user, 0600)"))  # fmt: skip
     if settings.operator_pin is not None:
         pin = _pin(settings)
         if pin is None:

@@ -29,6 +29,7 @@ from kiosk.health import (
     check_disk,
     check_endpoint,
     check_face_models,
+    check_hub_agent,
     check_outbox,
     check_pcscd,
     check_readers,
@@ -137,8 +138,15 @@ def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str
               check_trust_store(s.trust_dir, now),
               check_outbox(data / "kiosk.db", now.timestamp())]  # fmt: skip
     checks += [endpoint_check(c, now) for c in endpoints(loaded)]
+    if s.hub.enabled:
+        checks.append(check_hub_agent(hub_state_file(s, data), now.timestamp()))
     checks.append(check_qt(env))
     return checks
+
+
+def hub_state_file(settings: KioskSettings, data_dir: Path) -> Path:
+    """The fleet agent's state file (hub/agent.py: ``agent.json`` in the bundle folder)."""
+    return (settings.hub.bundle_dir or data_dir / "hub") / "agent.json"
 
 
 class LiveChecks:
@@ -170,6 +178,9 @@ class LiveChecks:
                       else check_readers(reader), check_camera_device(self.camera)]  # fmt: skip
         checks.append(check_outbox(self.data_dir / "kiosk.db", time.time()))
         checks += [check_tcp(c.name, c.url) for c in endpoints(self.loaded)]
+        state = hub_state_file(self.loaded.settings, self.data_dir)
+        if self.loaded.settings.hub.enabled or state.exists():
+            checks.append(check_hub_agent(state, time.time()))
         return checks
 
     def _refresh(self) -> None:

@@ -43,7 +43,8 @@ UI_PROFILE = "lodging"  # the profile whose flow reaches a receipt with today's 
 RECEIVER_START_SECONDS = 15.0
 CHIP_STEP = "chip read through pcscd (simulated card on the vpcd reader)"
 UI_STEP = f"touch-screen UI: a scripted user walks one '{UI_PROFILE}' transaction"
-FLEET_STEP = "the fleet: PostgreSQL, the hub, three kiosks delivering through it (docs/hub.md)"
+FLEET_STEP = ("the fleet: PostgreSQL, the hub, three kiosks delivering through it and reporting with their "
+              "fleet agents (docs/hub.md)")
 FLEET_SECONDS = 600.0
 
 

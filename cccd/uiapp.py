@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cccd.compose import ComposeError, build_pcsc_kiosk
+from cccd.compose import ComposeError, KioskConfig, build_pcsc_kiosk
 from cccd.config import LoadedConfig, kiosk_config, load_config
 from cccd.config import profile as configured_profile
 from cccd.doctor import LiveChecks
+from cccd.fleet import FleetError, start_fleet
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
 from kiosk.config import ConfigError
 from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
@@ -47,6 +48,8 @@ class UIOptions:
     thermal_printer: str | None = None  # kiosk.printing.PrinterConfig text: tcp:HOST[:PORT], usb:VID:PID, …
     paper_mm: int = 80
     voice_dir: Path | None = None  # recorded prompts (ui.recordings); espeak-ng for the rest
+    hub_enrolment: Path | None = None  # the fleet hub's enrolment (else kiosk.toml [hub]; cccd.fleet)
+    hub_interval: float | None = None  # seconds between heartbeats and bundle requests (development)
 
 
 def kiosk_status(kiosk: Any, options: UIOptions, live: LiveChecks | None = None) -> OperatorStatus:
@@ -100,7 +103,7 @@ def card_left_time(session: Any) -> str | None:
 def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     """The kiosk (cccd.compose) and, with --sim, the simulated card's holder."""
     loaded = _loaded(options)
-    config = kiosk_config(loaded, data_dir=options.data_dir, deliver_to=options.deliver_to)
+    config = _config(options)
     try:
         profile = configured_profile(loaded, options.profile)
     except ConfigError as exc:
@@ -111,6 +114,10 @@ def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     kiosk = build_pcsc_kiosk(profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
                              camera_device=options.camera)  # fmt: skip
     return kiosk, None
+
+
+def _config(options: UIOptions) -> KioskConfig:
+    return kiosk_config(_loaded(options), data_dir=options.data_dir, deliver_to=options.deliver_to)
 
 
 def _loaded(options: UIOptions) -> LoadedConfig:
@@ -159,6 +166,15 @@ def run(options: UIOptions) -> int:
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
                       data_dir=options.data_dir)  # fmt: skip
     try:
+        fleet = start_fleet(_loaded(options).settings, _config(options), enrolment=options.hub_enrolment,
+                            interval=options.hub_interval, checks=lambda: live.current()[0])  # fmt: skip
+    except FleetError as exc:
+        kiosk.close()
+        print(f"ui: {exc}", file=sys.stderr)
+        return 2
+    if fleet is not None:
+        fleet.attach(kiosk)
+    try:
         def status() -> OperatorStatus:
             shown = kiosk_status(kiosk, options, live)
             return tickets.with_problem(shown) if tickets else shown
@@ -168,4 +184,6 @@ def run(options: UIOptions) -> int:
                           slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk),
                           tickets=tickets)  # fmt: skip
     finally:
+        if fleet is not None:
+            fleet.stop()
         kiosk.close()

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import time
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from ulid import ULID
 
 from hub import bundle as bundles
 from hub.jwks import sign_proof
+from hub.kioskbundle import read_bundle
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore
-from kiosk.profiles import ProfileError, parse_profile
 
 
 class HubClientError(Exception):
@@ -164,8 +163,9 @@ class BundleCache:
 
     :meth:`refresh` fetches the site's bundle (``If-None-Match``), and keeps it only when its signature
     verifies against the hub's keys from the enrolment, it is for this kiosk's site, its version does not go
-    back, and its profile parses; otherwise the last good bundle stays and :attr:`last_error` says why (the
-    kiosk reports it in its next heartbeat as ``bundle_error``).  Written atomically, mode 0600.
+    back, and its profile, trust store and settings are usable here (:func:`hub.kioskbundle.read_bundle`);
+    otherwise the last good bundle stays and :attr:`last_error` says why (the kiosk reports it in its next
+    heartbeat as ``bundle_error``).  Written atomically, mode 0600.
     """
 
     FILE = "bundle.json"
@@ -217,11 +217,7 @@ class BundleCache:
         version = content.get("version")
         if not isinstance(version, int) or (old is not None and version < int(old.get("version", 0))):
             raise bundles.BundleError("the bundle's version goes back")
-        profile = content.get("profile")
-        try:
-            parse_profile(tomllib.loads(profile["toml"]), f"bundle v{version}")  # type: ignore[index]
-        except (ProfileError, tomllib.TOMLDecodeError, TypeError, KeyError) as exc:
-            raise bundles.BundleError(f"the bundle's profile is not valid ({exc})") from None
+        read_bundle(content)  # its profile, trust store and settings are usable by this kiosk
 
     def _save(self, data: dict[str, Any]) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -3,7 +3,8 @@ receiver, three kiosks (hospital, bank, lodging) running every headless scenario
 the hub; then the console's URL and a sign-in (docs/hub.md, "Demo").
 
 Everything runs as separate processes on loopback ports: ``cccd hub serve``, ``cccd receiver``,
-``cccd kiosk --headless --sim``.  State lives in ``--dir`` (default build/hub-demo), fresh every run.
+``cccd kiosk --headless --sim`` (each with its fleet agent: heartbeats every 2 s and the site's bundle,
+``--hub-enrolment``).  State lives in ``--dir`` (default build/hub-demo), fresh every run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ KIOSKS = (
     ("bank", "nh-hoan-kiem", "Ngân hàng — CN Hoàn Kiếm"),
     ("lodging", "ks-ho-guom", "Khách sạn Hồ Gươm"),
 )
+
+
+HEARTBEAT_SECONDS = 2.0  # the kiosks' fleet agents report this often in the demo (60 s when deployed)
 
 
 class DemoError(Exception):
@@ -141,8 +145,9 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
             )
         )
         print(f"hub demo: hub {hub_url}, receiver {receiver_url}", flush=True)
-        made = _kiosks(directory, dsn, hub_url, base_env, scenario)
+        made = _kiosks(directory, dsn, hub_url, base_env, scenario, stack if wait else None)
         stats = _wait_for_fanout(dsn, receiver_url, made, read_token)
+        _print_fleet(dsn)
         print(
             f"hub demo: {made} records stored once at the hub; the receiver stored "
             f"{stats.get('distinct_verifications')} ({stats.get('per_endpoint')}), "
@@ -164,48 +169,83 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
     return 0
 
 
-def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenario: str) -> int:
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenario: str,
+            stay: ExitStack | None = None) -> int:  # fmt: skip
+    """Enrol and run the three kiosks; the records they made.  ``stay``: the kiosks stay up after their
+    runs (``cccd kiosk --stay``: their fleet agents go on reporting, so the console shows them online) and
+    are stopped when ``stay`` closes."""
+    procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     for profile, site, _ in KIOSKS:
         kiosk_id = f"{site}-01"
         data = directory / "kiosks" / kiosk_id
         with psycopg.connect(dsn, autocommit=True) as conn:
             token = admin.issue_enrol_token(conn, "demo", site, 1)
         enrolment = enrol(hub_url, token, kiosk_id, KeyStore.open(data / "keys"), "cccd-kiosk/0.1")
+        enrolment.save(data / "hub-enrolment.json")  # the kiosk's fleet agent reports with it (hub/agent.py)
         kenv = dict(env, CCCD_WEBHOOK_SECRET=enrolment.webhook_secret)
-        argv = _cccd(
-            "kiosk",
-            "--headless",
-            "--sim",
-            "--profile",
-            profile,
-            "--scenario",
-            scenario,
-            "--face",
-            "ground-truth",
-            "--json",
-            "--data-dir",
-            str(data),
-            "--device-id",
-            kiosk_id,
-            "--site-id",
-            site,
-            "--deliver-to",
-            f"{hub_url}/v1/kiosks/{kiosk_id}",
-        )
-        proc = subprocess.Popen(argv, env=kenv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
-        procs.append((kiosk_id, proc))
+        argv = _cccd("kiosk", "--headless", "--sim", "--profile", profile, "--scenario", scenario,
+                     "--face", "ground-truth", "--json", "--data-dir", str(data), "--device-id", kiosk_id,
+                     "--site-id", site, "--deliver-to", f"{hub_url}/v1/kiosks/{kiosk_id}",
+                     "--hub-enrolment", str(data / "hub-enrolment.json"),
+                     "--hub-interval", str(HEARTBEAT_SECONDS))  # fmt: skip
+        if stay is not None:
+            argv.append("--stay")
+        log = data / "kiosk.log"
+        with log.open("wb") as err:
+            proc = subprocess.Popen(argv, env=kenv, stdout=subprocess.PIPE, stderr=err)  # noqa: S603
+        if stay is not None:
+            stay.callback(_stop, proc)
+        procs.append((kiosk_id, proc, log))
         print(
             f"hub demo: kiosk {kiosk_id} ({profile}) enrolled at site {site}, running its scenarios",
             flush=True,
         )
     made = 0
-    for kiosk_id, proc in procs:
-        out, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            raise DemoError(f"kiosk {kiosk_id} failed: {err.decode()[-500:]}")
-        made += sum(1 for line in out.decode().splitlines() if json.loads(line).get("verification_id"))
+    for kiosk_id, proc, log in procs:
+        assert proc.stdout is not None
+        code: int | None = None
+        for raw in proc.stdout:  # until the kiosk exits or, staying, says so
+            item = json.loads(raw)
+            made += bool(item.get("verification_id"))
+            if item.get("staying"):
+                code = int(item.get("exit_code", 0))
+                break
+        if code is None:
+            code = proc.wait(600)
+        if code != 0:
+            raise DemoError(f"kiosk {kiosk_id} failed: {log.read_text(errors='replace')[-500:]}")
     return made
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """A staying kiosk: SIGTERM (its agent sends a last heartbeat), then its pipe closed."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def _print_fleet(dsn: str) -> None:
+    """Each kiosk as its own fleet agent reported it (heartbeats; the console's fleet table)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT k.kiosk_id, k.software_version, k.last_heartbeat, "
+            "k.last_seen > now() - interval '180 s', "
+            "(SELECT count(*) FROM heartbeats h WHERE h.kiosk_id = k.kiosk_id) FROM kiosks k ORDER BY 1"
+        ).fetchall()
+    for kiosk_id, version, beat, online, beats in rows:
+        beat = beat or {}
+        print(
+            f"hub demo: kiosk {kiosk_id} {'online' if online else 'offline'}, {version}, {beats} heartbeats "
+            f"from its fleet agent, outbox backlog {beat.get('outbox_backlog', '-')}, "
+            f"bundle {'refused' if beat.get('bundle_error') else beat.get('bundle_etag', '-')}",
+            flush=True,
+        )
 
 
 def _wait_for_fanout(dsn: str, receiver_url: str, made: int, read_token: str) -> dict[str, Any]:

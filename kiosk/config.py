@@ -3,7 +3,8 @@
 Every deployment-specific value lives here: the device and site IDs, the staffed counter, the deployment
 profile (a built-in name or a profile file), the reader, the camera, the trust and data directories, the
 delivery endpoints (each overriding one connector of the profile, secrets only as ``env:NAME`` or
-``file:/path`` references), the language, the voice, the printer and the operator PIN's reference.
+``file:/path`` references), the language, the voice, the printer, the operator PIN's reference and the
+fleet hub it reports to (``[hub]``).
 ``cccd.config`` finds the file (``--config``, ``$CCCD_CONFIG``, ``/etc/cccd/kiosk.toml``) and applies it;
 ``deploy/kiosk.toml.example`` is the annotated example and docs/deploy.md the deployer's guide.
 
@@ -124,6 +125,28 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HubLink:
+    """The fleet hub this kiosk reports to (docs/hub.md, "The kiosk's fleet agent"): the enrolment file
+    written by ``cccd hub enrol --out`` (hub URL, kiosk and site IDs, webhook secret, the hub's keys; 0600),
+    how often to send a heartbeat and to ask for the site's bundle, each request's time limit, and where
+    the last good bundle is kept (default: ``hub`` in the data directory).  ``enrolment`` unset: no hub."""
+
+    enrolment: Path | None = None
+    heartbeat_seconds: float = 60.0
+    bundle_seconds: float = 300.0
+    timeout_seconds: float = 10.0
+    bundle_dir: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.enrolment is not None
+
+
+#: Heartbeats less often than this would make the hub show the kiosk offline (its rule: 180 s of silence).
+MAX_HEARTBEAT_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
 class KioskSettings:
     """The whole file, validated.  ``KioskSettings()`` is the embedded development default."""
 
@@ -140,6 +163,7 @@ class KioskSettings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     operator_pin: SecretRef | None = None
+    hub: HubLink = field(default_factory=HubLink)
 
     @property
     def is_development(self) -> bool:
@@ -166,6 +190,11 @@ class KioskSettings:
             "voice": {"enabled": self.voice.enabled},
             "printer": {"enabled": self.printer.enabled, "queue": self.printer.queue},
             "operator": {"pin": str(self.operator_pin) if self.operator_pin else None},
+            "hub": {"enrolment": str(self.hub.enrolment) if self.hub.enrolment else None,
+                    "heartbeat_seconds": self.hub.heartbeat_seconds,
+                    "bundle_seconds": self.hub.bundle_seconds,
+                    "timeout_seconds": self.hub.timeout_seconds,
+                    "bundle_dir": str(self.hub.bundle_dir) if self.hub.bundle_dir else None},
         }  # fmt: skip
         return out
 
@@ -180,6 +209,7 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "voice": frozenset({"enabled"}),
     "printer": frozenset({"enabled", "queue"}),
     "operator": frozenset({"pin"}),
+    "hub": frozenset({"enrolment", "heartbeat_seconds", "bundle_seconds", "timeout_seconds", "bundle_dir"}),
 }
 _ENDPOINT_KEYS = frozenset({"connector", "url", "secret", "ca_bundle", "client_cert", "client_key"})
 
@@ -225,6 +255,14 @@ class _Parser:
             self.bad(f"{where}.{key}", "must be true or false", f"write {key} = true or {key} = false")
             return default
         return value
+
+    def seconds(self, t: Mapping[str, Any], where: str, key: str, default: float, most: float) -> float:
+        value = t.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= most:
+            self.bad(f"{where}.{key}", f"{value!r} is not a number of seconds in (0, {most:g}]",
+                     f"write {key} = {default:g}")  # fmt: skip
+            return default
+        return float(value)
 
     def path(self, t: Mapping[str, Any], where: str, key: str) -> Path | None:
         value = t.get(key)
@@ -318,10 +356,20 @@ def parse_config(data: Mapping[str, Any], source: str = "kiosk.toml") -> KioskSe
     pin = p.secret(op["pin"], "operator.pin") if "pin" in op else None
 
     endpoints = _endpoints(p, data.get("delivery", []))
+    hub = _hub(p, p.table(data, "hub"))
     if p.problems:
         raise ConfigError(source, p.problems)
     return KioskSettings(device_id, site_id, profile, language, data_dir, trust_dir, counter, reader, camera,
-                         endpoints, voice, printer, pin)  # fmt: skip
+                         endpoints, voice, printer, pin, hub)  # fmt: skip
+
+
+def _hub(p: _Parser, h: Mapping[str, Any]) -> HubLink:
+    d = HubLink()
+    return HubLink(p.path(h, "hub", "enrolment"),
+                   p.seconds(h, "hub", "heartbeat_seconds", d.heartbeat_seconds, MAX_HEARTBEAT_SECONDS),
+                   p.seconds(h, "hub", "bundle_seconds", d.bundle_seconds, 86400.0),
+                   p.seconds(h, "hub", "timeout_seconds", d.timeout_seconds, 60.0),
+                   p.path(h, "hub", "bundle_dir"))  # fmt: skip
 
 
 def _endpoints(p: _Parser, raw: Any) -> tuple[Endpoint, ...]:

@@ -9,6 +9,7 @@ one ``HEAD`` without a body.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -445,3 +446,36 @@ def check_tcp(name: str, url: str, timeout: float = 1.0) -> Check:
         return Check(f"endpoint:{name}", "fail", f"{parts.hostname}:{port}: {exc.strerror or exc}",
                      "run cccd doctor for the full check")  # fmt: skip
     return Check(f"endpoint:{name}", "pass", f"{parts.hostname}:{port} reachable")
+
+
+# --- fleet hub ----------------------------------------------------------------------------------------------
+
+HUB_OFFLINE_SECONDS = 180.0  # the hub's rule: no heartbeat for 3 minutes is offline (docs/hub.md)
+
+
+def check_hub_agent(state_file: Path, now: float, offline_after: float = HUB_OFFLINE_SECONDS) -> Check:
+    """The fleet agent's state file (written by the running kiosk's agent, docs/hub.md "The kiosk's fleet
+    agent"): the hub took a heartbeat within ``offline_after`` seconds, and no bundle was refused."""
+    fix = ("check the network to the hub and [hub] enrolment in kiosk.toml; the kiosk goes on serving "
+           "and its outbox keeps the records")  # fmt: skip
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Check("hub", "fail", "no fleet agent state yet (the kiosk has not run with [hub] set)", fix)
+    except (OSError, ValueError) as exc:
+        return _failed("hub", exc, f"remove {state_file}: the agent writes it again")
+    details = {k: state.get(k) for k in ("hub_url", "kiosk_id", "last_heartbeat_ok", "failures",
+                                         "bundle_version", "bundle_etag", "applied_version", "bundle_error")}
+    last = state.get("last_heartbeat_ok")
+    bundle = f"bundle v{state.get('applied_version') or state.get('bundle_version') or '-'}"
+    if not isinstance(last, int | float):
+        return Check("hub", "fail", f"the hub has not taken a heartbeat yet; {bundle}", fix, details)
+    age = max(0.0, now - float(last))
+    if age > offline_after:
+        return Check("hub", "fail", f"last heartbeat taken {age / 60:.0f} min ago (the hub shows the kiosk "
+                     f"offline); {bundle}", fix, details)  # fmt: skip
+    if state.get("bundle_error"):
+        return Check("hub", "fail", f"heartbeat {age:.0f} s ago; bundle refused: {state['bundle_error']}",
+                     "the hub's bundle for this site is not usable here: fix it in the hub (the kiosk keeps "
+                     "its last good bundle)", details)  # fmt: skip
+    return Check("hub", "pass", f"heartbeat taken {age:.0f} s ago; {bundle}", details=details)

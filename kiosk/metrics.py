@@ -37,6 +37,13 @@ DELIVERIES = Counter("cccd_deliveries", "Delivery attempts per endpoint and outc
                      ["endpoint", "outcome"])  # fmt: skip
 DELIVERY_FAILURES = Counter("cccd_delivery_failures", "Failed delivery attempts per endpoint and reason "
                             "(HTTP status or network)", ["endpoint", "reason"])  # fmt: skip
+HUB_HEARTBEAT_OK = Gauge("cccd_hub_last_heartbeat_ok_timestamp_seconds", "When the fleet hub last took "
+                         "a heartbeat (Unix time; 0: not yet; docs/hub.md)")  # fmt: skip
+HUB_BUNDLE_VERSION = Gauge("cccd_hub_bundle_version", "Version of the site bundle applied (0: none yet)")
+HUB_BUNDLE = Gauge("cccd_hub_bundle_info", "The site bundle applied: its ETag (value 1)", ["etag"])
+HUB_AGENT_FAILURES = Counter("cccd_hub_agent_failures", "Fleet agent failures: heartbeat, bundle (the hub "
+                             "could not be asked), refused (a bundle that did not verify), apply",
+                             ["kind"])  # fmt: skip
 
 
 def observe_chip_read(reader_model: str, seconds: float, result: str, apdus: int,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 from cccd.compose import ComposeError, drain_outbox, relay_until_idle
 from cccd.config import from_args, kiosk_config
 from cccd.config import profile as configured_profile
+from cccd.fleet import Fleet, FleetError, start_fleet
+from cccd.fleet import add_arguments as add_fleet_arguments
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.config import ConfigError
@@ -45,6 +49,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("-v", "--verbose", action="store_true", help="log the flow (no personal data)")
     add_arguments(p)
+    add_fleet_arguments(p)
+    p.add_argument("--stay", action="store_true",
+                   help="after the runs, stay up until SIGTERM or Ctrl-C: the fleet agent goes on reporting "
+                   "(a demo fleet that stays online in the hub's console)")  # fmt: skip
     p.set_defaults(func=_run)
 
 
@@ -95,6 +103,38 @@ def _run_flows(args: argparse.Namespace) -> int:
     if args.device_id or args.site_id:
         config = replace(config, device_id=args.device_id or config.device_id,
                          site_id=args.site_id or config.site_id)  # fmt: skip
+    try:
+        fleet = start_fleet(loaded.settings, config, enrolment=args.hub_enrolment, interval=args.hub_interval)
+    except FleetError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rc = _run_kiosks(args, config, profiles, fleet)
+        if args.stay:
+            staying = {"staying": True, "exit_code": rc}
+            print(json.dumps(staying) if args.json else "staying up (Ctrl-C or SIGTERM ends)", flush=True)
+            _stay()
+        return rc
+    finally:
+        if fleet is not None:
+            fleet.stop()
+
+
+def _stay() -> None:
+    """Until SIGTERM or Ctrl-C (the fleet agent's thread goes on meanwhile)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_kiosks(args: argparse.Namespace, config: Any, profiles: tuple[str | Profile, ...],
+                fleet: Fleet | None) -> int:  # fmt: skip
     scenarios = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]
     failures = 0
     for profile in profiles:
@@ -104,6 +144,8 @@ def _run_flows(args: argparse.Namespace) -> int:
             except (ComposeError, HeadlessError) as exc:
                 print(f"kiosk: {exc}", file=sys.stderr)
                 return 2
+            if fleet is not None:
+                fleet.attach(kiosk)
             try:
                 for _ in range(args.runs):
                     result = run_flow(kiosk, ScriptedUser(scenario, card), scenario)
@@ -119,6 +161,8 @@ def _run_flows(args: argparse.Namespace) -> int:
                 print(f"kiosk: {exc}", file=sys.stderr)
                 failures += 1
             finally:
+                if fleet is not None:
+                    fleet.detach()
                 kiosk.close()
     if args.deliver_to:
         counts = drain_outbox(profiles[-1], config, max(0.0, args.drain_seconds))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cccd.config import LoadedConfig, from_args, operator_pin
+from cccd.fleet import add_arguments as add_fleet_arguments
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
 from kiosk.config import ConfigError
 from kiosk.health import find_reader
@@ -53,6 +54,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--deliver-to", metavar="URL",
                    help="point every connector at this receiver (needs $CCCD_WEBHOOK_SECRET)")
     add_arguments(p)
+    add_fleet_arguments(p)
     p.set_defaults(func=_run)
 
 
@@ -127,4 +129,5 @@ def _window(args: argparse.Namespace, loaded: LoadedConfig) -> int:
                          print_receipts=args.print_receipts or s.printer.enabled,
                          deliver_to=args.deliver_to, config=loaded,
                          operator_pin=operator_pin(loaded), thermal_printer=args.printer,
-                         paper_mm=args.paper_mm, voice_dir=_voice_dir(args)))  # fmt: skip
+                         paper_mm=args.paper_mm, voice_dir=_voice_dir(args),
+                         hub_enrolment=args.hub_enrolment, hub_interval=args.hub_interval))  # fmt: skip

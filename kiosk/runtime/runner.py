@@ -111,6 +111,8 @@ class EffectRunner:
             self._ticker.start()
         self._mrz: Any | None = None  # kiosk.runtime.mrz_ocr.MRZReader, made on first use
         self._mrz_tried = False
+        self._storage_jobs = 0  # storage effects submitted and not yet finished (storage_idle)
+        self._storage_lock = threading.Lock()
 
     def close(self) -> None:
         self._stopping.set()
@@ -151,7 +153,25 @@ class EffectRunner:
             return
         storage = isinstance(effect, fx.SaveConsent | fx.IssueQueueNumber | fx.PersistAndDeliver | fx.Audit
                              | fx.Wipe)  # fmt: skip
-        (self._storage if storage else self._workers).submit(self._guard, job, effect)
+        if not storage:
+            self._workers.submit(self._guard, job, effect)
+            return
+        with self._storage_lock:
+            self._storage_jobs += 1
+        self._storage.submit(self._guard_storage, job, effect)
+
+    def _guard_storage(self, job: Callable[[Any], None], effect: fx.Effect) -> None:
+        try:
+            self._guard(job, effect)
+        finally:
+            with self._storage_lock:
+                self._storage_jobs -= 1
+
+    def storage_idle(self) -> bool:
+        """No storage effect is queued or running: the last transaction's consent, record, audit and wipe
+        are done (a new configuration can take over between transactions without waiting)."""
+        with self._storage_lock:
+            return self._storage_jobs == 0
 
     def _guard(self, job: Callable[[Any], None], effect: fx.Effect) -> None:
         """Run one effect; any exception it lets escape (a bug, a driver's own error type) becomes the typed
@@ -434,6 +454,10 @@ class FlowDriver:
         self.events: queue.Queue[ev.Event] = queue.Queue()
         self.runner: EffectRunner | None = None
         self.listeners: list[Callable[[View], None]] = []
+        #: Called by :meth:`process` on the driving thread while the kiosk is idle (the attract loop, between
+        #: transactions), before the next event: where a new configuration takes over (cccd/fleet.py).
+        #: Each must return at once (the UI's thread drives the flow).
+        self.idle_hooks: list[Callable[[], None]] = []
         self._timer: tuple[float, int] | None = None
         first = initial(config, card_left_at=clock() if card_left else None)
         self.session: Session = first.session
@@ -472,6 +496,12 @@ class FlowDriver:
 
     def process(self, wait: float = 0.1) -> bool:
         """Handle at most one event (waiting up to ``wait`` seconds).  True when the state changed."""
+        if self.session.state is State.ATTRACT:
+            for hook in self.idle_hooks:
+                try:
+                    hook()
+                except Exception:  # a broken hook must not stop the kiosk from serving
+                    log.exception("idle hook failed")
         event = self._next_event(wait)
         if event is None:
             return False
@@ -495,6 +525,12 @@ class FlowDriver:
         for listener in self.listeners:
             listener(view)
         return self.session.state is not before
+
+    def reconfigure(self, config: FlowConfig) -> None:
+        """The next transaction runs on ``config`` (only between transactions: the attract loop)."""
+        if self.session.state is not State.ATTRACT:
+            raise RuntimeError("the flow's configuration changes only between transactions")
+        self.config = config
 
     def timer_due_in(self) -> float | None:
         """Seconds until the current state's timer expires (``None``: no timer runs)."""

@@ -178,3 +178,13 @@ def test_an_invalid_file_stops_every_command(tmp_path: Path, capsys: pytest.Capt
     for argv in (["kiosk", "--headless", "--sim"], ["doctor"], ["outbox", "list"], ["ui", "--sim"]):
         assert main([*argv, "--config", str(bad)]) == 2, argv
         assert "kiosk.language" in capsys.readouterr().err, argv
+
+
+def test_check_names_a_missing_hub_enrolment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[hub]\nenrolment = "{tmp_path / "hub.json"}"\n')
+    assert main(["config", "check", "--config", str(path), "--json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [p["key"] for p in problems] == ["hub.enrolment"] and "cccd hub enrol" in problems[0]["fix"]
+    (tmp_path / "hub.json").write_text("{}")
+    assert main(["config", "check", "--config", str(path), "--json"]) == 0

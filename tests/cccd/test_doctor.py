@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from cccd.config import load_config
+from cccd.doctor import LiveChecks
 from sims.pki import TestPKI
 from tests.helpers.webserver import Server, self_signed
 
@@ -100,3 +102,16 @@ def test_text_output_and_exit_codes(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "cccd", "doctor", "--config", str(bad)], cwd=REPO,
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 2 and "kiosk.profile" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_fleet_agents_state_is_a_live_check(tmp_path: Path) -> None:
+    """With [hub] set, the operator screen's checks (and `cccd doctor`) include the agent's state file."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n'
+                      f'[hub]\nenrolment = "{tmp_path / "e.json"}"\n')  # fmt: skip
+    live = LiveChecks(load_config(str(config)), sim=True, reader=None, camera=0)
+    hub = [c for c in live.compute() if c.name == "hub"]
+    assert len(hub) == 1 and hub[0].status == "fail" and "no fleet agent state" in hub[0].summary
+    (tmp_path / "data" / "hub").mkdir(parents=True)
+    (tmp_path / "data" / "hub" / "agent.json").write_text(json.dumps({"last_heartbeat_ok": 9e12}))
+    assert [c.status for c in live.compute() if c.name == "hub"] == ["pass"]

@@ -24,12 +24,12 @@ from tests.helpers.delivery import KIOSK, make_record
 
 
 class RunningHub:
-    def __init__(self, settings: HubSettings, background: bool = False) -> None:
+    def __init__(self, settings: HubSettings, background: bool = False, port: int = 0) -> None:
         self.settings = settings
         self.app = create_app(settings, background=background)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))  # a port of an earlier replica: the same hub back after an outage
         self.port = int(sock.getsockname()[1])
         self.server = uvicorn.Server(
             uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on")

@@ -126,3 +126,16 @@ def test_a_secret_value_is_never_in_the_model_or_its_redacted_view() -> None:
 
 def test_sim_camera() -> None:
     assert parse_config_text('[camera]\ndevice = "sim"').camera.sim
+
+
+def test_hub_section() -> None:
+    s = parse_config_text('[hub]\nenrolment = "/var/lib/cccd/hub.json"\nheartbeat_seconds = 0.5\n'
+                          'bundle_seconds = 30\n')  # fmt: skip
+    assert s.hub.enabled and s.hub.enrolment == Path("/var/lib/cccd/hub.json")
+    assert (s.hub.heartbeat_seconds, s.hub.bundle_seconds, s.hub.timeout_seconds) == (0.5, 30.0, 10.0)
+    assert s.redacted()["hub"]["enrolment"] == "/var/lib/cccd/hub.json"
+    assert not parse_config_text("").hub.enabled
+    with pytest.raises(ConfigError) as bad:
+        parse_config_text('[hub]\nenrolment = "hub.json"\nheartbeat_seconds = 300\nurl = "x"\n')
+    keys = {p.key for p in bad.value.problems}
+    assert keys == {"hub.enrolment", "hub.heartbeat_seconds", "hub.url"}  # 300 s: shown offline at the hub

@@ -4,6 +4,7 @@ simulated camera, a loopback HTTP and HTTPS server, pcscd (tests marked ``pcsc``
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from kiosk.health import (
     check_disk,
     check_endpoint,
     check_face_models,
+    check_hub_agent,
     check_outbox,
     check_pcscd,
     check_readers,
@@ -221,3 +223,21 @@ def test_a_certificate_about_to_expire(tmp_path: Path) -> None:
     with Server(tls=(cert, key)) as s:
         c = check_endpoint("his", s.url, ca_bundle=cert)
     assert c.status == "fail" and "renew" in c.fix and c.details["certificate_days_left"] <= 5
+
+
+def test_hub_agent_state(tmp_path: Path) -> None:
+    """The fleet agent's state file (hub/agent.py writes it): fresh heartbeat passes; none, an old one or a
+    refused bundle fails with the fix."""
+    state = tmp_path / "agent.json"
+    assert check_hub_agent(state, 1000.0).status == "fail"
+    state.write_text(json.dumps({"last_heartbeat_ok": None, "bundle_version": 1}))
+    assert "not taken a heartbeat" in check_hub_agent(state, 1000.0).summary
+    state.write_text(json.dumps({"last_heartbeat_ok": 990.0, "applied_version": 3}))
+    ok = check_hub_agent(state, 1000.0)
+    assert ok.status == "pass" and "bundle v3" in ok.summary
+    late = check_hub_agent(state, 990.0 + 181)
+    assert late.status == "fail" and "offline" in late.summary and late.fix
+    state.write_text(json.dumps({"last_heartbeat_ok": 990.0, "bundle_error": "bundle signature not valid"}))
+    assert "refused" in check_hub_agent(state, 1000.0).summary
+    state.write_text("{")
+    assert check_hub_agent(state, 1000.0).status == "fail"

@@ -208,3 +208,26 @@ def test_closing_while_a_left_card_is_watched_is_prompt(tmp_path: Path) -> None:
     t0 = time.monotonic()
     k.close()
     assert time.monotonic() - t0 < 2.0
+
+
+def test_idle_hooks_run_between_transactions_only(kiosk: tuple[Kiosk, HeldSlot, Clock]) -> None:
+    """The driver's idle hooks (where a fleet bundle takes over, cccd/fleet.py) run in the attract loop and
+    never during a transaction; the flow's configuration changes only there."""
+    k, _, _ = kiosk
+    calls: list[State] = []
+    k.driver.idle_hooks.append(lambda: calls.append(k.driver.state))
+
+    def broken() -> None:
+        raise ZeroDivisionError
+
+    k.driver.idle_hooks.append(broken)  # a broken hook does not stop the kiosk
+    k.driver.process(0.0)
+    assert calls == [State.ATTRACT] and k.runner.storage_idle()
+    k.driver.reconfigure(k.driver.config)  # allowed while idle
+    _to_key_entry(k)
+    seen = len(calls)
+    for _ in range(5):
+        k.driver.process(0.0)
+    assert len(calls) == seen and set(calls) == {State.ATTRACT}
+    with pytest.raises(RuntimeError, match="between transactions"):
+        k.driver.reconfigure(k.driver.config)
