@@ -69,6 +69,34 @@ class FaceCapture:
         return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"
 
 
+@dataclass(frozen=True, slots=True)
+class InsuranceAnswer:
+    """The hospital's health-insurance (BHYT) check as the flow keeps it (docs/insurance.md): the status
+    (:class:`kiosk.insurance.InsuranceStatus` value), the citizen's sentence in both languages, whether the
+    reception desk must settle the insurance, and the flat ``insurance_*`` values for the record's
+    ``service`` object.  Personal data (card code, validity): the repr shows none of it."""
+
+    status: str
+    message_vi: str
+    message_en: str
+    refer_to_counter: bool
+    service: tuple[tuple[str, str], ...] = ()
+
+    def message(self, language: str) -> str:
+        return self.message_vi if language == "vi" else self.message_en
+
+    def __repr__(self) -> str:
+        return f"InsuranceAnswer({self.status}, counter={self.refer_to_counter}, <card hidden>)"
+
+    @classmethod
+    def not_checked(cls, why: str) -> InsuranceAnswer:
+        """No answer within the flow's own deadline (the client's budget is shorter; this is the net)."""
+        return cls("unavailable", "Chưa kiểm tra được thẻ BHYT lúc này.",
+                   "Your insurance could not be checked just now.", True,
+                   (("insurance_status", "unavailable"), ("insurance_gateway_code", ""),
+                    ("insurance_note", why)))  # fmt: skip
+
+
 def sample_chip_outcome(display: DisplayFields, personal: Mapping[str, str]) -> ChipOutcome:
     """An authentic read of invented data (the sample screens and their tests): ``personal`` holds DG13
     field values by name (:class:`reader.lds.dg13.PersonalData`)."""
