@@ -138,7 +138,7 @@ def kiosk_config(loaded: LoadedConfig, *, data_dir: Path | None = None,
     languages = (s.language, *(x for x in LANGUAGES if x != s.language))
     return KioskConfig(loaded.data_dir(data_dir), device_id=s.device_id, site_id=s.site_id,
                        software_version=f"cccd-kiosk/{__version__}", deliver_to=deliver_to,
-                       languages=languages)  # fmt: skip
+                       languages=languages, insurance=s.insurance)  # fmt: skip
 
 
 def profile(loaded: LoadedConfig, cli_profile: str | None = None) -> Profile:

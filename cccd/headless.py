@@ -190,6 +190,7 @@ class FlowResult:
     queue_number: str | None = None  # hospital: the number issued (service data, not personal)
     card_left: bool = False  # the transaction ended with the card left on the reader (CARD_LEFT_ON_READER)
     expected_card_left: bool = False
+    insurance: str | None = None  # hospital: the BHYT check's status (docs/insurance.md), not personal
 
     @property
     def as_expected(self) -> bool:
@@ -382,4 +383,5 @@ def run_flow(kiosk: Kiosk, user: ScriptedUser, scenario: Scenario, *, deadline_s
     return FlowResult(scenario.name, kiosk.profile.name, outcome, last.detail, last.record_status,
                       last.reference, verdict, reasons, expected, tuple(path), apdus,
                       round((time.perf_counter() - t0) * 1000, 1),
-                      dict(last.service).get("queue_number"), left, expected_left)  # fmt: skip
+                      dict(last.service).get("queue_number"), left, expected_left,
+                      dict(last.service).get("insurance_status"))  # fmt: skip

@@ -21,6 +21,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.insurance.bhxh import BhxhSettings
+from kiosk.insurance.step import settings_from_mapping
+
 LANGUAGES = ("vi", "en")
 READER_KINDS = ("pcsc", "serial", "sim")
 BUILTIN_PROFILES = ("hospital", "bank", "lodging", "public_service")
@@ -140,6 +143,7 @@ class KioskSettings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     operator_pin: SecretRef | None = None
+    insurance: BhxhSettings | None = None  # [insurance]: a hospital's BHXH gateway (docs/insurance.md)
 
     @property
     def is_development(self) -> bool:
@@ -167,6 +171,12 @@ class KioskSettings:
             "printer": {"enabled": self.printer.enabled, "queue": self.printer.queue},
             "operator": {"pin": str(self.operator_pin) if self.operator_pin else None},
         }  # fmt: skip
+        if self.insurance is not None:  # the password and the officer are references, like every secret
+            i = self.insurance
+            out["insurance"] = {"base_url": i.base_url, "username": i.username, "password": i.password_ref,
+                                "officer_name": i.officer_name_ref, "officer_id": i.officer_id_ref,
+                                "facility_code": i.facility_code,
+                                "budget_seconds": i.budget_seconds}  # fmt: skip
         return out
 
 
@@ -180,6 +190,9 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "voice": frozenset({"enabled"}),
     "printer": frozenset({"enabled", "queue"}),
     "operator": frozenset({"pin"}),
+    "insurance": frozenset({"base_url", "username", "password", "officer_name", "officer_id", "facility_code",
+                            "connect_timeout_seconds", "read_timeout_seconds", "budget_seconds",
+                            "max_attempts"}),
 }
 _ENDPOINT_KEYS = frozenset({"connector", "url", "secret", "ca_bundle", "client_cert", "client_key"})
 
@@ -318,10 +331,24 @@ def parse_config(data: Mapping[str, Any], source: str = "kiosk.toml") -> KioskSe
     pin = p.secret(op["pin"], "operator.pin") if "pin" in op else None
 
     endpoints = _endpoints(p, data.get("delivery", []))
+    insurance = _insurance(p, data) if "insurance" in data else None
     if p.problems:
         raise ConfigError(source, p.problems)
     return KioskSettings(device_id, site_id, profile, language, data_dir, trust_dir, counter, reader, camera,
-                         endpoints, voice, printer, pin)  # fmt: skip
+                         endpoints, voice, printer, pin, insurance)  # fmt: skip
+
+
+def _insurance(p: _Parser, data: Mapping[str, Any]) -> BhxhSettings | None:
+    """``[insurance]``: the hospital's BHXH gateway account (secrets as references; docs/insurance.md)."""
+    t = p.table(data, "insurance")
+    p.url(t.get("base_url"), "insurance.base_url", False)
+    for key in ("password", "officer_name", "officer_id"):
+        p.secret(t.get(key), f"insurance.{key}")
+    try:
+        return settings_from_mapping(t)
+    except (ValueError, TypeError) as exc:
+        p.bad("insurance", str(exc), "see docs/insurance.md, \"Settings and secrets\"")
+        return None
 
 
 def _endpoints(p: _Parser, raw: Any) -> tuple[Endpoint, ...]:
