@@ -27,7 +27,7 @@ from ui.widgets import CameraPreview, big_button, label
 
 # The person's journey in five steps ("Bước 2/5"): consent, card details, the chip, the face, the outcome.
 STEPS = {"consent": 1, "key_entry": 2, "place_card": 3, "reading": 3, "face_capture": 4, "matching": 4,
-         "result": 5, "service": 5, "queue_number": 5, "receipt": 5}  # fmt: skip
+         "result": 5, "service": 5, "queue_number": 5, "insurance": 5, "receipt": 5}  # fmt: skip
 STEP_COUNT = 5
 GESTURE_TAPS = 5
 GESTURE_SECONDS = 4.0
@@ -209,6 +209,10 @@ class KioskWindow(QWidget):
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
             parts.append(("receipt.queue_spoken",
                           ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
+            if getattr(view, "insurance", None):  # the BHYT check's sentence, then the desk if needed
+                parts.append((None, str(view.insurance)))
+                if getattr(view, "insurance_counter", False):
+                    key("receipt.insurance_counter")
         self.voice.say_parts(parts, view.language, self.catalog)
 
     def _comfort(self, large_text: bool, slow_speech: bool) -> None:
