@@ -18,6 +18,7 @@ from cccd.config import LoadedConfig, kiosk_config, load_config
 from cccd.config import profile as configured_profile
 from cccd.doctor import LiveChecks
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
+from cccd.lodgingdesk import LodgingDesk
 from kiosk.config import ConfigError
 from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
 from kiosk.timezone import VIETNAM
@@ -158,6 +159,9 @@ def run(options: UIOptions) -> int:
                            screenshots=options.screenshots, voice_dir=options.voice_dir)  # fmt: skip
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
                       data_dir=options.data_dir)  # fmt: skip
+    desk = None
+    if kiosk.profile.kind == "lodging":  # the clerk's register, behind the operator PIN (docs/lodging.md)
+        desk = LodgingDesk(_loaded(options).data_dir(options.data_dir), kiosk.profile)
     try:
         def status() -> OperatorStatus:
             shown = kiosk_status(kiosk, options, live)
@@ -166,6 +170,8 @@ def run(options: UIOptions) -> int:
         return run_window(kiosk.driver, window, status=status,
                           demo_user=ScriptedUser(scenario, card) if options.demo else None,
                           slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk),
-                          tickets=tickets)  # fmt: skip
+                          tickets=tickets, lodging=desk.actions() if desk else None)  # fmt: skip
     finally:
+        if desk is not None:
+            desk.close()
         kiosk.close()

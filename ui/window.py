@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
+from ui.lodging_page import LodgingRegisterPage, RegisterActions, register_page
 from ui.operator import LockoutListener, OperatorPage, PinCheck, PinLockout, PinPage, StatusProvider
 from ui.screenbase import Context, Screen
 from ui.screens import build_screen, title_text
@@ -45,7 +46,8 @@ class KioskWindow(QWidget):
                  operator_pin: str | None = None, status: StatusProvider | None = None,
                  counter: str = "1", printer: Callable[[QImage], None] | None = None,
                  on_pin_lockout: LockoutListener | None = None,
-                 ticket_printing: Any | None = None) -> None:  # fmt: skip
+                 ticket_printing: Any | None = None,
+                 lodging: RegisterActions | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
@@ -73,9 +75,15 @@ class KioskWindow(QWidget):
         self._main_layout.setSpacing(8)
         check = PinCheck(operator_pin) if operator_pin else None
         self.pin_page = PinPage(self.catalog, DEFAULT_LANGUAGE, check, PinLockout(on_lockout=on_pin_lockout))
-        self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status)
+        self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status, lodging=lodging is not None)
         self.pages.addWidget(self.pin_page)
         self.pages.addWidget(self.operator_page)
+        self.lodging = lodging
+        self.lodging_page: LodgingRegisterPage | None = None
+        if lodging is not None:  # staff only: from the operator page, which the PIN opens
+            self.lodging_page = register_page(self.catalog, DEFAULT_LANGUAGE, lodging, self.show_operator)
+            self.pages.addWidget(self.lodging_page)
+            self.operator_page.lodging.connect(self.show_lodging)
         self.pin_page.accepted.connect(self._open_operator)
         self.pin_page.cancelled.connect(self.back_to_kiosk)
         self.operator_page.back.connect(self.back_to_kiosk)
@@ -317,6 +325,13 @@ class KioskWindow(QWidget):
         """The operator page with fresh status (after the PIN; directly only for screenshots and tests)."""
         self.operator_page.refresh()
         self.pages.setCurrentWidget(self.operator_page)
+
+    def show_lodging(self) -> None:
+        """The guest declaration register (a lodging kiosk's staff), from the operator page only."""
+        if self.lodging_page is None or self.pages.currentWidget() is not self.operator_page:
+            return
+        self.lodging_page.refresh()
+        self.pages.setCurrentWidget(self.lodging_page)
 
     def back_to_kiosk(self) -> None:
         self._unlocked = not self.kiosk
