@@ -108,6 +108,10 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("receipt-insurance_counter", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
                                                    "record_status": "verified", "service": _HOSPITAL_DONE,
                                                    "insurance": _EXPIRED}, None, ()),
+        # a chip without a face photo (a card for a child under 6; docs/card-2024.md)
+        ("fallback-no_chip_photo", None, {"state": State.FALLBACK, "fallback": Reason.NO_CHIP_PHOTO,
+                                          "reference": SAMPLE_REFERENCE, "card_seen": True,
+                                          "detail": ("IDENTITY_DATA_MISSING",)}, None, ()),
     ]  # fmt: skip
 
 

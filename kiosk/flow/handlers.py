@@ -146,12 +146,14 @@ def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) ->
     s = replace(s, chip=chip, progress=ReadProgress("done"))
     if chip.verdict == "not_authentic":
         return to_fallback(s, c, Reason.CHIP_NOT_AUTHENTIC, now, chip.reasons)
+    if chip.without_face_image:  # nobody can be matched to it, whatever the profile: the counter
+        return to_fallback(s, c, Reason.NO_CHIP_PHOTO, now, chip.reasons)
     if not c.chip.accepts(chip.verdict, chip.reasons, None):
         return to_fallback(s, c, Reason.CHIP_NOT_ACCEPTED, now, chip.reasons)
     if not c.face_required:
         return ins.to_result(s, c)
     if chip.photo is None:
-        return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("NO_CHIP_PHOTO",))
+        return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("CHIP_PHOTO_UNDECODABLE",))
     return _start_capture(s, c, 1, None)
 
 

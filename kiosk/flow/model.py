@@ -51,6 +51,7 @@ class Reason(enum.StrEnum):
     USER_ASKED_FOR_HELP = "USER_ASKED_FOR_HELP"
     STORAGE_FAILED = "STORAGE_FAILED"
     QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
+    NO_CHIP_PHOTO = "NO_CHIP_PHOTO"  # the chip holds no face image (a card for a child under 6)
 
 
 # States where the kiosk waits for the person: a timeout there asks "do you need more time?" first.

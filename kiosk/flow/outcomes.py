@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reader.chipreport import ChipReport
 from reader.lds.dg13 import PersonalData
 from reader.lds.mrz import mask_id
+from reader.report import FileStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,19 @@ class ChipOutcome:
 
     def __repr__(self) -> str:
         return f"ChipOutcome(verdict={self.verdict}, reasons={self.reasons}, <data hidden>)"
+
+    @property
+    def without_face_image(self) -> bool:
+        """The chip holds no face image at all: no DG2 (the card of a child under 6, which carries no
+        photo: Circular 16/2024/TT-BCA; docs/card-2024.md), or a DG2 without an image (``DG2_NO_IMAGE``).
+        Not a photo that is there but cannot be decoded (that is the face step's failure)."""
+        report = self.report
+        if self.photo is not None or not isinstance(report, ChipReport) or "DG1" not in report.files:
+            return False  # a chip that was not read (or only a sample's document data): nothing is known
+        dg2 = report.files.get("DG2")
+        if dg2 is None or dg2.status is FileStatus.ABSENT:
+            return True
+        return "DG2_NO_IMAGE" in report.data_reasons
 
 
 @dataclass(frozen=True, slots=True)
