@@ -19,6 +19,7 @@ from cccd import __version__
 from cccd.compose import KioskConfig
 from kiosk.config import LANGUAGES, ConfigError, ConfigProblem, KioskSettings, parse_config_text
 from kiosk.connectors.base import resolve_secret
+from kiosk.insurance.bhxh import InsuranceConfigError, resolve_text_secret
 from kiosk.profiles import Profile, ProfileError, TLSSettings, load_profile
 from kiosk.storage.paths import data_dir as default_data_dir
 
@@ -180,6 +181,15 @@ def secret_problems(settings: KioskSettings) -> list[ConfigProblem]:
                     "set the variable in /etc/cccd/kiosk.env or create the file (0600)",
                 )
             )
+    if settings.insurance is not None:  # the BHXH gateway's account (docs/insurance.md)
+        gw = settings.insurance
+        for key, ref in (("password", gw.password_ref), ("officer_name", gw.officer_name_ref),
+                         ("officer_id", gw.officer_id_ref)):  # fmt: skip
+            try:
+                resolve_text_secret(ref)
+            except InsuranceConfigError as exc:  # the message names the variable, never the value
+                out.append(ConfigProblem(f"insurance.{key}", f"{ref}: {exc}",
+                                         "set the variable in /etc/cccd/kiosk.env or create the file (0600)"))
     if settings.operator_pin is not None:
         pin = _pin(settings)
         if pin is None:
