@@ -14,6 +14,7 @@ import logging
 from kiosk.flow.outcomes import ChipOutcome, InsuranceAnswer
 from kiosk.insurance.bhxh import BhxhClient, InsuranceConfigError, InsuranceResult, InsuranceStatus
 from kiosk.insurance.step import InsuranceStepOutcome, run_insurance_step
+from kiosk.metrics import INSURANCE_CHECK_SECONDS
 from kiosk.subject import subject_from_chip
 
 log = logging.getLogger("kiosk.insurance")
@@ -41,6 +42,7 @@ class InsuranceCheck:
             log.error("insurance check not possible: %s", exc, extra={"event": "insurance.config_error"})
             result = InsuranceResult(InsuranceStatus.UNAVAILABLE, note="kiosk configuration")
             outcome = InsuranceStepOutcome(result, "", "", True, result.service_fields())
+        INSURANCE_CHECK_SECONDS.labels(outcome.result.status.value).observe(outcome.result.elapsed_ms / 1000)
         log.info("insurance check: %s (%d attempts, %d ms)", outcome.result.status.value,
                  outcome.result.attempts, outcome.result.elapsed_ms,
                  extra={"event": "insurance.checked", "status": outcome.result.status.value})  # fmt: skip

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from cccd.compose import KioskConfig, relay_until_idle
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
@@ -109,6 +110,8 @@ def test_every_gateway_answer_through_the_kiosk_to_the_receiver(
     assert his["TRANG_THAI_THE"] == "valid" and his["MA_THE_BHYT"] == "SV4797930300123"
     assert his["GT_THE_DEN"] == "20301231" and his["MA_DKBD"] == "79001"
     assert bodies[ids["down"]]["data"]["insurance"]["TRANG_THAI_THE"] == "unavailable"
+    for status in ("valid", "expired", "other_facility", "not_found", "unavailable"):  # the metrics
+        assert (REGISTRY.get_sample_value("cccd_insurance_check_seconds_count", {"status": status}) or 0) >= 1
 
 
 def _note_check(asked: list[int | None], s: Session) -> None:
