@@ -137,6 +137,8 @@ def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str
               check_trust_store(s.trust_dir, now),
               check_outbox(data / "kiosk.db", now.timestamp())]  # fmt: skip
     checks += [endpoint_check(c, now) for c in endpoints(loaded)]
+    if s.insurance is not None:  # a hospital's BHXH gateway (docs/insurance.md; `cccd insurance check`)
+        checks.append(check_endpoint("bhxh", s.insurance.base_url, now=now))
     checks.append(check_qt(env))
     return checks
 
@@ -170,6 +172,8 @@ class LiveChecks:
                       else check_readers(reader), check_camera_device(self.camera)]  # fmt: skip
         checks.append(check_outbox(self.data_dir / "kiosk.db", time.time()))
         checks += [check_tcp(c.name, c.url) for c in endpoints(self.loaded)]
+        if self.loaded.settings.insurance is not None:
+            checks.append(check_tcp("bhxh", self.loaded.settings.insurance.base_url))
         return checks
 
     def _refresh(self) -> None:
