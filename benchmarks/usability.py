@@ -29,6 +29,8 @@ from typing import Any
 from cccd.compose import KioskConfig
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
 from kiosk.flow import events as ev
+from kiosk.insurance import BhxhSettings
+from sims.bhxh import BhxhGateway, BhxhServer
 from ui.app import application, run_stepped
 from ui.flowbridge import FlowBridge, from_event
 from ui.screens_service import ServiceScreen
@@ -36,6 +38,7 @@ from ui.voice import Voice
 from ui.window import KioskWindow
 
 PROFILES = ("hospital", "bank", "lodging", "public_service")
+MACHINE_SCREENS = ("reading", "matching", "face_capture", "queue_number", "insurance", "place_card")
 TARGET_TAPS = {"hospital": 12, "bank": 15}
 TARGET_PERSON_S = {"hospital": 60.0}
 TAP_S = 2.0  # an elderly person finds the button and taps (slow taps)
@@ -72,7 +75,7 @@ class Walk:
             path.insert(path.index("matching"), "face_capture")
         self.screens = path
         for state in path:
-            if state not in ("attract", "reading", "matching", "queue_number", "wipe"):
+            if state not in ("attract", "reading", "matching", "queue_number", "insurance", "wipe"):
                 self.person_s += CONSENT_READ_S if state == "consent" else READ_S
         self.person_s += PLACE_CARD_S * ("place_card" in path) + FACE_S * ("face_capture" in path)
 
@@ -92,10 +95,23 @@ def _taps(event: Any) -> int:
     return 1
 
 
-def walk(profile: str, data: Path) -> Walk:
+def simulated_gateway() -> BhxhServer:
+    """The hospital's BHYT check asks the simulated BHXH gateway (sims/bhxh.py; docs/insurance.md)."""
+    os.environ.update(BENCH_BHXH_PASSWORD=BhxhGateway().password, BENCH_BHXH_OFFICER="Trần Văn Tiếp Đón",
+                      BENCH_BHXH_OFFICER_ID="001080000001")  # fmt: skip
+    return BhxhServer(BhxhGateway())
+
+
+def gateway_settings(url: str) -> BhxhSettings:
+    return BhxhSettings(url, "01001_BV", "env:BENCH_BHXH_PASSWORD", "env:BENCH_BHXH_OFFICER",
+                        "env:BENCH_BHXH_OFFICER_ID", "79001")  # fmt: skip
+
+
+def walk(profile: str, data: Path, insurance: BhxhSettings | None = None) -> Walk:
     app = application()
     scenario = SCENARIOS["happy"]
-    kiosk, card = build_scenario_kiosk(scenario, profile, KioskConfig(data), face="ground-truth")
+    config = KioskConfig(data, insurance=insurance if profile == "hospital" else None)
+    kiosk, card = build_scenario_kiosk(scenario, profile, config, face="ground-truth")
     w = Walk(profile)
     window = KioskWindow(voice=Voice(muted=True))
     bridge = FlowBridge(window, kiosk.driver)
@@ -108,7 +124,7 @@ def walk(profile: str, data: Path) -> Walk:
         d = bridge.driver
         view = d.view()
         now = time.monotonic()
-        if view.state in ("reading", "matching", "face_capture", "queue_number", "place_card") or (
+        if view.state in MACHINE_SCREENS or (
                 view.state in ("receipt", "wipe") and d.session.record_status is None):  # fmt: skip
             w.machine_s += now - clock["t"]
         clock["t"] = now
@@ -162,10 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", choices=PROFILES, help="one profile (default: all four)")
     args = parser.parse_args(argv if argv is not None else [])
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    print("Scripted cooperative elderly user, one mistake per transaction, QR code for the key:")
+    print("Scripted cooperative elderly user, one mistake per transaction, QR code for the key "
+          "(the hospital checks BHYT on the simulated BHXH gateway):")
+    gateway = simulated_gateway().__enter__()
     for profile in [args.profile] if args.profile else PROFILES:
         with tempfile.TemporaryDirectory() as tmp:
-            w = walk(profile, Path(tmp))
+            w = walk(profile, Path(tmp), gateway_settings(gateway.url))
         total = w.person_s + w.machine_s
         verdicts = []
         if profile in TARGET_TAPS:
@@ -177,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {profile}: {w.taps} taps, {len(w.screens)} screens, person {w.person_s:.0f} s + machine "
               f"{w.machine_s:.1f} s = {total:.0f} s  {'; '.join(verdicts)}")  # fmt: skip
         print(f"    {w.outcome}")
+    gateway.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

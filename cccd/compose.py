@@ -17,11 +17,13 @@ from cccd import __version__
 from kiosk.config import DEV_DEVICE_ID, DEV_SITE_ID
 from kiosk.delivery.relay import ConnectorRegistry, Relay, RelayLock
 from kiosk.flow.model import FlowConfig, Limits, Timeouts
+from kiosk.insurance.bhxh import BhxhClient, BhxhSettings
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import EvidencePolicy, Profile, load_profile, load_profiles
 from kiosk.record import KioskIdentity
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep
 from kiosk.runtime.face_engine import EngineFaceStep, webcam
+from kiosk.runtime.insurance import InsuranceCheck
 from kiosk.runtime.runner import EffectRunner, FlowDriver, Services
 from kiosk.runtime.slots import card_slot
 from kiosk.storage import KioskStore
@@ -50,6 +52,7 @@ class KioskConfig:
     limits: Limits = field(default_factory=Limits)
     relay_interval: float = 2.0  # seconds between the idle relay's checks for due rows (0: none)
     languages: tuple[str, ...] | None = None  # the language screen's order (None: the flow's default)
+    insurance: BhxhSettings | None = None  # [insurance]: a hospital's BHXH gateway (docs/insurance.md)
 
 
 class CountingTransport(TransportWrapper):
@@ -140,9 +143,12 @@ class Kiosk:
     profile: Profile
     relay: Any | None
     relay_store: KioskStore | None = None  # the relay's own connection (the delivery thread's)
+    insurance: InsuranceCheck | None = None  # hospital: the BHXH gateway's client
 
     def close(self) -> None:
         self.runner.close()
+        if self.insurance is not None:
+            self.insurance.close()
         if self.relay is not None:
             self.relay.close()
         if self.relay_store is not None:
@@ -166,13 +172,18 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
     if config.languages:
         flow = dataclasses.replace(flow, languages=config.languages)
+    insurance = None
+    if config.insurance is not None and prof.kind == "hospital":
+        insurance = InsuranceCheck(BhxhClient(config.insurance))
+        net = dataclasses.replace(flow.timeouts, insurance=config.insurance.budget_seconds + 2.0)
+        flow = dataclasses.replace(flow, checks_insurance=True, timeouts=net)
     driver = FlowDriver(flow, card_left=_card_present(slot))
     services = Services(prof, identity, store, slot, trust, face, relay_round=relay.locked_round,
                         relay_due=relay.due_soon, relay_interval=config.relay_interval,
-                        qr_camera=qr_camera)  # fmt: skip
+                        qr_camera=qr_camera, insurance=insurance)  # fmt: skip
     runner = EffectRunner(services, driver.post)
     driver.attach(runner)
-    return Kiosk(driver, runner, store, prof, relay, relay_store)
+    return Kiosk(driver, runner, store, prof, relay, relay_store, insurance)
 
 
 def delivery_registry(prof: Profile, signer: RecordSigner, deliver_to: str | None) -> ConnectorRegistry:

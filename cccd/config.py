@@ -19,6 +19,7 @@ from cccd import __version__
 from cccd.compose import KioskConfig
 from kiosk.config import LANGUAGES, ConfigError, ConfigProblem, KioskSettings, parse_config_text
 from kiosk.connectors.base import resolve_secret
+from kiosk.insurance.bhxh import InsuranceConfigError, resolve_text_secret
 from kiosk.profiles import Profile, ProfileError, TLSSettings, load_profile
 from kiosk.storage.paths import data_dir as default_data_dir
 
@@ -138,7 +139,7 @@ def kiosk_config(loaded: LoadedConfig, *, data_dir: Path | None = None,
     languages = (s.language, *(x for x in LANGUAGES if x != s.language))
     return KioskConfig(loaded.data_dir(data_dir), device_id=s.device_id, site_id=s.site_id,
                        software_version=f"cccd-kiosk/{__version__}", deliver_to=deliver_to,
-                       languages=languages)  # fmt: skip
+                       languages=languages, insurance=s.insurance)  # fmt: skip
 
 
 def profile(loaded: LoadedConfig, cli_profile: str | None = None) -> Profile:
@@ -186,6 +187,15 @@ def secret_problems(settings: KioskSettings) -> list[ConfigProblem]:
         out.append(ConfigProblem("hub.enrolment", f"{where} is missing or not readable here",
                                  "enrol the kiosk: cccd hub enrol --hub URL --token T --kiosk-id ID --keys "
                                  f"KEYS --out {where} (as the service user, 0600)"))  # fmt: skip
+    if settings.insurance is not None:  # the BHXH gateway's account (docs/insurance.md)
+        gw = settings.insurance
+        for key, ref in (("password", gw.password_ref), ("officer_name", gw.officer_name_ref),
+                         ("officer_id", gw.officer_id_ref)):  # fmt: skip
+            try:
+                resolve_text_secret(ref)
+            except InsuranceConfigError as exc:  # the message names the variable, never the value
+                out.append(ConfigProblem(f"insurance.{key}", f"{ref}: {exc}",
+                                         "set the variable in /etc/cccd/kiosk.env or create the file (0600)"))
     if settings.operator_pin is not None:
         pin = _pin(settings)
         if pin is None:

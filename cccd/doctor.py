@@ -140,6 +140,8 @@ def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str
     checks += [endpoint_check(c, now) for c in endpoints(loaded)]
     if s.hub.enabled:
         checks.append(check_hub_agent(hub_state_file(s, data), now.timestamp()))
+    if s.insurance is not None:  # a hospital's BHXH gateway (docs/insurance.md; `cccd insurance check`)
+        checks.append(check_endpoint("bhxh", s.insurance.base_url, now=now))
     checks.append(check_qt(env))
     return checks
 
@@ -181,6 +183,8 @@ class LiveChecks:
         state = hub_state_file(self.loaded.settings, self.data_dir)
         if self.loaded.settings.hub.enabled or state.exists():
             checks.append(check_hub_agent(state, time.time()))
+        if self.loaded.settings.insurance is not None:
+            checks.append(check_tcp("bhxh", self.loaded.settings.insurance.base_url))
         return checks
 
     def _refresh(self) -> None:

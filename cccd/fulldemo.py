@@ -37,6 +37,7 @@ from typing import IO, Any
 from kiosk.connectors.webhooks import decode_secret, new_webhook_secret
 from kiosk.keys import KeyStore
 from kiosk.storage import KioskStore
+from sims.bhxh import BhxhGateway, BhxhServer
 
 DEFAULT_STATE = Path("build") / "demo"
 UI_PROFILE = "lodging"  # the profile whose flow reaches a receipt with today's simulated chip (docs/ui.md)
@@ -82,6 +83,10 @@ class DemoState:
     def secret_file(self) -> Path:
         return self.root / "webhook.secret"
 
+    @property
+    def config_file(self) -> Path:
+        return self.root / "kiosk.toml"
+
 
 def _remove_db(path: Path) -> None:
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -113,6 +118,28 @@ def prepare_state(root: Path) -> tuple[DemoState, str]:
     _remove_db(state.kiosk_db)
     _remove_db(state.receiver_db)
     return state, secret
+
+
+BHXH_FACILITY = "79001"  # the simulated hospital's facility code (sims.bhxh registers its people there)
+BHXH_ENV = {"CCCD_BHXH_OFFICER": "Trần Văn Tiếp Đón", "CCCD_BHXH_OFFICER_ID": "001080000001"}
+
+
+def write_demo_config(state: DemoState, gateway_url: str) -> Path:
+    """The demo kiosk's configuration file: the embedded defaults plus the hospital's ``[insurance]``
+    table pointing at the simulated BHXH gateway, its secrets as references to the demo's environment
+    (docs/insurance.md, "Settings and secrets")."""
+    state.config_file.write_text(
+        "# make demo: the hospital's BHYT check asks the simulated BHXH gateway (sims/bhxh.py)\n"
+        "[insurance]\n"
+        f'base_url = "{gateway_url}"\n'
+        'username = "01001_BV"\n'
+        'password = "env:CCCD_BHXH_PASSWORD"\n'
+        'officer_name = "env:CCCD_BHXH_OFFICER"\n'
+        'officer_id = "env:CCCD_BHXH_OFFICER_ID"\n'
+        f'facility_code = "{BHXH_FACILITY}"\n',
+        encoding="utf-8",
+    )
+    return state.config_file
 
 
 def _cccd(*args: str) -> list[str]:
@@ -197,14 +224,18 @@ class HeadlessSummary:
 def _line(r: dict[str, Any]) -> str:
     detail = f" ({', '.join(r['detail'])})" if r.get("detail") else ""
     mark = "" if r.get("as_expected") else f"   << expected {r.get('expected')}"
+    insurance = f"  BHYT={r['insurance']}" if r.get("insurance") else ""
     return (f"  {r['profile']:<14} {r['scenario']:<19} {r['outcome']}{detail}"
-            f"  record={r.get('record_status') or '-'}  {r['elapsed_ms']:.0f} ms{mark}")  # fmt: skip
+            f"  record={r.get('record_status') or '-'}{insurance}"
+            f"  {r['elapsed_ms']:.0f} ms{mark}")  # fmt: skip
 
 
 def run_headless(url: str, state: DemoState, env: dict[str, str], face: str) -> tuple[int, HeadlessSummary]:
     """Every profile and scenario against the receiver; prints one line per transaction as it ends."""
     argv = _cccd("kiosk", "--headless", "--sim", "--profile", "all", "--scenario", "all", "--face", face,
                  "--deliver-to", url, "--data-dir", str(state.data), "--json")  # fmt: skip
+    if state.config_file.is_file():
+        argv += ["--config", str(state.config_file)]
     summary = HeadlessSummary()
     with subprocess.Popen(argv, env=env, text=True, stdout=subprocess.PIPE) as proc:  # noqa: S603
         try:
@@ -233,6 +264,13 @@ def _run(name: str, argv: list[str], env: dict[str, str], timeout: float | None 
     except subprocess.TimeoutExpired:
         return Step(name, False, time.monotonic() - t0, f"did not finish in {timeout:.0f} s")
     return Step(name, rc == 0, time.monotonic() - t0, "" if rc == 0 else f"exit code {rc}")
+
+
+def _tally(results: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in results:
+        out[r["insurance"]] = out.get(r["insurance"], 0) + 1
+    return out
 
 
 def _kiosk_figures(state: DemoState) -> tuple[dict[str, int], str]:
@@ -280,11 +318,16 @@ def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: in
     keeps the hub and its console running until Ctrl-C)."""
     started = time.monotonic()
     state, secret = prepare_state(state_dir)
-    env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(state.data))
+    gateway = BhxhGateway()
+    env = dict(os.environ, CCCD_WEBHOOK_SECRET=secret, CCCD_DATA_DIR=str(state.data),
+               CCCD_BHXH_PASSWORD=gateway.password, **BHXH_ENV)  # fmt: skip
     steps: list[Step] = []
     print(f"demo state: {state.root} (webhook secret and device keys kept; databases fresh)", flush=True)
-    with Receiver(state, env) as receiver:
+    with Receiver(state, env) as receiver, BhxhServer(gateway) as bhxh:
+        write_demo_config(state, bhxh.url)
         print(f"receiver: {receiver.url} -> {state.receiver_db}", flush=True)
+        print(f"simulated BHXH gateway: {bhxh.url} (the hospital's BHYT check; {state.config_file})",
+              flush=True)  # fmt: skip
         if chip:
             steps.append(_run(CHIP_STEP, _cccd("demo"), env))
         print(f"\n== headless kiosk: every profile and scenario, face step '{face}', delivered to the "
@@ -300,7 +343,7 @@ def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: in
         if ui:
             argv = _cccd("ui", "--sim", "--demo", "--profile", UI_PROFILE, "--face", face,
                          "--data-dir", str(state.data), "--deliver-to", receiver.url,
-                         "--step-ms", str(ui_step_ms))  # fmt: skip
+                         "--step-ms", str(ui_step_ms), "--config", str(state.config_file))  # fmt: skip
             steps.append(_run(UI_STEP, argv, env))
         pending, _ = _kiosk_figures(state)
         if int(pending.get("pending", 0)):
@@ -309,6 +352,11 @@ def run_demo(state_dir: Path, *, face: str, chip: bool, ui: bool, ui_step_ms: in
             relay = _cccd("outbox", "run", "--until-idle", "--deliver-to", receiver.url)
             steps.append(_run("relay: deliver what is still pending", relay, env, timeout=120))
         stats = receiver.stats()
+        checks = sum(path.endswith("KQNhanLichSuKCB2024") for path, _ in gateway.calls)
+        insured = [r for r in headless.results if r.get("insurance")]
+        tally = ", ".join(f"{k} {v}" for k, v in sorted(_tally(insured).items()))
+        steps.append(Step("BHYT check (simulated BHXH gateway)", bool(insured) and checks >= len(insured),
+                          0.0, f"{checks} card checks; hospital receipts: {tally}"))  # fmt: skip
     counts, audit = _kiosk_figures(state)
     undelivered = int(counts.get("pending", 0)) + int(counts.get("dead", 0))
     steps.append(Step("delivery", undelivered == 0, 0.0, f"kiosk outbox {counts}"))

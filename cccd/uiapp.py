@@ -19,6 +19,7 @@ from cccd.config import profile as configured_profile
 from cccd.doctor import LiveChecks
 from cccd.fleet import FleetError, start_fleet
 from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kiosk
+from cccd.lodgingdesk import LodgingDesk
 from kiosk.config import ConfigError
 from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
 from kiosk.timezone import VIETNAM
@@ -165,6 +166,9 @@ def run(options: UIOptions) -> int:
                            screenshots=options.screenshots, voice_dir=options.voice_dir)  # fmt: skip
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
                       data_dir=options.data_dir)  # fmt: skip
+    desk = None
+    if kiosk.profile.kind == "lodging":  # the clerk's register, behind the operator PIN (docs/lodging.md)
+        desk = LodgingDesk(_loaded(options).data_dir(options.data_dir), kiosk.profile)
     try:
         fleet = start_fleet(_loaded(options).settings, _config(options), enrolment=options.hub_enrolment,
                             interval=options.hub_interval, checks=lambda: live.current()[0])  # fmt: skip
@@ -182,8 +186,10 @@ def run(options: UIOptions) -> int:
         return run_window(kiosk.driver, window, status=status,
                           demo_user=ScriptedUser(scenario, card) if options.demo else None,
                           slot=kiosk.runner.services.slot, on_pin_lockout=audit_lockouts(kiosk),
-                          tickets=tickets)  # fmt: skip
+                          tickets=tickets, lodging=desk.actions() if desk else None)  # fmt: skip
     finally:
         if fleet is not None:
             fleet.stop()
+        if desk is not None:
+            desk.close()
         kiosk.close()

@@ -22,6 +22,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.insurance.bhxh import BhxhSettings
+from kiosk.insurance.step import settings_from_mapping
+
 LANGUAGES = ("vi", "en")
 READER_KINDS = ("pcsc", "serial", "sim")
 BUILTIN_PROFILES = ("hospital", "bank", "lodging", "public_service")
@@ -164,6 +167,7 @@ class KioskSettings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     operator_pin: SecretRef | None = None
     hub: HubLink = field(default_factory=HubLink)
+    insurance: BhxhSettings | None = None  # [insurance]: a hospital's BHXH gateway (docs/insurance.md)
 
     @property
     def is_development(self) -> bool:
@@ -196,6 +200,12 @@ class KioskSettings:
                     "timeout_seconds": self.hub.timeout_seconds,
                     "bundle_dir": str(self.hub.bundle_dir) if self.hub.bundle_dir else None},
         }  # fmt: skip
+        if self.insurance is not None:  # the password and the officer are references, like every secret
+            i = self.insurance
+            out["insurance"] = {"base_url": i.base_url, "username": i.username, "password": i.password_ref,
+                                "officer_name": i.officer_name_ref, "officer_id": i.officer_id_ref,
+                                "facility_code": i.facility_code,
+                                "budget_seconds": i.budget_seconds}  # fmt: skip
         return out
 
 
@@ -210,6 +220,9 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "printer": frozenset({"enabled", "queue"}),
     "operator": frozenset({"pin"}),
     "hub": frozenset({"enrolment", "heartbeat_seconds", "bundle_seconds", "timeout_seconds", "bundle_dir"}),
+    "insurance": frozenset({"base_url", "username", "password", "officer_name", "officer_id", "facility_code",
+                            "connect_timeout_seconds", "read_timeout_seconds", "budget_seconds",
+                            "max_attempts"}),
 }
 _ENDPOINT_KEYS = frozenset({"connector", "url", "secret", "ca_bundle", "client_cert", "client_key"})
 
@@ -357,10 +370,11 @@ def parse_config(data: Mapping[str, Any], source: str = "kiosk.toml") -> KioskSe
 
     endpoints = _endpoints(p, data.get("delivery", []))
     hub = _hub(p, p.table(data, "hub"))
+    insurance = _insurance(p, data) if "insurance" in data else None
     if p.problems:
         raise ConfigError(source, p.problems)
     return KioskSettings(device_id, site_id, profile, language, data_dir, trust_dir, counter, reader, camera,
-                         endpoints, voice, printer, pin, hub)  # fmt: skip
+                         endpoints, voice, printer, pin, hub, insurance)  # fmt: skip
 
 
 def _hub(p: _Parser, h: Mapping[str, Any]) -> HubLink:
@@ -370,6 +384,19 @@ def _hub(p: _Parser, h: Mapping[str, Any]) -> HubLink:
                    p.seconds(h, "hub", "bundle_seconds", d.bundle_seconds, 86400.0),
                    p.seconds(h, "hub", "timeout_seconds", d.timeout_seconds, 60.0),
                    p.path(h, "hub", "bundle_dir"))  # fmt: skip
+
+
+def _insurance(p: _Parser, data: Mapping[str, Any]) -> BhxhSettings | None:
+    """``[insurance]``: the hospital's BHXH gateway account (secrets as references; docs/insurance.md)."""
+    t = p.table(data, "insurance")
+    p.url(t.get("base_url"), "insurance.base_url", False)
+    for key in ("password", "officer_name", "officer_id"):
+        p.secret(t.get(key), f"insurance.{key}")
+    try:
+        return settings_from_mapping(t)
+    except (ValueError, TypeError) as exc:
+        p.bad("insurance", str(exc), "see docs/insurance.md, \"Settings and secrets\"")
+        return None
 
 
 def _endpoints(p: _Parser, raw: Any) -> tuple[Endpoint, ...]:

@@ -29,6 +29,9 @@ FACE_CAPTURE_SECONDS = Histogram("cccd_face_capture_seconds", "Face capture time
                                  "failure)", ["result"], buckets=_SECONDS)  # fmt: skip
 FACE_SCORE = Histogram("cccd_face_score", "Face comparison score (live face against the chip photo)",
                        ["decision"], buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))  # fmt: skip
+INSURANCE_CHECK_SECONDS = Histogram("cccd_insurance_check_seconds", "BHYT checks on the BHXH gateway by "
+                                    "status (valid, expired, unavailable …; docs/insurance.md)", ["status"],
+                                    buckets=_SECONDS)  # fmt: skip
 OUTBOX_BACKLOG = Gauge("cccd_outbox_backlog", "Outbox rows not yet delivered (pending)")
 OUTBOX_OLDEST_AGE = Gauge("cccd_outbox_oldest_age_seconds", "Age of the oldest pending outbox row")
 DELIVERY_SECONDS = Histogram("cccd_delivery_seconds", "Delivery attempt latency per endpoint "

@@ -144,15 +144,16 @@ def sample_screenshots(directory: Path, profile: str) -> int:
 def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], OperatorStatus],
                demo_user: Any | None = None, slot: Any | None = None,
                on_pin_lockout: LockoutListener | None = None,
-               tickets: Any | None = None) -> int:  # fmt: skip
+               tickets: Any | None = None, lodging: Any | None = None) -> int:  # fmt: skip
     """Run the window on ``driver`` (a :class:`kiosk.runtime.runner.FlowDriver`) until it quits; with
     ``demo_user`` the demo walks one transaction (exit 0 when it finished).  ``slot``: the simulated card
-    slot the demo user lifts the card off; ``tickets``: the thermal ticket printer (ui.ticketprint)."""
+    slot the demo user lifts the card off; ``tickets``: the thermal ticket printer (ui.ticketprint);
+    ``lodging``: the guest register's actions (ui.lodging_page.RegisterActions), staff only."""
     app = application()
     voice = Voice(muted=options.muted, recordings=options.voice_dir)
     window = KioskWindow(voice=voice, kiosk=options.kiosk_mode and demo_user is None,
                          operator_pin=options.operator_pin, status=status, counter=options.counter,
-                         on_pin_lockout=on_pin_lockout, ticket_printing=tickets,
+                         on_pin_lockout=on_pin_lockout, ticket_printing=tickets, lodging=lodging,
                          printer=(lambda image: system_printer(image, options.printer_queue))
                          if options.print_receipts else None)  # fmt: skip
     bridge = FlowBridge(window, driver)

@@ -4,12 +4,14 @@ file for the police portal, confirm the upload, check a guest out.
 
 The page shows what a provider returns (:class:`kiosk.storage.lodging_register.LodgingRegister` entries
 and warning counts, on the kiosk's clock) and emits the clerk's choices; it does not touch storage itself.
-It is a page of the operator side (after the PIN); wiring it into the kiosk window is left to the window.
+It is a page of the operator side: the kiosk window opens it from the operator page, which only the staff
+PIN opens (ui.window); :class:`RegisterActions` is what the composition root gives it (cccd.lodgingdesk).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -33,6 +35,17 @@ RegisterProvider = Callable[[], RegisterSnapshot]
 AMBER = "#8A4B00"  # white on this: contrast 6.9:1
 _URGENCY_COLOURS = {"overdue": DANGER, "due_soon": AMBER}
 COLUMNS = ("due", "urgency", "room", "id", "name", "stay")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterActions:
+    """The register as the kiosk window uses it: the snapshot to show, and the clerk's three actions, each
+    returning the sentence the page shows (a message key with its values, e.g. the file written)."""
+
+    snapshot: RegisterProvider
+    export: Callable[[], tuple[str, dict[str, object]]]
+    declared: Callable[[], tuple[str, dict[str, object]]]
+    check_out: Callable[[str], tuple[str, dict[str, object]]]
 
 
 class LodgingRegisterPage(QWidget):
@@ -77,6 +90,10 @@ class LodgingRegisterPage(QWidget):
     def refresh(self) -> None:
         entries, counts = self._provider() if self._provider is not None else ((), {})
         self.show_entries(entries, counts)
+
+    def notice(self, key: str, **values: object) -> None:
+        """What the clerk's last action did (below the warnings, calm)."""
+        self.banner.setText(f"{self.banner.text()}\n{self._t(key, **values)}")
 
     def show_entries(self, entries: Sequence[RegisterEntry], counts: dict[str, int]) -> None:
         overdue, soon, departures = (counts.get(k, 0) for k in ("overdue", "due_soon", "departures"))
@@ -126,6 +143,27 @@ class LodgingRegisterPage(QWidget):
             self.banner.setText(self._t("lodging.select_first"))
             return
         self.check_out.emit(guest)
+
+
+def register_page(catalog: Catalog, language: str, actions: RegisterActions,
+                  back: Callable[[], None]) -> LodgingRegisterPage:  # fmt: skip
+    """The page wired to ``actions``: each action runs, the list is read again, the page says what was
+    done (an action the register refuses says why, e.g. a guest already checked out)."""
+    page = LodgingRegisterPage(catalog, language, actions.snapshot)
+
+    def run(action: Callable[[], tuple[str, dict[str, object]]]) -> None:
+        try:
+            key, values = action()
+        except Exception as exc:  # the register's typed refusal, or a full disk: the clerk is told
+            key, values = "lodging.failed", {"reason": type(exc).__name__}
+        page.refresh()
+        page.notice(key, **values)
+
+    page.export.connect(lambda: run(actions.export))
+    page.declared.connect(lambda: run(actions.declared))
+    page.check_out.connect(lambda vid: run(lambda: actions.check_out(vid)))
+    page.back.connect(back)
+    return page
 
 
 def _status_key(e: RegisterEntry) -> str:

@@ -166,8 +166,10 @@ class OperatorPage(QWidget):
     restart = Signal()
     exit_kiosk = Signal()
     back = Signal()
+    lodging = Signal()  # open the guest declaration register (a lodging kiosk's staff: ui.lodging_page)
 
-    def __init__(self, catalog: Catalog, language: str, provider: StatusProvider | None) -> None:
+    def __init__(self, catalog: Catalog, language: str, provider: StatusProvider | None, *,
+                 lodging: bool = False) -> None:  # fmt: skip
         super().__init__()
         self._provider = provider
         self._catalog, self._language = catalog, language
@@ -180,6 +182,8 @@ class OperatorPage(QWidget):
         box.addWidget(self.status, 1)
         row = QHBoxLayout()
         row.addWidget(big_button(self._t("operator.back"), on_click=self.back.emit))
+        if lodging:
+            row.addWidget(big_button(self._t("lodging.title"), on_click=self.lodging.emit))
         row.addWidget(big_button(self._t("operator.restart"), on_click=self.restart.emit))
         row.addWidget(big_button(self._t("operator.exit"), prominent=True, on_click=self.exit_kiosk.emit))
         box.addLayout(row)

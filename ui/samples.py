@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
-from kiosk.flow.outcomes import DisplayFields, sample_chip_outcome
+from kiosk.flow.outcomes import DisplayFields, InsuranceAnswer, sample_chip_outcome
 from kiosk.flow.views import View, render
 from kiosk.profiles import load_profile
 
@@ -26,6 +26,11 @@ _HOSPITAL_DONE = (("department", "NOI"), ("visit_type", "first_visit"), ("depart
                   ("queue_number", "NOI-017"), ("queue_day", _DAY.isoformat()))  # fmt: skip
 _LODGING_DONE = (("room", "B305"), ("check_in", _DAY.isoformat()), ("nights", "2"), ("reason", "Du lịch"),
                  ("check_out", "2026-11-24"))  # fmt: skip
+_INSURED = InsuranceAnswer("valid", "Thẻ BHYT còn hạn đến 31/12/2030, nơi đăng ký: Bệnh viện Chợ Rẫy.",
+                           "Health insurance valid until 31/12/2030, registered at: Bệnh viện Chợ Rẫy.",
+                           False)
+_EXPIRED = InsuranceAnswer("expired", "Thẻ BHYT đã hết hạn (31/12/2025).",
+                           "Your health insurance expired (31/12/2025).", True)
 _LEFT_AT = datetime(2026, 11, 22, 1, 52, tzinfo=UTC)  # 08:52 in Vietnam: a card left on the reader
 
 
@@ -94,6 +99,19 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("place_card-remove_first", None, {"state": State.PLACE_CARD, "card_left_at": _LEFT_AT,
                                            "remove_first": True, "hint": "place_card.remove_first"},
          None, ()),
+        # the hospital's BHYT check (docs/insurance.md): the wait after the number, a valid card on the
+        # receipt, an expired one (the desk settles it; the number stays)
+        ("insurance", "hospital", {"state": State.INSURANCE, "service": _HOSPITAL_DONE}, None, ()),
+        ("receipt-insurance", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+                                           "record_status": "verified", "service": _HOSPITAL_DONE,
+                                           "insurance": _INSURED}, None, ()),
+        ("receipt-insurance_counter", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+                                                   "record_status": "verified", "service": _HOSPITAL_DONE,
+                                                   "insurance": _EXPIRED}, None, ()),
+        # a chip without a face photo (a card for a child under 6; docs/card-2024.md)
+        ("fallback-no_chip_photo", None, {"state": State.FALLBACK, "fallback": Reason.NO_CHIP_PHOTO,
+                                          "reference": SAMPLE_REFERENCE, "card_seen": True,
+                                          "detail": ("IDENTITY_DATA_MISSING",)}, None, ()),
     ]  # fmt: skip
 
 

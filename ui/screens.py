@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 from ui.screenbase import Context, Screen, _sender
 from ui.screens_card import LiftAnimation, TakeCardScreen
 from ui.screens_input import ConsentScreen, KeyEntryScreen
-from ui.screens_service import QueueNumberScreen, ServiceScreen
+from ui.screens_service import InsuranceWaitScreen, QueueNumberScreen, ServiceScreen
 from ui.theme import touch_px
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, big_button, card_picture, label, photo_pixmap, qr_pixmap
@@ -230,6 +230,13 @@ class ReceiptScreen(Screen):
         if department:
             col.addWidget(label(department, "title", center=True))
         col.addWidget(label(self.ctx.t("receipt.queue_wait"), center=True))
+        insurance = getattr(self.view, "insurance", None)
+        if insurance:  # the BHYT check's plain result (docs/insurance.md); calm: no red, the desk helps
+            sentence = label(insurance, center=True)
+            sentence.setStyleSheet("font-weight: bold; color: #003C8F; border: none;")
+            col.addWidget(sentence)
+            if getattr(self.view, "insurance_counter", False):
+                col.addWidget(label(self.ctx.t("receipt.insurance_counter"), center=True))
         col.addStretch(1)
         self.queue_label = big
         return panel
@@ -316,7 +323,7 @@ def build_screen(view: Any, ctx: Context) -> Screen:
         "key_entry": KeyEntryScreen, "place_card": PlaceCardScreen, "reading": ReadingScreen,
         "face_capture": FaceScreen, "matching": FaceScreen, "result": ResultScreen,
         "service": ServiceScreen, "queue_number": QueueNumberScreen, "receipt": ReceiptScreen,
-        "still_there": StillThereScreen,
+        "still_there": StillThereScreen, "insurance": InsuranceWaitScreen,
         "fallback": FallbackScreen, "take_card": TakeCardScreen, "wipe": WipeScreen,
     }  # fmt: skip
     return table.get(view.state, Screen)(view, ctx)
@@ -324,4 +331,4 @@ def build_screen(view: Any, ctx: Context) -> Screen:
 
 STATES: tuple[str, ...] = ("attract", "language", "consent", "key_entry", "place_card", "reading",
                            "face_capture", "matching", "result", "service", "queue_number", "receipt",
-                           "still_there", "fallback", "take_card", "wipe")  # fmt: skip
+                           "still_there", "fallback", "take_card", "wipe", "insurance")  # fmt: skip

@@ -256,3 +256,14 @@ class QueueNumberScreen(Screen):
         self.box.addStretch(1)
         self.add_text(ctx.t("queue_number.wait"), center=True)
         self.box.addStretch(1)
+
+
+class InsuranceWaitScreen(Screen):
+    """The hospital's number is issued; the BHYT check has not answered yet (a few seconds at most:
+    kiosk.flow.insurance)."""
+
+    def __init__(self, view: Any, ctx: Context) -> None:
+        super().__init__(view, ctx)
+        self.box.addStretch(1)
+        self.add_text(ctx.t("insurance.wait"), center=True)
+        self.box.addStretch(1)

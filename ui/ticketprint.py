@@ -27,7 +27,9 @@ def ticket_for(view: Any, at: datetime, site: str | None = None, counter: str | 
     """The queue ticket (hospital: a queue number) or the receipt of a receipt view."""
     if getattr(view, "queue_number", None):
         return make_queue_ticket(view.language, view.queue_number, view.department, at,
-                                 reference=view.reference, site=site, counter=counter)  # fmt: skip
+                                 reference=view.reference, site=site, counter=counter,
+                                 insurance=getattr(view, "insurance", None),
+                                 insurance_desk=bool(getattr(view, "insurance_counter", False)))  # fmt: skip
     return make_receipt(view.language, view.record_status, at, view.reference,
                         tuple(getattr(view, "details", ()) or ()), site=site, counter=counter)  # fmt: skip
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
+from ui.lodging_page import LodgingRegisterPage, RegisterActions, register_page
 from ui.operator import LockoutListener, OperatorPage, PinCheck, PinLockout, PinPage, StatusProvider
 from ui.screenbase import Context, Screen
 from ui.screens import build_screen, title_text
@@ -27,7 +28,7 @@ from ui.widgets import CameraPreview, big_button, label
 
 # The person's journey in five steps ("Bước 2/5"): consent, card details, the chip, the face, the outcome.
 STEPS = {"consent": 1, "key_entry": 2, "place_card": 3, "reading": 3, "face_capture": 4, "matching": 4,
-         "result": 5, "service": 5, "queue_number": 5, "receipt": 5}  # fmt: skip
+         "result": 5, "service": 5, "queue_number": 5, "insurance": 5, "receipt": 5}  # fmt: skip
 STEP_COUNT = 5
 GESTURE_TAPS = 5
 GESTURE_SECONDS = 4.0
@@ -45,7 +46,8 @@ class KioskWindow(QWidget):
                  operator_pin: str | None = None, status: StatusProvider | None = None,
                  counter: str = "1", printer: Callable[[QImage], None] | None = None,
                  on_pin_lockout: LockoutListener | None = None,
-                 ticket_printing: Any | None = None) -> None:  # fmt: skip
+                 ticket_printing: Any | None = None,
+                 lodging: RegisterActions | None = None) -> None:  # fmt: skip
         super().__init__()
         self.catalog = catalog or Catalog.load()
         self.voice = voice or Voice(muted=True)
@@ -73,9 +75,15 @@ class KioskWindow(QWidget):
         self._main_layout.setSpacing(8)
         check = PinCheck(operator_pin) if operator_pin else None
         self.pin_page = PinPage(self.catalog, DEFAULT_LANGUAGE, check, PinLockout(on_lockout=on_pin_lockout))
-        self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status)
+        self.operator_page = OperatorPage(self.catalog, DEFAULT_LANGUAGE, status, lodging=lodging is not None)
         self.pages.addWidget(self.pin_page)
         self.pages.addWidget(self.operator_page)
+        self.lodging = lodging
+        self.lodging_page: LodgingRegisterPage | None = None
+        if lodging is not None:  # staff only: from the operator page, which the PIN opens
+            self.lodging_page = register_page(self.catalog, DEFAULT_LANGUAGE, lodging, self.show_operator)
+            self.pages.addWidget(self.lodging_page)
+            self.operator_page.lodging.connect(self.show_lodging)
         self.pin_page.accepted.connect(self._open_operator)
         self.pin_page.cancelled.connect(self.back_to_kiosk)
         self.operator_page.back.connect(self.back_to_kiosk)
@@ -209,6 +217,10 @@ class KioskWindow(QWidget):
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
             parts.append(("receipt.queue_spoken",
                           ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
+            if getattr(view, "insurance", None):  # the BHYT check's sentence, then the desk if needed
+                parts.append((None, str(view.insurance)))
+                if getattr(view, "insurance_counter", False):
+                    key("receipt.insurance_counter")
         self.voice.say_parts(parts, view.language, self.catalog)
 
     def _comfort(self, large_text: bool, slow_speech: bool) -> None:
@@ -313,6 +325,13 @@ class KioskWindow(QWidget):
         """The operator page with fresh status (after the PIN; directly only for screenshots and tests)."""
         self.operator_page.refresh()
         self.pages.setCurrentWidget(self.operator_page)
+
+    def show_lodging(self) -> None:
+        """The guest declaration register (a lodging kiosk's staff), from the operator page only."""
+        if self.lodging_page is None or self.pages.currentWidget() is not self.operator_page:
+            return
+        self.lodging_page.refresh()
+        self.pages.setCurrentWidget(self.lodging_page)
 
     def back_to_kiosk(self) -> None:
         self._unlocked = not self.kiosk

@@ -60,6 +60,7 @@ def _line(r: Any) -> str:
     detail = f" ({', '.join(r.detail)})" if r.detail else ""
     mark = "" if r.as_expected else f"  [expected {r.expected}, card left: {r.expected_card_left}]"
     queue = f"  queue={r.queue_number}" if r.queue_number else ""
+    queue += f"  BHYT={r.insurance}" if getattr(r, "insurance", None) else ""
     card = "  card=LEFT_ON_READER" if r.card_left else ""
     return (f"{r.profile}/{r.scenario}: {r.outcome}{detail}  record={r.record_status or '-'} "
             f"id={r.verification_id or '-'}{queue}{card}  {r.elapsed_ms:.0f} ms{mark}")  # fmt: skip

@@ -143,6 +143,19 @@ class IssueQueueNumber(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckInsurance(Effect):
+    """Ask the BHXH gateway for the verified person's health insurance (by CCCD number, name and birth
+    date from ``chip``), within the client's time budget; post ``InsuranceChecked(op, answer)``
+    (docs/insurance.md)."""
+
+    op: int
+    chip: ChipOutcome
+
+    def __repr__(self) -> str:
+        return f"CheckInsurance(op={self.op}, <identity hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
 class Audit(Effect):
     """An audit entry for an outcome that stores nothing else (refusal, abandonment before a read, a card
     left on the reader)."""

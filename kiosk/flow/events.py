@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
+from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision, InsuranceAnswer
 
 
 class Event:
@@ -207,6 +207,14 @@ class QueueNumberFailed(Event):
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class InsuranceChecked(Event):
+    """The BHXH gateway's answer to ``CheckInsurance`` (docs/insurance.md); ``op`` is the check's token."""
+
+    op: int
+    answer: InsuranceAnswer
+
+
 INTENTS: tuple[type[Event], ...] = (
     Touch, ChooseLanguage, TogglePurpose, AcceptConsent, RefuseConsent, ScanQR, EnterMRZ, EnterIdAndBirth,
     Continue, SubmitService, StillHere, Cancel, AskForHelp, Done,
@@ -214,6 +222,6 @@ INTENTS: tuple[type[Event], ...] = (
 RESULTS: tuple[type[Event], ...] = (
     TimerExpired, CardPresent, CardTaken, ReadProgressed, ReadSucceeded, ReadFailed, FaceGuidance,
     FaceCaptured, FaceFailed, FaceMatched, Persisted, PersistFailed, QueueNumberIssued, QueueNumberFailed,
-    MRZUnreadable,
+    MRZUnreadable, InsuranceChecked,
 )  # fmt: skip
 ALL_EVENTS: tuple[type[Event], ...] = INTENTS + RESULTS

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.flow import events as ev
+from kiosk.flow import insurance as ins
 from kiosk.flow.common import Outcome, enter, persist_once, stay, to_fallback
 from kiosk.flow.effects import (
     CancelOperation,
@@ -145,12 +146,14 @@ def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) ->
     s = replace(s, chip=chip, progress=ReadProgress("done"))
     if chip.verdict == "not_authentic":
         return to_fallback(s, c, Reason.CHIP_NOT_AUTHENTIC, now, chip.reasons)
+    if chip.without_face_image:  # nobody can be matched to it, whatever the profile: the counter
+        return to_fallback(s, c, Reason.NO_CHIP_PHOTO, now, chip.reasons)
     if not c.chip.accepts(chip.verdict, chip.reasons, None):
         return to_fallback(s, c, Reason.CHIP_NOT_ACCEPTED, now, chip.reasons)
     if not c.face_required:
-        return enter(s, State.RESULT, c, verified=True)
+        return ins.to_result(s, c)
     if chip.photo is None:
-        return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("NO_CHIP_PHOTO",))
+        return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("CHIP_PHOTO_UNDECODABLE",))
     return _start_capture(s, c, 1, None)
 
 
@@ -203,7 +206,7 @@ def on_face_matched(s: Session, e: ev.FaceMatched, c: FlowConfig, now: datetime)
     s = replace(s, face=e.decision)
     if e.decision.decision != "match":
         return _face_retry(s, c, Reason.FACE_MISMATCH, "face.retry", now)
-    return enter(s, State.RESULT, c, verified=True)
+    return ins.to_result(s, c)
 
 
 def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
@@ -213,7 +216,7 @@ def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outc
 
 
 def to_receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
-    s, persist = persist_once(s, now, ())
+    s, persist = persist_once(ins.with_insurance(s), now, ())
     return enter(s, State.RECEIPT, c, *persist)
 
 
@@ -232,8 +235,12 @@ def on_submit_service(s: Session, e: ev.SubmitService, c: FlowConfig, now: datet
 
 
 def on_queue_number(s: Session, e: ev.QueueNumberIssued, c: FlowConfig, now: datetime) -> Outcome:
-    """The number goes into the record's service data and onto the receipt."""
-    return to_receipt(replace(s, service=s.service + queue_values(c, e.department, e.day, e.number)), c, now)
+    """The number goes into the record's service data and onto the receipt (after the insurance check's
+    answer, when one is awaited: kiosk.flow.insurance)."""
+    s = replace(s, service=s.service + queue_values(c, e.department, e.day, e.number))
+    if ins.awaiting(s, c):
+        return ins.wait_for_answer(s, c)
+    return to_receipt(s, c, now)
 
 
 def on_queue_failed(s: Session, e: ev.QueueNumberFailed, c: FlowConfig, now: datetime) -> Outcome:

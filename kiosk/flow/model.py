@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision
+from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision, InsuranceAnswer
 from kiosk.flow.servicefields import ServiceField, service_fields, summary_fields
 from kiosk.keyentry import AccessKeyInput
 from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile
@@ -24,6 +24,7 @@ class State(enum.Enum):
     RESULT = "result"
     SERVICE = "service"
     QUEUE_NUMBER = "queue_number"
+    INSURANCE = "insurance"  # hospital: the queue number is issued, the BHYT check has not answered yet
     RECEIPT = "receipt"
     STILL_THERE = "still_there"
     FALLBACK = "fallback"
@@ -50,6 +51,7 @@ class Reason(enum.StrEnum):
     USER_ASKED_FOR_HELP = "USER_ASKED_FOR_HELP"
     STORAGE_FAILED = "STORAGE_FAILED"
     QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
+    NO_CHIP_PHOTO = "NO_CHIP_PHOTO"  # the chip holds no face image (a card for a child under 6)
 
 
 # States where the kiosk waits for the person: a timeout there asks "do you need more time?" first.
@@ -74,6 +76,7 @@ class Timeouts:
     result: float = 90.0
     service: float = 240.0
     queue_number: float = 20.0  # one durable commit; other kiosks sharing the database may hold the lock
+    insurance: float = 6.0  # the net under the BHXH client's own budget (4 s by default; docs/insurance.md)
     receipt: float = 45.0
     still_there: float = 30.0
     fallback: float = 90.0
@@ -125,6 +128,7 @@ class FlowConfig:
     sends_images: bool = False  # the face images go to the institution too (bank, deliver_then_delete)
     consent_documents: tuple[tuple[str, str], ...] = ()  # (language, exact text shown)
     languages: tuple[str, ...] = ("vi", "en")
+    checks_insurance: bool = False  # hospital with a BHXH gateway configured (docs/insurance.md)
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
 
@@ -186,6 +190,8 @@ class Session:
     verified: bool = False
     service: tuple[tuple[str, str], ...] = ()
     service_day: date | None = None  # the kiosk's local date when the service step opened
+    insurance: InsuranceAnswer | None = None  # hospital: the BHYT check's answer (kiosk.flow.insurance)
+    insurance_op: int | None = None  # the token the check's answer carries (it runs beside the service step)
     fallback: Reason | None = None
     detail: tuple[str, ...] = ()  # e.g. the chip verdict's reasons behind CHIP_NOT_ACCEPTED
     hint: str | None = None  # a message key for the current screen ("check the key", "place again")

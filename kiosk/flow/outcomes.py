@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reader.chipreport import ChipReport
 from reader.lds.dg13 import PersonalData
 from reader.lds.mrz import mask_id
+from reader.report import FileStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,19 @@ class ChipOutcome:
     def __repr__(self) -> str:
         return f"ChipOutcome(verdict={self.verdict}, reasons={self.reasons}, <data hidden>)"
 
+    @property
+    def without_face_image(self) -> bool:
+        """The chip holds no face image at all: no DG2 (the card of a child under 6, which carries no
+        photo: Circular 16/2024/TT-BCA; docs/card-2024.md), or a DG2 without an image (``DG2_NO_IMAGE``).
+        Not a photo that is there but cannot be decoded (that is the face step's failure)."""
+        report = self.report
+        if self.photo is not None or not isinstance(report, ChipReport) or "DG1" not in report.files:
+            return False  # a chip that was not read (or only a sample's document data): nothing is known
+        dg2 = report.files.get("DG2")
+        if dg2 is None or dg2.status is FileStatus.ABSENT:
+            return True
+        return "DG2_NO_IMAGE" in report.data_reasons
+
 
 @dataclass(frozen=True, slots=True)
 class FaceDecision:
@@ -67,6 +81,34 @@ class FaceCapture:
 
     def __repr__(self) -> str:
         return f"FaceCapture(liveness_passed={self.liveness_passed}, failure={self.failure}, <image hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceAnswer:
+    """The hospital's health-insurance (BHYT) check as the flow keeps it (docs/insurance.md): the status
+    (:class:`kiosk.insurance.InsuranceStatus` value), the citizen's sentence in both languages, whether the
+    reception desk must settle the insurance, and the flat ``insurance_*`` values for the record's
+    ``service`` object.  Personal data (card code, validity): the repr shows none of it."""
+
+    status: str
+    message_vi: str
+    message_en: str
+    refer_to_counter: bool
+    service: tuple[tuple[str, str], ...] = ()
+
+    def message(self, language: str) -> str:
+        return self.message_vi if language == "vi" else self.message_en
+
+    def __repr__(self) -> str:
+        return f"InsuranceAnswer({self.status}, counter={self.refer_to_counter}, <card hidden>)"
+
+    @classmethod
+    def not_checked(cls, why: str) -> InsuranceAnswer:
+        """No answer within the flow's own deadline (the client's budget is shorter; this is the net)."""
+        return cls("unavailable", "Chưa kiểm tra được thẻ BHYT lúc này.",
+                   "Your insurance could not be checked just now.", True,
+                   (("insurance_status", "unavailable"), ("insurance_gateway_code", ""),
+                    ("insurance_note", why)))  # fmt: skip
 
 
 def sample_chip_outcome(display: DisplayFields, personal: Mapping[str, str]) -> ChipOutcome:

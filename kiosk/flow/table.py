@@ -16,6 +16,7 @@ from typing import Any
 
 from kiosk.flow import events as ev
 from kiosk.flow import handlers as h
+from kiosk.flow import insurance as ins
 from kiosk.flow import takecard as tc
 from kiosk.flow.common import Outcome, attract, enter, fresh, stay, to_fallback, to_wipe
 from kiosk.flow.effects import Effect, Speak, StartTimer
@@ -113,7 +114,10 @@ def _build() -> None:
     _add(S.MATCHING, ev.FaceFailed, h.on_face_failed, S.FACE_CAPTURE, S.FALLBACK)
     _add(S.RESULT, ev.Continue, h.on_result_continue, S.SERVICE, S.RECEIPT)
     _add(S.SERVICE, ev.SubmitService, h.on_submit_service, S.RECEIPT, S.SERVICE, S.QUEUE_NUMBER)
-    _add(S.QUEUE_NUMBER, ev.QueueNumberIssued, h.on_queue_number, S.RECEIPT)
+    _add(S.QUEUE_NUMBER, ev.QueueNumberIssued, h.on_queue_number, S.RECEIPT, S.INSURANCE)
+    for state in (S.RESULT, S.SERVICE, S.QUEUE_NUMBER, S.STILL_THERE):
+        _add(state, ev.InsuranceChecked, ins.on_answer, state)
+    _add(S.INSURANCE, ev.InsuranceChecked, ins.on_answer_awaited, S.RECEIPT)
     _add(S.QUEUE_NUMBER, ev.QueueNumberFailed, h.on_queue_failed, S.FALLBACK)
     for state in (S.RECEIPT, S.FALLBACK, S.TAKE_CARD, S.WIPE):
         _add(state, ev.Persisted, h.on_persisted, state)
@@ -145,6 +149,7 @@ def _build() -> None:
     _add(S.FALLBACK, ev.TimerExpired, _leave, S.WIPE, S.TAKE_CARD, label="timeout")
     _add(S.TAKE_CARD, ev.TimerExpired, tc.on_take_card_timer, S.TAKE_CARD, S.WIPE, label="timeout")
     _add(S.WIPE, ev.TimerExpired, _fresh, S.ATTRACT, label="timeout")
+    _add(S.INSURANCE, ev.TimerExpired, ins.on_no_answer, S.RECEIPT, label="timeout")
 
 
 def _persist_failed(s: Session, e: ev.PersistFailed, c: FlowConfig, now: datetime) -> Outcome:
@@ -164,6 +169,8 @@ def _stale(s: Session, e: ev.Event) -> str:
     if isinstance(e, ev.TimerExpired) and e.token != s.timer:
         return "stale timer"
     op = getattr(e, "op", None)
+    if isinstance(e, ev.InsuranceChecked) and s.insurance_op is not None:  # beside the person's steps
+        return "" if op == s.insurance_op else "stale insurance answer"
     if isinstance(e, ev.Persisted | ev.PersistFailed) and s.persist_op is not None:
         # the record's answer may come after a later request (the wait for the card to be taken)
         return "" if op == s.persist_op else "stale record answer"

@@ -139,6 +139,12 @@ class ReceiptView(View):
     queue_number: str | None = None  # hospital: "NOI-017", shown big
     department: str | None = None  # hospital: the department's name in the view's language
     details: tuple[tuple[str, str], ...] = ()  # lodging: room, check_in, check_out, nights (ISO dates)
+    insurance: str | None = None  # hospital: the BHYT check's sentence in the view's language
+    insurance_counter: bool = False  # hospital: the reception desk settles the insurance (docs/insurance.md)
+
+    def __repr__(self) -> str:
+        return (f"ReceiptView(status={self.record_status}, queue={self.queue_number}, "
+                f"insurance_counter={self.insurance_counter}, <personal data hidden>)")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +229,11 @@ def _receipt(s: Session, c: FlowConfig) -> ReceiptView:
     number = v.get("queue_number")
     department = svc.department_name(c, v["department"], s.language) if number and "department" in v else None
     details = tuple((k, v[k]) for k in ("room", "check_in", "check_out", "nights") if k in v)
+    answer = s.insurance
     return ReceiptView(*_base(s, c, (Button("Done", "receipt.done", prominent=True),)), reference=s.reference,
                        record_status=s.record_status, queue_number=number, department=department,
-                       details=details)  # fmt: skip
+                       details=details, insurance=answer.message(s.language) if answer else None,
+                       insurance_counter=bool(answer and answer.refer_to_counter))  # fmt: skip
 
 
 def render(s: Session, c: FlowConfig) -> View:
@@ -257,7 +265,7 @@ def render(s: Session, c: FlowConfig) -> View:
         return _result(s, c)
     if st is State.SERVICE:
         return _service(s, c)
-    if st is State.QUEUE_NUMBER:
+    if st in (State.QUEUE_NUMBER, State.INSURANCE):
         return View(*_base(s, c, (_CANCEL,)))
     if st is State.RECEIPT:
         return _receipt(s, c)

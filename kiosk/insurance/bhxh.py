@@ -135,13 +135,17 @@ class InsuranceResult:
     def __repr__(self) -> str:
         return f"InsuranceResult({self.status.value}, code={self.gateway_code}, attempts={self.attempts})"
 
-    def message(self, language: str = "vi") -> str:
-        """The plain sentence the citizen sees (docs/insurance.md)."""
+    def message(self, language: str = "vi", *, desk: bool = True) -> str:
+        """The plain sentence the citizen sees (docs/insurance.md); ``desk``: with "please go to the
+        reception desk" when the desk must settle the insurance (the kiosk's receipt says that in its own
+        words, beside the queue number)."""
         until = self.valid_to.strftime("%d/%m/%Y") if self.valid_to else "?"
         where = self.facility_name or self.facility_code or "?"
         text = (_MESSAGES_VI if language == "vi" else _MESSAGES_EN)[self.status]
-        desk = _DESK_VI if language == "vi" else _DESK_EN
-        return text.format(until=until, where=where) + (" " + desk if self.status.needs_counter else "")
+        sentence = text.format(until=until, where=where)
+        if not (desk and self.status.needs_counter):
+            return sentence
+        return f"{sentence} {_DESK_VI if language == 'vi' else _DESK_EN}"
 
     def service_fields(self) -> dict[str, str]:
         """Flat string fields for the record's ``service`` object (no personal data beyond the card)."""

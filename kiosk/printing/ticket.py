@@ -25,6 +25,7 @@ _TEXTS = {
         "keep": "Xin giữ phiếu này đến khi xong việc.",
         "room": "Phòng: {value}", "check_in": "Nhận phòng: {value}", "check_out": "Trả phòng: {value}",
         "nights": "Số đêm: {value}",
+        "insurance_desk": "Số thứ tự vẫn giữ nguyên. Xin ghé quầy tiếp đón về thẻ BHYT trước khi vào khám.",
     },
     "en": {
         "queue_title": "QUEUE TICKET",
@@ -38,6 +39,8 @@ _TEXTS = {
         "keep": "Please keep this ticket until you are done.",
         "room": "Room: {value}", "check_in": "Check-in: {value}", "check_out": "Check-out: {value}",
         "nights": "Nights: {value}",
+        "insurance_desk": "Your number stays valid. Please see the reception desk about your insurance "
+                          "before your visit.",
     },
 }  # fmt: skip
 
@@ -78,10 +81,14 @@ def _reference_lines(t: dict[str, str], reference: str | None, counter: str | No
 
 def queue_ticket(language: str, number: str, department: str | None, issued_at: datetime,
                  reference: str | None = None, site: str | None = None,
-                 counter: str | None = None) -> Ticket:  # fmt: skip
-    """The hospital queue ticket: ``NOI-017`` big, the department, "wait to be called", time, QR."""
+                 counter: str | None = None, insurance: str | None = None,
+                 insurance_desk: bool = False) -> Ticket:  # fmt: skip
+    """The hospital queue ticket: ``NOI-017`` big, the department, "wait to be called", the BHYT check's
+    sentence (and "see the reception desk" when it must settle it; docs/insurance.md), time, QR."""
     t = _t(language)
-    return Ticket(heading=t["queue_title"], big=number, subheading=department, lines=(t["queue_wait"],),
+    lines = (t["queue_wait"], *((insurance,) if insurance else ()),
+             *((t["insurance_desk"],) if insurance and insurance_desk else ()))  # fmt: skip
+    return Ticket(heading=t["queue_title"], big=number, subheading=department, lines=lines,
                   when=_when(issued_at), qr=reference, site=site,
                   footer=(*_reference_lines(t, reference, counter), t["keep"]))  # fmt: skip
 

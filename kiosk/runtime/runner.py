@@ -27,6 +27,7 @@ from typing import Any
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.model import FlowConfig, Session, State
+from kiosk.flow.outcomes import ChipOutcome, InsuranceAnswer
 from kiosk.flow.service import queue_ticket
 from kiosk.flow.table import initial, step
 from kiosk.flow.views import View, render
@@ -65,6 +66,7 @@ class Services:
     qr_camera: Callable[[], Any] | None = None  # a camera for the QR code (None: typed or scanner only)
     mrz_ocr: bool = True  # with qr_camera: read the MRZ on the card's back too (tesseract, when installed)
     card_wait_seconds: float = 120.0
+    insurance: Callable[[ChipOutcome], InsuranceAnswer] | None = None  # hospital: the BHYT check
 
 
 def failure_event(effect: fx.Effect, exc: Exception) -> ev.Event | None:
@@ -85,6 +87,8 @@ def failure_event(effect: fx.Effect, exc: Exception) -> ev.Event | None:
         return ev.PersistFailed(effect.op, name)
     if isinstance(effect, fx.IssueQueueNumber):
         return ev.QueueNumberFailed(effect.op, name)
+    if isinstance(effect, fx.CheckInsurance):
+        return ev.InsuranceChecked(effect.op, InsuranceAnswer.not_checked(name))
     return None
 
 
@@ -193,7 +197,7 @@ class EffectRunner:
             fx.WaitForCardRemoval: self._wait_removal, fx.StartQRScan: self._scan_qr,
             fx.StartFaceCapture: self._capture, fx.StartFaceMatch: self._match,
             fx.IssueQueueNumber: self._issue_queue_number, fx.PersistAndDeliver: self._persist,
-            fx.Audit: self._audit, fx.Wipe: self._wipe,
+            fx.Audit: self._audit, fx.Wipe: self._wipe, fx.CheckInsurance: self._check_insurance,
         }  # fmt: skip
         return jobs.get(type(effect))
 
@@ -408,6 +412,13 @@ class EffectRunner:
             time.perf_counter() - t0)
         log.info("face capture %d: liveness %s", e.attempt, "passed" if cap.liveness_passed else cap.failure)
         self.post(ev.FaceCaptured(e.op, cap))
+
+    def _check_insurance(self, e: fx.CheckInsurance) -> None:
+        """The BHXH gateway (bounded by the client's budget; kiosk.runtime.insurance)."""
+        check = getattr(self.services, "insurance", None)
+        answer = (check(e.chip) if check is not None
+                  else InsuranceAnswer.not_checked("no gateway configured"))  # fmt: skip
+        self.post(ev.InsuranceChecked(e.op, answer))
 
     def _match(self, e: fx.StartFaceMatch) -> None:
         try:

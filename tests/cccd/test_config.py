@@ -13,7 +13,15 @@ import pytest
 
 from cccd import __version__
 from cccd.cli import build_parser, main
-from cccd.config import apply_delivery, config_path, kiosk_config, load_config, operator_pin, profile
+from cccd.config import (
+    apply_delivery,
+    config_path,
+    kiosk_config,
+    load_config,
+    operator_pin,
+    profile,
+    secret_problems,
+)
 from kiosk.config import ConfigError
 from kiosk.profiles import load_profile
 
@@ -188,3 +196,19 @@ def test_check_names_a_missing_hub_enrolment(tmp_path: Path, capsys: pytest.Capt
     assert [p["key"] for p in problems] == ["hub.enrolment"] and "cccd hub enrol" in problems[0]["fix"]
     (tmp_path / "hub.json").write_text("{}")
     assert main(["config", "check", "--config", str(path), "--json"]) == 0
+
+
+def test_check_names_an_insurance_secret_that_does_not_resolve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[insurance] (docs/insurance.md): every secret reference must resolve here; its value is never shown."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[insurance]\nbase_url = "https://egw.baohiemxahoi.gov.vn"\nusername = "79001_BV"\n'
+                    'password = "env:CCCD_TEST_BHXH_PASSWORD"\nofficer_name = "env:CCCD_TEST_OFFICER"\n'
+                    'officer_id = "env:CCCD_TEST_OFFICER_ID"\nfacility_code = "79001"\n')  # fmt: skip
+    monkeypatch.setenv("CCCD_TEST_BHXH_PASSWORD", "bhxh-secret-value")
+    monkeypatch.setenv("CCCD_TEST_OFFICER", "Trần Văn Tiếp Đón")
+    monkeypatch.delenv("CCCD_TEST_OFFICER_ID", raising=False)
+    problems = secret_problems(load_config(str(path)).settings)
+    assert [p.key for p in problems] == ["insurance.officer_id"]
+    assert "bhxh-secret-value" not in str(problems) and "Tiếp Đón" not in str(problems)

@@ -67,6 +67,9 @@ def test_demo_runs_twice_on_the_same_state(tmp_path: Path) -> None:
         assert "ok   headless kiosk" in run.stdout and "ok   delivery" in run.stdout
         assert "'pending': 0" in run.stdout and "'dead': 0" in run.stdout
         assert re.search(r"audit log: intact, \d+ entries", run.stdout)
+        # the hospital's BHYT check asked the simulated BHXH gateway the demo started (docs/insurance.md)
+        assert re.search(r"^  hospital +happy +verified .*BHYT=valid", run.stdout, re.M), run.stdout
+        assert "ok   BHYT check (simulated BHXH gateway)" in run.stdout
     url1, deliveries1, verifications1 = _figures(first.stdout)
     url2, deliveries2, verifications2 = _figures(second.stdout)
     # Fresh databases each run: the second run stores what the first did, no more.

@@ -55,7 +55,8 @@ def test_flow_per_profile_and_scenario(
         assert r.verification_id is not None
         stored = kiosk.store.record(r.verification_id)
         assert stored["status"] == r.record_status
-        expected_status = {"verified": "verified", "CHIP_NOT_ACCEPTED": "referred"}.get(
+        expected_status = {"verified": "verified", "CHIP_NOT_ACCEPTED": "referred",
+                           "NO_CHIP_PHOTO": "referred"}.get(
             r.outcome, "not_verified"
         )
         assert r.record_status == expected_status

@@ -139,3 +139,33 @@ def test_hub_section() -> None:
         parse_config_text('[hub]\nenrolment = "hub.json"\nheartbeat_seconds = 300\nurl = "x"\n')
     keys = {p.key for p in bad.value.problems}
     assert keys == {"hub.enrolment", "hub.heartbeat_seconds", "hub.url"}  # 300 s: shown offline at the hub
+
+
+INSURANCE = """
+[insurance]
+base_url = "https://egw.baohiemxahoi.gov.vn"
+username = "79001_BV"
+password = "file:/etc/cccd-kiosk/secrets/bhxh-password"
+officer_name = "env:BHXH_OFFICER_NAME"
+officer_id = "env:BHXH_OFFICER_CCCD"
+facility_code = "79001"
+budget_seconds = 3
+"""
+
+
+def test_the_hospital_insurance_gateway_with_secret_references() -> None:
+    """[insurance] (docs/insurance.md): the BHXH gateway's URL and account; secrets only as references."""
+    s = parse_config_text(INSURANCE)
+    assert s.insurance is not None and s.insurance.budget_seconds == 3.0
+    assert s.insurance.password_ref == "file:/etc/cccd-kiosk/secrets/bhxh-password"
+    assert s.redacted()["insurance"]["officer_id"] == "env:BHXH_OFFICER_CCCD"
+    assert parse_config_text("").insurance is None
+    for bad, key in ((INSURANCE.replace('"file:/etc/cccd-kiosk/secrets/bhxh-password"', '"hunter2"'),
+                      "insurance.password"),
+                     (INSURANCE.replace("https://egw", "http://egw"), "insurance.base_url"),
+                     (INSURANCE.replace('facility_code = "79001"', ""), "insurance"),
+                     (INSURANCE + 'proxy = "x"\n', "insurance.proxy")):  # fmt: skip
+        with pytest.raises(ConfigError) as info:
+            parse_config_text(bad)
+        assert key in {p.key for p in info.value.problems}, info.value
+        assert "hunter2" not in str(info.value)

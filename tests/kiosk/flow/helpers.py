@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from kiosk.flow import events as ev
@@ -112,9 +113,12 @@ def walk_to(state: State, profile: str = "lodging") -> Walk:
     profile, with a chip it accepts; "take your card": after the receipt)."""
     if state is State.TAKE_CARD:
         return walk_to(State.RECEIPT, profile)(ev.Done())
-    if state is State.QUEUE_NUMBER:
+    if state in (State.QUEUE_NUMBER, State.INSURANCE):
         profile = "hospital"
-    w = Walk(config(profile))
+    c = config(profile)
+    if state is State.INSURANCE:  # a hospital checking insurance, whose gateway has not answered yet
+        c = replace(c, checks_insurance=True)
+    w = Walk(c)
     if state is State.ATTRACT:
         return w
     if state is State.LANGUAGE:
@@ -151,6 +155,8 @@ def walk_to(state: State, profile: str = "lodging") -> Walk:
     w(ev.SubmitService(SERVICE_VALUES[profile]))
     if state is State.QUEUE_NUMBER:
         return w
+    if state is State.INSURANCE:
+        return w(issued(17))
     if w.at() is State.QUEUE_NUMBER:
         w(issued(17))
     assert state is State.RECEIPT and w.at() is State.RECEIPT

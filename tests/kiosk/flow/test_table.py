@@ -9,6 +9,7 @@ import pytest
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.model import MACHINE_WAIT_STATES, USER_WAIT_STATES, Reason, Session, State
+from kiosk.flow.outcomes import InsuranceAnswer
 from kiosk.flow.table import TABLE, initial, step
 from tests.kiosk.flow.helpers import (
     FLAT,
@@ -47,6 +48,7 @@ def _instance(event: type[ev.Event], s: Session) -> ev.Event:
         ev.FaceFailed: ev.FaceFailed(s.op, "no_face"), ev.FaceMatched: ev.FaceMatched(s.op, MATCH),
         ev.Persisted: ev.Persisted(record, "01TESTULID", "verified"),
         ev.PersistFailed: ev.PersistFailed(record, "disk"),
+        ev.InsuranceChecked: ev.InsuranceChecked(s.insurance_op or s.op, InsuranceAnswer.not_checked("test")),
         ev.QueueNumberIssued: ev.QueueNumberIssued(s.op, "NOI", NOW.date(), 1),
         ev.QueueNumberFailed: ev.QueueNumberFailed(s.op, "OperationalError"),
         ev.MRZUnreadable: ev.MRZUnreadable("glare"),
@@ -89,6 +91,7 @@ TIMEOUT_TARGETS = {
     State.STILL_THERE: State.WIPE, State.RECEIPT: State.TAKE_CARD, State.FALLBACK: State.WIPE,
     State.TAKE_CARD: State.TAKE_CARD,  # a spoken reminder; the card counts as left later (below)
     State.WIPE: State.ATTRACT,
+    State.INSURANCE: State.RECEIPT,  # the gateway's silence is not the person's: the receipt says so
 }  # fmt: skip
 
 
@@ -145,7 +148,7 @@ def test_still_there_timeout_after_a_read_stores_the_result_once() -> None:
 
 #: States after which the person's card may be on the reader: Cancel leads to "please take your card".
 CARD_ON_READER = {State.PLACE_CARD, State.READING, State.FACE_CAPTURE, State.MATCHING, State.RESULT,
-                  State.SERVICE, State.QUEUE_NUMBER, State.RECEIPT}  # fmt: skip
+                  State.SERVICE, State.QUEUE_NUMBER, State.INSURANCE, State.RECEIPT}  # fmt: skip
 
 
 @pytest.mark.parametrize("state", [s for s in State if s not in (State.ATTRACT, State.TAKE_CARD, State.WIPE)],

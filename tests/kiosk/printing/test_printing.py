@@ -164,3 +164,17 @@ def test_paper_running_low_still_prints() -> None:
     finally:
         fake.close()
     assert status.paper == "low" and GS_V_0 in fake.received
+
+
+def test_the_hospital_ticket_carries_the_insurance_check() -> None:
+    """The BHYT check's sentence under "wait to be called", and the reception desk when it must settle it
+    (docs/insurance.md); the ticket is drawn (Vietnamese included) within the paper."""
+    expired = "Thẻ BHYT đã hết hạn (31/12/2025)."
+    t = queue_ticket("vi", "NOI-017", "Khám Nội", AT, reference=REF, insurance=expired, insurance_desk=True)
+    assert t.lines[1] == expired and "quầy tiếp đón" in t.lines[2]
+    valid = queue_ticket("en", "NOI-018", None, AT, insurance="Health insurance valid until 31/12/2030, "
+                         "registered at: Bệnh viện Chợ Rẫy.")  # fmt: skip
+    assert len(valid.lines) == 2 and "31/12/2030" not in repr(valid)
+    assert queue_ticket("vi", "NOI-019", None, AT).lines == TICKET.lines[:1]
+    img = render(t, 58)
+    assert img.width == PAPER_DOTS[58] and img.height > render(TICKET, 58).height

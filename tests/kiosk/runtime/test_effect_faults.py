@@ -18,6 +18,8 @@ from cccd.compose import Kiosk, KioskConfig
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk, run_flow
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
+from kiosk.flow.outcomes import InsuranceAnswer
+from kiosk.insurance import BhxhSettings
 from kiosk.runtime import runner as runner_module
 from kiosk.runtime.runner import failure_event
 
@@ -106,3 +108,26 @@ def test_every_awaited_effect_has_a_failure_event() -> None:
     assert failure_event(fx.WaitForCard(2), RuntimeError()) == ev.CardPresent(2)
     assert isinstance(failure_event(fx.StartFaceMatch(3, None, b""), OSError()), ev.FaceFailed)  # type: ignore[arg-type]
     assert failure_event(fx.WaitForCardRemoval(4), RuntimeError()) is None  # the flow's own timer decides
+
+
+def test_an_insurance_check_that_breaks_completes_the_check_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BHYT check (docs/insurance.md) whose client breaks: the answer is "not checked" at once, the
+    receipt follows with the queue number, and the record says why."""
+    gateway = BhxhSettings("http://127.0.0.1:9", "01001_BV", "env:A", "env:B", "env:C", "79001")
+    built, card = build_scenario_kiosk(HAPPY, "hospital", KioskConfig(tmp_path / "data", insurance=gateway))
+    try:
+        monkeypatch.setattr(built.runner.services, "insurance", _boom)
+        result = _run((built, card))
+        built.runner.drain_storage()
+        assert result.verification_id is not None
+        service = built.store.record(result.verification_id)["service"]
+    finally:
+        built.close()
+    assert result.outcome == "verified" and result.queue_number and result.insurance == "unavailable"
+    assert service["insurance_note"] == "RuntimeError"
+    assert result.elapsed_ms < FAST_MS
+    check = fx.CheckInsurance(5, None)  # type: ignore[arg-type]
+    expected = ev.InsuranceChecked(5, InsuranceAnswer.not_checked("RuntimeError"))
+    assert failure_event(check, RuntimeError()) == expected
