@@ -121,6 +121,7 @@ class KioskWindow(QWidget):
         self._style_hint(view.hint_key)
         self._main_layout.addWidget(self.hint)
         self.screen_body = build_screen(view, ctx)
+        self.screen_body.changed = self._sync_ready
         self._main_layout.addWidget(self.screen_body, 1)
         self._button_row = QHBoxLayout()
         self._add_buttons(view, ctx)
@@ -132,13 +133,23 @@ class KioskWindow(QWidget):
     def _add_buttons(self, view: Any, ctx: Context) -> None:
         self.buttons = []
         for b in view.buttons:
-            if view.state == "language" and b.intent == "ChooseLanguage":
-                continue  # shown tall in the body by LanguageScreen
+            if view.state in ("language", "attract") and b.intent == "ChooseLanguage":
+                continue  # shown tall in the body by LanguageScreen and AttractScreen
+            if view.state == "attract" and b.intent == "Touch":
+                continue  # the languages start it (a tap anywhere else too)
             w = big_button(ctx.t(b.label_key), prominent=b.prominent, enabled=b.enabled,
                            on_click=self._presser(b))  # fmt: skip
             w.setProperty("button", b)
             self.buttons.append(w)
             self._button_row.addWidget(w)
+        self._sync_ready()
+
+    def _sync_ready(self) -> None:
+        """A button the screen is not ready for ("Confirm" before every choice is made) is disabled."""
+        body = self.screen_body
+        for w in self.buttons:
+            b = w.property("button")
+            w.setEnabled(bool(b.enabled) and (body is None or body.ready(b.intent)))
 
     def _update_in_place(self, view: Any, ctx: Context) -> bool:
         old, body = self.view, self.screen_body
@@ -203,7 +214,9 @@ class KioskWindow(QWidget):
             key("place_card.remove_instruction")
         elif view.state == "service":
             key(f"service.prompt.{getattr(view, 'kind', '') or 'other'}")
-        elif view.state == "receipt" and getattr(view, "queue_number", None):
+        if view.state == "receipt" and getattr(view, "take_card", False):
+            key("receipt.take_card")
+        if view.state == "receipt" and getattr(view, "queue_number", None):
             number = str(view.queue_number)
             prefix, _, digits = number.partition("-")
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"

@@ -58,6 +58,7 @@ def persist_once(s: Session, now: datetime, reasons: tuple[str, ...]) -> tuple[S
 
 def _cancel_running(s: Session) -> tuple[Effect, ...]:
     waiting = s.state in MACHINE_WAIT_STATES or s.state in (State.PLACE_CARD, State.KEY_ENTRY)
+    waiting = waiting or (s.state is State.RECEIPT and s.card_seen)  # the receipt's watch on the card
     return (CancelOperation(s.op),) if waiting else ()
 
 

@@ -20,6 +20,8 @@ from kiosk.flow.effects import (
     StartFaceCapture,
     StartFaceMatch,
     StartQRScan,
+    StartTimer,
+    WaitForCardRemoval,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
 from kiosk.flow.service import (
@@ -45,6 +47,17 @@ def on_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) 
     if e.language not in c.languages:
         return stay(s, hint="language.unsupported")
     return enter(s, State.CONSENT, c, language=e.language, choices=frozenset())
+
+
+def on_attract_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) -> Outcome:
+    """A language chosen on the attract screen itself: the transaction starts in it (issue 14: one screen
+    and one tap fewer); an unknown language starts at the language screen."""
+    started, effects = on_touch_attract(s, e, c, now)
+    if e.language not in c.languages:
+        return started, effects
+    stop = tuple(x for x in effects if isinstance(x, CancelOperation))
+    new, entered = on_language(started, e, c, now)
+    return new, (*stop, *entered)
 
 
 def on_toggle_purpose(s: Session, e: ev.TogglePurpose, c: FlowConfig, now: datetime) -> Outcome:
@@ -148,7 +161,7 @@ def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) ->
     if not c.chip.accepts(chip.verdict, chip.reasons, None):
         return to_fallback(s, c, Reason.CHIP_NOT_ACCEPTED, now, chip.reasons)
     if not c.face_required:
-        return enter(s, State.RESULT, c, verified=True)
+        return to_result(s, c)
     if chip.photo is None:
         return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("NO_CHIP_PHOTO",))
     return _start_capture(s, c, 1, None)
@@ -203,7 +216,22 @@ def on_face_matched(s: Session, e: ev.FaceMatched, c: FlowConfig, now: datetime)
     s = replace(s, face=e.decision)
     if e.decision.decision != "match":
         return _face_retry(s, c, Reason.FACE_MISMATCH, "face.retry", now)
-    return enter(s, State.RESULT, c, verified=True)
+    return to_result(s, c)
+
+
+def to_result(s: Session, c: FlowConfig) -> Outcome:
+    """"Verified", shown ``Timeouts.result_shown`` seconds, then the next step by itself (issue 14: a tap
+    fewer; "Continue" still moves on at once)."""
+    new, effects = enter(s, State.RESULT, c, verified=True)
+    return new, tuple(StartTimer(x.token, c.timeouts.result_shown) if isinstance(x, StartTimer) else x
+                      for x in effects)  # fmt: skip
+
+
+def on_result_timer(s: Session, e: ev.TimerExpired, c: FlowConfig, now: datetime) -> Outcome:
+    """The verified result moves on by itself; any other result asks "do you need more time?"."""
+    if s.verified:
+        return on_result_continue(s, e, c, now)
+    return enter(s, State.STILL_THERE, c, resume=s.state)
 
 
 def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
@@ -213,8 +241,20 @@ def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outc
 
 
 def to_receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
+    """The receipt; while the card is on the reader it asks for it back, and lifting it ends the
+    transaction (issue 14: no "Done" to tap and no separate "take your card" screen)."""
     s, persist = persist_once(s, now, ())
-    return enter(s, State.RECEIPT, c, *persist)
+    if not s.card_seen:
+        return enter(s, State.RECEIPT, c, *persist)
+    op = s.op + 1
+    return enter(s, State.RECEIPT, c, *persist, WaitForCardRemoval(op), op=op)
+
+
+def on_card_taken_receipt(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:
+    """The card is back in the person's hand: the receipt stays ``Timeouts.receipt_after_card`` seconds
+    (the queue number is read or the ticket taken), then the goodbye by itself."""
+    token = s.timer + 1
+    return replace(s, card_seen=False, timer=token), (StartTimer(token, c.timeouts.receipt_after_card),)
 
 
 def on_submit_service(s: Session, e: ev.SubmitService, c: FlowConfig, now: datetime) -> Outcome:

@@ -139,6 +139,7 @@ class ReceiptView(View):
     queue_number: str | None = None  # hospital: "NOI-017", shown big
     department: str | None = None  # hospital: the department's name in the view's language
     details: tuple[tuple[str, str], ...] = ()  # lodging: room, check_in, check_out, nights (ISO dates)
+    take_card: bool = False  # the card is still on the reader: lifting it off ends the transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +196,10 @@ def _consent(s: Session, c: FlowConfig) -> ConsentView:
 def _result(s: Session, c: FlowConfig) -> ResultView:
     d = s.chip.display if s.chip is not None else None
     buttons = (Button("Continue", "result.continue", prominent=True), _CANCEL)
-    return ResultView(*_base(s, c, buttons), verified=s.verified,
+    base = _base(s, c, buttons)
+    if s.verified:  # it moves on by itself (handlers.to_result)
+        base = (*base[:-1], c.timeouts.result_shown)
+    return ResultView(*base, verified=s.verified,
                       full_name=d.full_name if d else None, id_masked=d.id_masked if d else None,
                       birth_date=d.birth_date if d else None)  # fmt: skip
 
@@ -223,16 +227,19 @@ def _receipt(s: Session, c: FlowConfig) -> ReceiptView:
     number = v.get("queue_number")
     department = svc.department_name(c, v["department"], s.language) if number and "department" in v else None
     details = tuple((k, v[k]) for k in ("room", "check_in", "check_out", "nights") if k in v)
-    return ReceiptView(*_base(s, c, (Button("Done", "receipt.done", prominent=True),)), reference=s.reference,
+    # While the card is on the reader there is nothing to tap: lifting the card off ends the transaction.
+    buttons = () if s.card_seen else (Button("Done", "receipt.done", prominent=True),)
+    return ReceiptView(*_base(s, c, buttons), reference=s.reference,
                        record_status=s.record_status, queue_number=number, department=department,
-                       details=details)  # fmt: skip
+                       details=details, take_card=s.card_seen)  # fmt: skip
 
 
 def render(s: Session, c: FlowConfig) -> View:
     """The view of the session's current state."""
     st, lim = s.state, c.limits
-    if st is State.ATTRACT:
-        return View(*_base(s, c, (Button("Touch", "attract.start", prominent=True),)))
+    if st is State.ATTRACT:  # the languages are offered at once: a tap on one starts in it (issue 14)
+        langs = tuple(Button("ChooseLanguage", f"language.{x}", value=x, prominent=True) for x in c.languages)
+        return View(*_base(s, c, (Button("Touch", "attract.start", prominent=True), *langs)))
     if st is State.LANGUAGE:
         langs = tuple(Button("ChooseLanguage", f"language.{x}", value=x, prominent=True) for x in c.languages)
         return View(*_base(s, c, (*langs, _CANCEL)))
