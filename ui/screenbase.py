@@ -30,6 +30,8 @@ class Context:
     ticket_printing: Any | None = None  # ui.ticketprint.TicketPrinting: the thermal ticket printer
     comfort: Any | None = None  # the window's large-text and slower-speech switches (first screen)
     photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
+    card_model: str | None = None  # "2021" / "2024": the person's answer to "which card do you have?"
+    choose_card: Callable[[str], None] | None = None  # the window keeps that answer for this transaction
 
     def t(self, key: str, **values: object) -> str:
         return self.catalog.text(key, self.language, **values)

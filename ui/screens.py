@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from ui.drawings import face_guide_pixmap, placement_pixmap
 from ui.screenbase import Context, Screen, _sender, short_reference
 from ui.screens_card import LiftAnimation, TakeCardScreen
 from ui.screens_input import ConsentScreen, KeyEntryScreen
 from ui.screens_service import QueueNumberScreen, ServiceScreen
 from ui.theme import touch_px
 from ui.viewmodel import Intent
-from ui.widgets import CameraPreview, big_button, card_picture, label, photo_pixmap, qr_pixmap
+from ui.widgets import CameraPreview, big_button, label, photo_pixmap, qr_pixmap
 
 
 class AttractScreen(Screen):
@@ -82,14 +83,13 @@ class PlaceCardScreen(Screen):
             self.add_text(ctx.t("place_card.remove_instruction"))
             self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
             return
-        self.add_text(ctx.t("place_card.instruction"))
+        model = ctx.card_model  # the answer to "which card do you have?" on the key-entry screen
+        self.add_text(ctx.t(f"place_card.instruction_{model}" if model else "place_card.instruction"))
         pic = QLabel()
-        pic.setPixmap(card_picture(ctx.t("place_card.reader"), ctx.t("place_card.card")))
+        pic.setPixmap(placement_pixmap(model, ctx.t("place_card.reader")))
         pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.box.addWidget(pic, 1)
-        left = getattr(view, "placements_left", None)
-        if left is not None:
-            self.add_text(ctx.t("place_card.placements_left", n=left), "small")
+        # No count of the placements left (issue 14: a countdown worries people); the flow still limits them.
 
 
 class ReadingScreen(Screen):
@@ -128,6 +128,12 @@ class FaceScreen(Screen):
         side = QVBoxLayout()
         matching = view.state == "matching"
         side.addWidget(label(ctx.t("matching.instruction" if matching else "face_capture.instruction")))
+        if not matching:  # how to face the camera, drawn (ui.drawings)
+            guide = QLabel()
+            guide.setPixmap(face_guide_pixmap(QSize(200, 230)))
+            guide.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            side.addWidget(guide)
+            side.addWidget(label(ctx.t("face_capture.how"), "small"))
         self.attempt = label("", "small")
         side.addWidget(self.attempt)
         side.addStretch(1)
@@ -138,7 +144,7 @@ class FaceScreen(Screen):
     def refresh(self, view: Any) -> bool:
         self.preview.arrow = _ARROWS.get((view.hint_key or "").lower())
         self.preview.update()
-        shown = view.max_attempts > 1 and view.attempt > 0
+        shown = view.max_attempts > 1 and view.attempt > 1  # only once a photo is taken again
         self.attempt.setText(self.ctx.t("face.attempt", i=view.attempt, n=view.max_attempts) if shown else "")
         self.attempt.setVisible(shown)
         return True

@@ -55,6 +55,7 @@ class KioskWindow(QWidget):
         self.ticket_printing = ticket_printing  # ui.ticketprint.TicketPrinting (thermal printer) or None
         self.large_text = False  # the person's switches on the language screen, reset for the next person
         self.slow_speech = False
+        self.card_model: str | None = None  # "which card do you have?" (key entry), reset for the next person
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -95,9 +96,11 @@ class KioskWindow(QWidget):
         so the consent text keeps its scroll position and the camera preview its picture."""
         if view.state == "attract" and (self.large_text or self.slow_speech):
             self._comfort(False, False)  # the next person starts with the defaults
+        if view.state == "attract":
+            self.card_model = None
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
                       print_receipt=self.printer, ticket_printing=self.ticket_printing,
-                      comfort=self)  # fmt: skip
+                      comfort=self, card_model=self.card_model, choose_card=self._choose_card)  # fmt: skip
         if self._update_in_place(view, ctx):
             if speak:
                 self._speak(view, ctx)
@@ -223,6 +226,9 @@ class KioskWindow(QWidget):
             parts.append(("receipt.queue_spoken",
                           ctx.t("receipt.queue_spoken", number=spoken, department=view.department or "")))
         self.voice.say_parts(parts, view.language, self.catalog)
+
+    def _choose_card(self, model: str) -> None:
+        self.card_model = model
 
     def _comfort(self, large_text: bool, slow_speech: bool) -> None:
         self.large_text, self.slow_speech = large_text, slow_speech

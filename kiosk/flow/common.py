@@ -81,7 +81,7 @@ def needs_take_card(s: Session) -> bool:
 def forget(s: Session) -> Session:
     """The session without anything personal (the key, the chip's data, the face images and decision);
     the outcome (verified, reason code, reference, service values) stays for the goodbye and the logs."""
-    return replace(s, key=None, chip=None, capture=None, face=None, progress=None)
+    return replace(s, key=None, qr_id=None, chip=None, capture=None, face=None, progress=None)
 
 
 def to_wipe(s: Session, c: FlowConfig, now: datetime, reason: Reason | None) -> Outcome:

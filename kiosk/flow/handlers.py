@@ -96,7 +96,16 @@ def _key_from(e: ev.Event, now: datetime) -> AccessKeyInput:
 
 
 def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
-    """QR, MRZ or typed ID + birth date → the BAC inputs (cccd-chip.md §2), then "place your card"."""
+    """QR, MRZ or typed ID + birth date → the BAC inputs (cccd-chip.md §2), then "place your card".  A QR
+    code whose birth date cannot be found (the 2024 card's unknown layout, docs/card-2024.md) fills the
+    typed entry with its ID instead: the person types the day and month of birth (issue 14)."""
+    if isinstance(e, ev.ScanQR):
+        try:
+            payload = parse_qr(e.text)
+        except KeyEntryError:
+            payload = None
+        if payload is not None and payload.birth_date is None:
+            return stay(s, hint="key_entry.qr_birth_needed", qr_id=payload.id_number)
     try:
         key = _key_from(e, now)
         if not key.expiry_candidates:
@@ -106,7 +115,7 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
         if errors >= c.limits.key_entry_errors:
             return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
         return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
-    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0)
+    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0, qr_id=None)
 
 
 MRZ_PROBLEMS = frozenset({"too_dark", "glare", "blurred", "check_digit"})

@@ -176,6 +176,7 @@ class Session:
     language: str = "vi"
     choices: frozenset[str] = frozenset()
     key: AccessKeyInput | None = None
+    qr_id: str | None = None  # key entry: the ID a QR code gave without a birth date (typed entry prefilled)
     expiry_index: int = 0
     key_errors: int = 0
     key_rounds: int = 0

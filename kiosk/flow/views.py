@@ -4,8 +4,9 @@ it never calls the reader, the face engine or the connectors.
 Texts are message keys (``"consent.prompt"``) for the UI's translation catalogue, except the consent
 document, which is shown verbatim (its SHA-256 goes into the consent record), and names that come from
 the deployment profile (hospital departments).  Personal data appears only in :class:`ResultView` (the
-person's own name, masked ID and birth date) and the bank's :class:`ServiceView` (what will be sent, the ID
-masked), shown to the person it belongs to; no view's ``repr`` shows it.
+person's own name, masked ID and birth date), the bank's :class:`ServiceView` (what will be sent, the ID
+masked) and :class:`KeyEntryView` (the ID its QR code gave, to finish typing), shown to the person it
+belongs to; no view's ``repr`` shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from kiosk.flow import service as svc
 from kiosk.flow.model import FlowConfig, Session, State
+from kiosk.keyentry.idnumber import birth_year_from_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,11 @@ class ConsentView(View):
 class KeyEntryView(View):
     methods: tuple[str, ...]  # "qr", "mrz", "typed" — easiest first
     attempts_left: int
+    prefill_id: str | None = None  # a QR code gave the ID but no birth date: typed entry, ID filled in
+    prefill_year: int | None = None  # the birth year that ID encodes (cccd-chip.md §1)
+
+    def __repr__(self) -> str:
+        return f"KeyEntryView(methods={self.methods}, prefilled={self.prefill_id is not None}, <hidden>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +254,8 @@ def render(s: Session, c: FlowConfig) -> View:
         return _consent(s, c)
     if st is State.KEY_ENTRY:
         return KeyEntryView(*_base(s, c, (_CANCEL, _HELP)), methods=("qr", "mrz", "typed"),
-                            attempts_left=lim.key_entry_errors - s.key_errors)  # fmt: skip
+                            attempts_left=lim.key_entry_errors - s.key_errors, prefill_id=s.qr_id,
+                            prefill_year=birth_year_from_id(s.qr_id) if s.qr_id else None)  # fmt: skip
     if st is State.PLACE_CARD:
         return PlaceCardView(*_base(s, c, (_CANCEL, _HELP)),
                              placements_left=lim.card_placements - s.placements,

@@ -43,6 +43,7 @@ def _visible(w: KioskWindow, kind: type[W]) -> list[W]:
 
 @pytest.mark.parametrize(("language", "sample"), SAMPLES, ids=[f"{s.name}-{lang}" for lang, s in SAMPLES])
 def test_screen_renders_accessibly(window: KioskWindow, language: str, sample: object) -> None:
+    window.card_model = sample.card_model  # type: ignore[attr-defined]
     window.show_view(sample.view, speak=False)  # type: ignore[attr-defined]
     if sample.method and isinstance(window.screen_body, KeyEntryScreen):  # type: ignore[attr-defined]
         window.screen_body.show_method(sample.method)  # type: ignore[attr-defined]

@@ -74,3 +74,28 @@ def test_no_visit_type_is_preselected() -> None:
     assert w.at() is State.SERVICE and w.s.hint is not None  # the kind of visit must be chosen
     w(ev.SubmitService((("department", "NOI"), ("visit_type", "follow_up"))))
     assert w.at() is State.QUEUE_NUMBER
+
+
+# --- the birth date from the QR code (issue 14) ---------------------------------------------------------
+
+QR_2024_NO_BIRTH = "079303001234|Nguyễn Thị Mai Anh|Nữ|2025"  # an unknown layout: the ID, no birth date
+
+
+def test_a_qr_code_with_the_birth_date_skips_the_keypad() -> None:
+    w = walk_to(State.PLACE_CARD)  # the 2021 QR code of the helpers: ID, birth and issue dates
+    assert w.s.key is not None and w.s.key.source == "qr" and w.s.key_errors == 0
+
+
+def test_a_qr_code_without_a_birth_date_prefills_the_typed_entry() -> None:
+    from tests.kiosk.flow.helpers import to_key_entry
+
+    w = to_key_entry(Walk(config()))
+    w(ev.ScanQR(QR_2024_NO_BIRTH))
+    assert w.at() is State.KEY_ENTRY and w.s.key_errors == 0  # not the person's mistake
+    view = render(w.s, w.c)
+    assert view.hint_key == "key_entry.qr_birth_needed"
+    assert getattr(view, "prefill_id", None) == "079303001234" and getattr(view, "prefill_year", None) == 2003
+    assert "079303001234" not in repr(view) and "079303001234" not in repr(w.s)
+    w(ev.EnterIdAndBirth("079303001234", "15/06/2003"))
+    assert w.at() is State.PLACE_CARD and w.s.qr_id is None
+    assert render(w.s, w.c).state == "place_card"
