@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.profiles import PURPOSE_MARK
 from ui.drawings import MODELS, card_pixmap, qr_side
 from ui.screenbase import Context, Screen, _sender
 from ui.viewmodel import Intent
@@ -35,7 +36,9 @@ class ConsentScreen(Screen):
         super().__init__(view, ctx)
         inner = QWidget()
         col = QVBoxLayout(inner)
-        col.addWidget(label(view.document))
+        # the purposes' lines of the document are the tick rows below (kiosk.profiles.PURPOSE_MARK)
+        prose = "\n".join(x for x in view.document.splitlines() if not x.startswith(PURPOSE_MARK)).strip()
+        col.addWidget(label(prose))
         col.addWidget(label(ctx.t("consent.controller", controller=view.controller), "small"))
         col.addWidget(label(ctx.t("consent.retention", days=view.retention_days), "small"))
         scroll = QScrollArea()
