@@ -37,7 +37,10 @@ class ConsentScreen(Screen):
         inner = QWidget()
         col = QVBoxLayout(inner)
         # the purposes' lines of the document are the tick rows below (kiosk.profiles.PURPOSE_MARK)
-        prose = "\n".join(x for x in view.document.splitlines() if not x.startswith(PURPOSE_MARK)).strip()
+        lines = [x for x in view.document.splitlines() if not x.startswith(PURPOSE_MARK)]
+        if lines and lines[0] == view.controller:
+            lines = lines[1:]  # the controller is named once, below ("Bên kiểm soát dữ liệu: …")
+        prose = "\n".join(lines).strip()
         col.addWidget(label(prose))
         col.addWidget(label(ctx.t("consent.controller", controller=view.controller), "small"))
         col.addWidget(label(ctx.t("consent.retention", days=view.retention_days), "small"))

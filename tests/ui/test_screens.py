@@ -233,6 +233,7 @@ def test_new_views_of_the_same_state_update_in_place(window: KioskWindow) -> Non
     from PySide6.QtWidgets import QScrollArea
 
     consent = _sample("vi", "consent")
+    consent = replace(consent, document=consent.document + "\n\nĐiều khoản thêm." * 12)  # it scrolls
     _show(window, consent)
     body = window.screen_body
     scroll = _visible(window, QScrollArea)[0].verticalScrollBar()
