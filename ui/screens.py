@@ -233,7 +233,7 @@ class ReceiptScreen(Screen):
         self.box.addLayout(row, 1)
         if getattr(view, "take_card", False):  # lifting the card off ends the transaction
             self.add_text(ctx.t("receipt.take_card"), "title", center=True)
-        elif not view.buttons:
+        elif view.reference:  # the receipt ends by itself ("Done" only closes it sooner)
             self.add_text(ctx.t("receipt.may_leave"), center=True)
 
     @staticmethod
