@@ -41,8 +41,9 @@ def _counter_views(language: str) -> list[object]:
             for reason in Reason]  # fmt: skip
 
 
-CASES = [(lang, s.name, s) for lang in ("vi", "en") for s in sample_views(lang)] + [
-    (lang, f"fallback-{v.reason}", v) for lang in ("vi", "en") for v in _counter_views(lang)]  # type: ignore[attr-defined]
+LANGS = ("vi", "en")
+CASES: list[tuple[str, str, object]] = [(lang, s.name, s) for lang in LANGS for s in sample_views(lang)]
+CASES += [(lang, f"fallback-{getattr(v, 'reason', '')}", v) for lang in LANGS for v in _counter_views(lang)]
 
 
 def _visible_texts(window: KioskWindow) -> list[str]:

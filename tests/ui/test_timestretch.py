@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from ui.i18n import Catalog
 from ui.recordings import plan, recording_path, slow_path
@@ -17,12 +18,12 @@ from ui.voice import RATE_WPM, SLOW_RATE_WPM, Voice
 RATE = 16_000
 
 
-def _tone(seconds: float, hz: float) -> np.ndarray:
+def _tone(seconds: float, hz: float) -> NDArray[np.float64]:
     t = np.arange(int(seconds * RATE)) / RATE
     return 0.5 * np.sin(2 * np.pi * hz * t)
 
 
-def _peak_hz(samples: np.ndarray) -> float:
+def _peak_hz(samples: NDArray[np.float64]) -> float:
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     return float(np.argmax(spectrum) * RATE / len(samples))
 

@@ -42,7 +42,7 @@ def test_the_receipt_asks_for_the_card_and_lifting_it_ends_the_transaction() -> 
     assert isinstance(view, ReceiptView) and view.take_card and view.buttons == ()  # nothing to tap
     watch = [e for e in w.effects if isinstance(e, fx.WaitForCardRemoval)]
     assert watch and watch[-1].op == w.s.op != w.s.persist_op
-    w(lambda s: ev.Persisted(s.persist_op, "01REF", "verified"), taken)
+    w(lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"), taken)
     assert w.at() is State.RECEIPT and not w.s.card_seen  # the number stays readable a moment
     after = render(w.s, w.c)
     assert isinstance(after, ReceiptView) and not after.take_card and after.reference == "01REF"

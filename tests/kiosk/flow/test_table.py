@@ -275,7 +275,7 @@ def test_happy_path_persists_once_at_the_receipt() -> None:
     persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
     assert len(persists) == 1 and persists[0].flow_reasons == () and persists[0].service
     assert persists[0].face == MATCH and persists[0].capture == LIVE
-    w(lambda s: ev.Persisted(s.persist_op, "01REF", "verified"))
+    w(lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"))
     assert w.s.reference == "01REF" and w.at() is State.RECEIPT
     w(ev.Done())
     assert w.at() is State.TAKE_CARD
@@ -285,7 +285,7 @@ def test_happy_path_persists_once_at_the_receipt() -> None:
 
 
 def test_persist_failure_at_the_receipt_goes_to_the_counter() -> None:
-    w = walk_to(State.RECEIPT)(lambda s: ev.PersistFailed(s.persist_op, "disk"))
+    w = walk_to(State.RECEIPT)(lambda s: ev.PersistFailed(s.persist_op or 0, "disk"))
     assert w.at() is State.FALLBACK and w.s.fallback is Reason.STORAGE_FAILED
     assert len([e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]) == 1
 

@@ -62,7 +62,8 @@ def test_receipt_done_asks_to_take_the_card_after_the_wipe() -> None:
     view = render(w.s, w.c)
     assert isinstance(view, TakeCardView) and view.buttons == () and view.reminders == 0
     assert view.title_key == "take_card.title" and view.hint_key is None
-    w = walk_to(State.RECEIPT)(lambda s: ev.Persisted(s.persist_op, "01REF", "verified"), ev.Done(), taken)
+    w = walk_to(State.RECEIPT)(lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"), ev.Done(),
+                               taken)  # fmt: skip
     assert w.at() is State.WIPE and w.s.reference == "01REF" and w.s.record_status == "verified"
     assert len([e for e in w.effects if isinstance(e, fx.Wipe)]) == 1
     w(ev.Touch())
@@ -73,7 +74,7 @@ def test_a_late_record_answer_is_kept_on_the_take_card_screen() -> None:
     """"Done" before the record is stored: its answer arrives on the take-card screen (whose wait for the
     card has a newer token) and is kept for the goodbye."""
     w = walk_to(State.RECEIPT)
-    persist_op = w.s.persist_op
+    persist_op = w.s.persist_op or 0
     w(ev.Done())
     assert w.s.op != persist_op and w.s.persist_op == persist_op
     assert not step(w.s, ev.Persisted(w.s.op, "01REF", "verified"), w.c, NOW).handled  # not the record's

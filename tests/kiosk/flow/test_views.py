@@ -78,7 +78,7 @@ def test_service_receipt_and_fallback_views() -> None:
     assert nights.value == "1" and nights.choices[-1] == "30"
     assert view.title_key == "service.title.lodging"
     w(ev.SubmitService((("room", "305"), ("nights", "2"))),
-      lambda s: ev.Persisted(s.persist_op, "01REF", "verified"))
+      lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"))
     receipt = render(w.s, w.c)
     assert isinstance(receipt, ReceiptView) and receipt.reference == "01REF" and receipt.queue_number is None
     assert receipt.details == (("room", "305"), ("check_in", "2026-11-22"), ("check_out", "2026-11-24"),
