@@ -29,6 +29,7 @@ from typing import Any
 from cccd.compose import KioskConfig
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
 from kiosk.flow import events as ev
+from kiosk.flow.model import Timeouts
 from kiosk.insurance import BhxhSettings
 from sims.bhxh import BhxhGateway, BhxhServer
 from ui.app import application, run_stepped
@@ -59,6 +60,16 @@ class Walk:
     machine_s: float = 0.0
     outcome: str = ""
     mistake_made: bool = False
+    left: bool = False  # the person has walked away (the receipt asked for the card back and got it)
+    per_screen: dict[str, list[float]] = field(default_factory=dict)  # state -> [taps, person seconds]
+
+    def spend(self, state: str, taps: int, seconds: float) -> None:
+        """Taps and the person's seconds, booked to the screen they were spent on."""
+        row = self.per_screen.setdefault(state, [0, 0.0])
+        row[0] += taps
+        row[1] += seconds
+        self.taps += taps
+        self.person_s += seconds
 
     def note_screen(self, state: str) -> None:
         if not self.screens or self.screens[-1] != state:
@@ -76,8 +87,11 @@ class Walk:
         self.screens = path
         for state in path:
             if state not in ("attract", "reading", "matching", "queue_number", "insurance", "wipe"):
-                self.person_s += CONSENT_READ_S if state == "consent" else READ_S
-        self.person_s += PLACE_CARD_S * ("place_card" in path) + FACE_S * ("face_capture" in path)
+                self.spend(state, 0, CONSENT_READ_S if state == "consent" else READ_S)
+        if "place_card" in path:
+            self.spend("place_card", 0, PLACE_CARD_S)
+        if "face_capture" in path:
+            self.spend("face_capture", 0, FACE_S)
 
 
 def _taps(event: Any) -> int:
@@ -110,7 +124,9 @@ def gateway_settings(url: str) -> BhxhSettings:
 def walk(profile: str, data: Path, insurance: BhxhSettings | None = None) -> Walk:
     app = application()
     scenario = SCENARIOS["happy"]
-    config = KioskConfig(data, insurance=insurance if profile == "hospital" else None)
+    # what the kiosk shows after the person has left ends sooner here (wall time only, nobody is counted)
+    quick = Timeouts(receipt_after_card=0.3, wipe=0.3)
+    config = KioskConfig(data, timeouts=quick, insurance=insurance if profile == "hospital" else None)
     kiosk, card = build_scenario_kiosk(scenario, profile, config, face="ground-truth")
     w = Walk(profile)
     window = KioskWindow(voice=Voice(muted=True))
@@ -134,14 +150,24 @@ def walk(profile: str, data: Path, insurance: BhxhSettings | None = None) -> Wal
             return
         if view == answered["view"]:
             return
-        if slot.card_present() and user.card_action(view) == "take":
+        asked_back = view.state == "receipt" and getattr(view, "take_card", False)
+        if slot.card_present() and (asked_back or user.card_action(view) == "take"):
             slot.take()
-            w.person_s += TAKE_CARD_S
+            w.spend(view.state, 0, TAKE_CARD_S)
+            w.left = w.left or asked_back  # ticket and card in hand: the receipt closes by itself
             return
+        if w.left or view.state == "wipe":
+            return  # the person has gone; the kiosk returns to the attract loop by itself
+        if view.state == "attract" and any(b.intent == "ChooseLanguage" for b in view.buttons):
+            answered["view"] = view  # the language is tapped on the first screen
+            w.spend("attract", 1, TAP_S)
+            window.press("ChooseLanguage", "vi")
+            return
+        if view.state == "result" and (view.timeout_seconds or READ_S + 1) <= READ_S:
+            return  # it moves on by itself while it is read: nothing to tap
         if view.state == "consent" and not w.mistake_made:
             w.mistake_made = True  # "I agree" before the boxes are ticked: the screen says what is missing
-            w.taps += 1
-            w.person_s += TAP_S + READ_S
+            w.spend("consent", 1, TAP_S + READ_S)
             answered["view"] = view
             window.send(from_event(ev.AcceptConsent()))
             return
@@ -150,10 +176,9 @@ def walk(profile: str, data: Path, insurance: BhxhSettings | None = None) -> Wal
             return
         answered["view"] = view
         if type(event).__name__ == "ScanQR":
-            w.person_s += SHOW_QR_S
+            w.spend(view.state, 0, SHOW_QR_S)
         taps = _taps(event)
-        w.taps += taps
-        w.person_s += taps * TAP_S
+        w.spend(view.state, taps, taps * TAP_S)
         if isinstance(event, ev.SubmitService) and isinstance(window.screen_body, ServiceScreen):
             window.screen_body.set_values(event.values)
             window.press("SubmitService")
@@ -195,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {profile}: {w.taps} taps, {len(w.screens)} screens, person {w.person_s:.0f} s + machine "
               f"{w.machine_s:.1f} s = {total:.0f} s  {'; '.join(verdicts)}")  # fmt: skip
         print(f"    {w.outcome}")
+        print("    per screen: " + ", ".join(f"{state} {int(taps)} taps {sec:.0f} s"
+                                          for state, (taps, sec) in w.per_screen.items()))  # fmt: skip
     gateway.__exit__(None, None, None)
 
 

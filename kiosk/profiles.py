@@ -180,13 +180,17 @@ class Profile:
     def consent_document(self, language: str) -> str:
         """The exact text the consent screen shows (and whose SHA-256 the consent record keeps).
 
-        Controller, the consent text, then each purpose as a separate choice (integrations.md, duty 1).
+        Controller, the consent text, then each purpose as a separate choice (integrations.md, duty 1),
+        in the words the person reads (``PURPOSE_MARK`` and the text; no internal purpose id — issue 14).
         """
         body = self.consent_text(language)
         lines = [self.controller_name, "", body, ""]
         for p in self.purposes:
-            lines.append(f"[ ] {p.id}: {p.text_vi if language == 'vi' else p.text_en}")
+            lines.append(f"{PURPOSE_MARK}{p.text_vi if language == 'vi' else p.text_en}")
         return "\n".join(lines)
+
+
+PURPOSE_MARK = "☐ "  # a purpose's line in the consent document (the screen shows it as a tick row)
 
 
 class _Table:

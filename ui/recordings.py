@@ -5,6 +5,10 @@ Layout: ``DIR/<language>/<message key>.wav`` — e.g. ``voice/vi/place_card.titl
 person reading the catalogue text (ui/i18n/<language>.json).  Only messages without placeholders can be
 recorded: a message that carries a value (a queue number, the counter) is always synthesised.
 
+With the slower-speech switch on, ``DIR/<language>/slow/<key>.wav`` (a slower reading by the same
+person) is played when present, else the normal recording stretched in time at the same pitch
+(:mod:`ui.timestretch`), else espeak-ng at its slow rate.
+
 An utterance is a list of parts, each a message key (or ``None`` for free text such as the consent
 document) with its text.  Parts with a recording are played with an audio player (``aplay`` from
 alsa-utils, or PipeWire's ``pw-play``, or ``paplay``); the others are spoken by espeak-ng; in order, on a
@@ -15,14 +19,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from ui.i18n import LANGUAGES, Catalog
+from ui.timestretch import StretchError, slowed_copy
 
 PLAYERS = ("pw-play", "paplay", "aplay")
 EXTENSION = ".wav"
+SLOW_FOLDER = "slow"  # DIR/<language>/slow/<key>.wav: a slower reading, for the slower-speech switch
+SLOW_CACHE = Path(tempfile.gettempdir()) / "cccd-voice-slow"  # stretched copies (the folder may be read-only)
 Part = tuple[str | None, str]  # (message key or None, the text shown)
 
 
@@ -45,16 +53,42 @@ def missing_recordings(catalog: Catalog, directory: Path) -> dict[str, list[str]
     return out
 
 
-def plan(parts: Sequence[Part], language: str, directory: Path | None,
-         catalog: Catalog) -> list[tuple[str, str]]:  # fmt: skip
+def slow_path(directory: Path, language: str, key: str) -> Path:
+    """A person's own slower reading of ``key``: ``DIR/<language>/slow/<key>.wav``."""
+    return directory / language / SLOW_FOLDER / f"{key}{EXTENSION}"
+
+
+def _recording(directory: Path, language: str, key: str, slow: float | None, cache: Path) -> Path | None:
+    """The file to play for ``key``: with the slower-speech switch on, the slow reading if there is one,
+    else the recording stretched to ``slow`` times its length at the same pitch (ui.timestretch); ``None``:
+    synthesise it (no recording, or one that cannot be stretched)."""
+    path = recording_path(directory, language, key)
+    if slow is None:
+        return path if path.is_file() else None
+    own = slow_path(directory, language, key)
+    if own.is_file():
+        return own
+    if not path.is_file():
+        return None
+    try:
+        return slowed_copy(path, slow, cache / language)
+    except (StretchError, OSError):
+        return None
+
+
+def plan(parts: Sequence[Part], language: str, directory: Path | None, catalog: Catalog, *,
+         slow: float | None = None, cache: Path = SLOW_CACHE) -> list[tuple[str, str]]:  # fmt: skip
     """The utterance as steps: ``("play", file)`` for a recorded part, ``("say", text)`` for the others
-    (consecutive synthesised parts joined into one)."""
+    (consecutive synthesised parts joined into one).  ``slow``: the slower-speech switch is on — recordings
+    play that many times slower (their own slow reading, or stretched)."""
     steps: list[tuple[str, str]] = []
     for key, text in parts:
         if not text.strip():
             continue
-        path = recording_path(directory, language, key) if directory is not None and key else None
-        if path is not None and recordable(catalog, language, key or "") and path.is_file():
+        path = None
+        if directory is not None and key and recordable(catalog, language, key):
+            path = _recording(directory, language, key, slow, cache)
+        if path is not None:
             steps.append(("play", str(path)))
         elif steps and steps[-1][0] == "say":
             steps[-1] = ("say", steps[-1][1] + " " + text)

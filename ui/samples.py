@@ -40,6 +40,7 @@ class Sample:
     view: View
     method: str | None = None  # key entry: the method tab to show
     values: tuple[tuple[str, str], ...] = ()  # service step: what the person has entered on the screen
+    card_model: str | None = None  # the answer to "which card do you have?" (the window keeps it)
 
     def __repr__(self) -> str:
         return f"Sample({self.name})"
@@ -73,7 +74,7 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("result-failed", None, {"state": State.RESULT, "chip": _CHIP, "verified": False}, None, ()),
         ("service", "hospital", {"state": State.SERVICE, "service_day": _DAY}, None,
          (("department", "NOI"),)),
-        ("receipt", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+        ("receipt", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE, "card_seen": True,
                                  "record_status": "verified", "service": _HOSPITAL_DONE}, None, ()),
         ("still_there", None, {"state": State.STILL_THERE, "resume": State.CONSENT}, None, ()),
         ("fallback", None, {"state": State.FALLBACK, "fallback": Reason.FACE_MISMATCH,
@@ -89,6 +90,7 @@ def _rows(config: FlowConfig) -> list[Row]:
          (("room", "B305"), ("nights", "2"))),
         ("receipt-lodging", "lodging", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
                                         "record_status": "verified", "service": _LODGING_DONE}, None, ()),
+
         ("service-bank", "bank", {"state": State.SERVICE, "chip": _CHIP, "service_day": _DAY}, None, ()),
         # the card at the end: "take your ID card" (after the first reminder); the next person finds a
         # card left on the reader (attract loop, then "lift it off first")
@@ -112,6 +114,17 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("fallback-no_chip_photo", None, {"state": State.FALLBACK, "fallback": Reason.NO_CHIP_PHOTO,
                                           "reference": SAMPLE_REFERENCE, "card_seen": True,
                                           "detail": ("IDENTITY_DATA_MISSING",)}, None, ()),
+        # "which card do you have?" answered (the 2024 card: its QR code on the back), the card placed
+        # accordingly; a QR code without a birth date (the typed entry prefilled); the receipt once the card
+        # was taken back
+        ("key_entry-card_2024", None, {"state": State.KEY_ENTRY, "_card": "2024"}, "qr", ()),
+        ("place_card-card_2024", None, {"state": State.PLACE_CARD, "_card": "2024"}, None, ()),
+        ("key_entry-qr_birth", None, {"state": State.KEY_ENTRY, "qr_id": "079303001234",
+                                      "hint": "key_entry.qr_birth_needed"}, None, ()),
+        ("receipt-card_taken", "hospital", {"state": State.RECEIPT, "reference": SAMPLE_REFERENCE,
+                                            "record_status": "verified", "service": _HOSPITAL_DONE},
+         None, ()),
+        ("key_entry-card_2021", None, {"state": State.KEY_ENTRY, "_card": "2021"}, "qr", ()),
     ]  # fmt: skip
 
 
@@ -126,7 +139,9 @@ def sample_views(language: str = "vi", profile: str = "hospital") -> list[Sample
     start = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     out = []
     for i, (name, other, changes, method, values) in enumerate(_rows(config), start=1):
+        changes = dict(changes)
+        card = changes.pop("_card", None)
         session = replace(Session(), language=language, started_at=start, **changes)
         cfg = flow_config(other) if other else config
-        out.append(Sample(f"{i:02d}-{name}", render(session, cfg), method, values))
+        out.append(Sample(f"{i:02d}-{name}", render(session, cfg), method, values, card))
     return out

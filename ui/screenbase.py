@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from kiosk.printing.ticket import SHORT_REFERENCE
 from ui.i18n import Catalog
 from ui.viewmodel import Intent
 from ui.widgets import label
@@ -29,6 +30,8 @@ class Context:
     ticket_printing: Any | None = None  # ui.ticketprint.TicketPrinting: the thermal ticket printer
     comfort: Any | None = None  # the window's large-text and slower-speech switches (first screen)
     photos: tuple[bytes | None, bytes | None] = (None, None)  # chip photo, live capture (result screen)
+    card_model: str | None = None  # "2021" / "2024": the person's answer to "which card do you have?"
+    choose_card: Callable[[str], None] | None = None  # the window keeps that answer for this transaction
 
     def t(self, key: str, **values: object) -> str:
         return self.catalog.text(key, self.language, **values)
@@ -43,9 +46,18 @@ class Screen(QWidget):
         self.ctx = ctx
         self.box = QVBoxLayout(self)
         self.box.setSpacing(14)
+        self.changed: Callable[[], None] | None = None  # the window re-checks its buttons (ready)
 
     def fields_for(self, intent: str) -> tuple[tuple[str, str], ...]:
         return ()
+
+    def ready(self, intent: str) -> bool:
+        """Whether the button for ``intent`` may be pressed yet ("Confirm" waits for every choice)."""
+        return True
+
+    def notify(self) -> None:
+        if self.changed is not None:
+            self.changed()
 
     def refresh(self, view: Any) -> bool:
         """Show a new view of the same state in place; ``False``: the screen must be rebuilt."""
@@ -55,6 +67,12 @@ class Screen(QWidget):
         lab = label(text, name, center=center)
         self.box.addWidget(lab)
         return lab
+
+
+def short_reference(reference: str) -> str:
+    """What a citizen's screen shows of the verification ID: its last characters, as on the printed
+    ticket (kiosk.printing.ticket; the QR code carries all of it for the staff) — never the 26 of it."""
+    return reference[-SHORT_REFERENCE:]
 
 
 def _sender(ctx: Context, intent: Intent) -> Callable[[], None]:

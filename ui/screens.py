@@ -8,25 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ui.screenbase import Context, Screen, _sender
+from ui.drawings import face_guide_pixmap, placement_pixmap
+from ui.screenbase import Context, Screen, _sender, short_reference
 from ui.screens_card import LiftAnimation, TakeCardScreen
 from ui.screens_input import ConsentScreen, KeyEntryScreen
 from ui.screens_service import InsuranceWaitScreen, QueueNumberScreen, ServiceScreen
 from ui.theme import touch_px
 from ui.viewmodel import Intent
-from ui.widgets import CameraPreview, big_button, card_picture, label, photo_pixmap, qr_pixmap
+from ui.widgets import CameraPreview, big_button, label, photo_pixmap, qr_pixmap
 
 
 class AttractScreen(Screen):
+    """The welcome: the languages as tall buttons — a tap on one starts the transaction in it (issue 14:
+    no separate language screen) — and the two comfort switches; a tap anywhere else starts too."""
+
     def __init__(self, view: Any, ctx: Context) -> None:
         super().__init__(view, ctx)
         self.box.addStretch(1)
         self.add_text(ctx.t("attract.subtitle"), "title", center=True)
-        self.add_text(ctx.t("language.vi") + " · " + ctx.t("language.en"), "small", center=True)
+        self.add_text(ctx.t("attract.choose"), center=True)
+        _language_buttons(self, view, ctx)
         self.box.addStretch(1)
+        _comfort_switches(self, ctx)
 
 
 class LanguageScreen(Screen):
@@ -35,25 +41,35 @@ class LanguageScreen(Screen):
     def __init__(self, view: Any, ctx: Context) -> None:
         super().__init__(view, ctx)
         self.box.addStretch(1)
-        for b in view.buttons:
-            if b.intent == "ChooseLanguage":
-                w = big_button(ctx.t(b.label_key), prominent=b.value == view.language,
-                               on_click=_sender(ctx, Intent("ChooseLanguage", (("language", str(b.value)),))))
-                w.setStyleSheet(f"min-height: {2 * touch_px() - 18}px;")
-                w.setProperty("button", b)
-                self.box.addWidget(w)
+        _language_buttons(self, view, ctx)
         self.box.addStretch(1)
-        comfort = ctx.comfort
-        if comfort is not None:  # two switches for the person, before anything else (issue 14)
-            row = QHBoxLayout()
-            self.large_text = big_button(ctx.t("comfort.large_text"), on_click=comfort.toggle_large_text)
-            self.slow_speech = big_button(ctx.t("comfort.slow_speech"), on_click=comfort.toggle_slow_speech)
-            switches = ((self.large_text, comfort.large_text), (self.slow_speech, comfort.slow_speech))
-            for switch, on in switches:
-                switch.setCheckable(True)
-                switch.setChecked(on)
-                row.addWidget(switch)
-            self.box.addLayout(row)
+        _comfort_switches(self, ctx)
+
+
+def _language_buttons(screen: Screen, view: Any, ctx: Context) -> None:
+    for b in view.buttons:
+        if b.intent == "ChooseLanguage":
+            w = big_button(ctx.t(b.label_key), prominent=b.value == view.language,
+                           on_click=_sender(ctx, Intent("ChooseLanguage", (("language", str(b.value)),))))
+            w.setStyleSheet(f"min-height: {2 * touch_px() - 18}px;")
+            w.setProperty("button", b)
+            screen.box.addWidget(w)
+
+
+def _comfort_switches(screen: Any, ctx: Context) -> None:
+    """"Larger text" and "slower speech", for the person, before anything else (issue 14)."""
+    comfort = ctx.comfort
+    if comfort is None:
+        return
+    row = QHBoxLayout()
+    screen.large_text = big_button(ctx.t("comfort.large_text"), on_click=comfort.toggle_large_text)
+    screen.slow_speech = big_button(ctx.t("comfort.slow_speech"), on_click=comfort.toggle_slow_speech)
+    switches = ((screen.large_text, comfort.large_text), (screen.slow_speech, comfort.slow_speech))
+    for switch, on in switches:
+        switch.setCheckable(True)
+        switch.setChecked(on)
+        row.addWidget(switch)
+    screen.box.addLayout(row)
 
 
 class PlaceCardScreen(Screen):
@@ -67,14 +83,13 @@ class PlaceCardScreen(Screen):
             self.add_text(ctx.t("place_card.remove_instruction"))
             self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
             return
-        self.add_text(ctx.t("place_card.instruction"))
+        model = ctx.card_model  # the answer to "which card do you have?" on the key-entry screen
+        self.add_text(ctx.t(f"place_card.instruction_{model}" if model else "place_card.instruction"))
         pic = QLabel()
-        pic.setPixmap(card_picture(ctx.t("place_card.reader"), ctx.t("place_card.card")))
+        pic.setPixmap(placement_pixmap(model, ctx.t("place_card.reader")))
         pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.box.addWidget(pic, 1)
-        left = getattr(view, "placements_left", None)
-        if left is not None:
-            self.add_text(ctx.t("place_card.placements_left", n=left), "small")
+        # No count of the placements left (issue 14: a countdown worries people); the flow still limits them.
 
 
 class ReadingScreen(Screen):
@@ -113,6 +128,12 @@ class FaceScreen(Screen):
         side = QVBoxLayout()
         matching = view.state == "matching"
         side.addWidget(label(ctx.t("matching.instruction" if matching else "face_capture.instruction")))
+        if not matching:  # how to face the camera, drawn (ui.drawings)
+            guide = QLabel()
+            guide.setPixmap(face_guide_pixmap(QSize(200, 230)))
+            guide.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            side.addWidget(guide)
+            side.addWidget(label(ctx.t("face_capture.how"), "small"))
         self.attempt = label("", "small")
         side.addWidget(self.attempt)
         side.addStretch(1)
@@ -123,7 +144,7 @@ class FaceScreen(Screen):
     def refresh(self, view: Any) -> bool:
         self.preview.arrow = _ARROWS.get((view.hint_key or "").lower())
         self.preview.update()
-        shown = view.max_attempts > 1 and view.attempt > 0
+        shown = view.max_attempts > 1 and view.attempt > 1  # only once a photo is taken again
         self.attempt.setText(self.ctx.t("face.attempt", i=view.attempt, n=view.max_attempts) if shown else "")
         self.attempt.setVisible(shown)
         return True
@@ -185,7 +206,8 @@ class ReceiptScreen(Screen):
         for key, value in self._details(view):
             col.addWidget(label(ctx.t(key, value=value)))
         if view.reference:
-            col.addWidget(label(ctx.t("receipt.reference", reference=view.reference), "small"))
+            col.addWidget(label(ctx.t("receipt.reference", reference=short_reference(view.reference)),
+                                "small"))  # fmt: skip
             if view.record_status:
                 col.addWidget(label(ctx.t(f"receipt.status.{view.record_status}"), "title"))
             if ctx.ticket_printing is None:  # with a ticket printer the ticket carries the QR code
@@ -209,6 +231,10 @@ class ReceiptScreen(Screen):
         else:
             row.addLayout(col, 1)
         self.box.addLayout(row, 1)
+        if getattr(view, "take_card", False):  # lifting the card off ends the transaction
+            self.add_text(ctx.t("receipt.take_card"), "title", center=True)
+        elif view.reference:  # the receipt ends by itself ("Done" only closes it sooner)
+            self.add_text(ctx.t("receipt.may_leave"), center=True)
 
     @staticmethod
     def _qr(reference: str, edge: int) -> QLabel:
@@ -291,9 +317,9 @@ class FallbackScreen(Screen):
         if getattr(view, "take_card", False):
             self.add_text(ctx.t("fallback.take_card"), "title")
         self.box.addStretch(1)
-        self.add_text(ctx.t("fallback.reason_code", reason=view.reason), "small")
+        # No reason code here (issue 14): the staff find the reason with the short reference.
         if view.reference:
-            self.add_text(ctx.t("fallback.reference", reference=view.reference), "small")
+            self.add_text(ctx.t("fallback.reference", reference=short_reference(view.reference)), "small")
 
 
 class WipeScreen(Screen):

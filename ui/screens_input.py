@@ -3,14 +3,17 @@ is in :mod:`ui.screens_service`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
+    QLabel,
+    QPushButton,
     QScrollArea,
     QScroller,
     QStackedWidget,
@@ -18,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.profiles import PURPOSE_MARK
+from ui.drawings import MODELS, card_pixmap, qr_side
 from ui.screenbase import Context, Screen, _sender
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, big_button, label
@@ -31,7 +36,12 @@ class ConsentScreen(Screen):
         super().__init__(view, ctx)
         inner = QWidget()
         col = QVBoxLayout(inner)
-        col.addWidget(label(view.document))
+        # the purposes' lines of the document are the tick rows below (kiosk.profiles.PURPOSE_MARK)
+        lines = [x for x in view.document.splitlines() if not x.startswith(PURPOSE_MARK)]
+        if lines and lines[0] == view.controller:
+            lines = lines[1:]  # the controller is named once, below ("Bên kiểm soát dữ liệu: …")
+        prose = "\n".join(lines).strip()
+        col.addWidget(label(prose))
         col.addWidget(label(ctx.t("consent.controller", controller=view.controller), "small"))
         col.addWidget(label(ctx.t("consent.retention", days=view.retention_days), "small"))
         scroll = QScrollArea()
@@ -104,7 +114,11 @@ class KeyEntryScreen(Screen):
         group.idClicked.connect(self.stack.setCurrentIndex)
         self.box.addLayout(tabs)
         self.box.addWidget(self.stack, 1)
-        if view.methods:
+        prefill = getattr(view, "prefill_id", None)
+        if prefill and "typed" in view.methods:  # the QR code gave the ID but no birth date (issue 14)
+            self.keypad.prefill(prefill, getattr(view, "prefill_year", None))
+            self.show_method("typed")
+        elif view.methods:
             self.show_method(view.methods[0])
 
     @property
@@ -123,8 +137,59 @@ class KeyEntryScreen(Screen):
         row = QHBoxLayout(w)
         preview = self.previews[method] = CameraPreview("rect", QSize(480, 320))
         row.addWidget(preview)
-        row.addWidget(label(self.ctx.t(f"key_entry.{method}_hint")), 1)
+        if method == "qr":
+            row.addLayout(self._card_choice(), 1)
+        else:
+            row.addWidget(label(self.ctx.t(f"key_entry.{method}_hint")), 1)
         return w
+
+    def _card_choice(self) -> QVBoxLayout:
+        """"Which card do you have?": the two models as big drawings; the answer shows where its QR code
+        is (the 2021 CCCD's front, the 2024 card's back; ui.drawings)."""
+        ctx = self.ctx
+        col = QVBoxLayout()
+        col.addWidget(label(ctx.t("key_entry.which_card"), "small"))
+        row = QHBoxLayout()
+        group = QButtonGroup(self)
+        self.card_buttons: dict[str, QPushButton] = {}
+        for model in MODELS:
+            b = big_button(ctx.t(f"key_entry.card_{model}_short"), on_click=self._card_chooser(model))
+            b.setIcon(QIcon(card_pixmap(model, qr_side(model), 120)))
+            b.setIconSize(QSize(128, 84))
+            b.setCheckable(True)
+            b.setStyleSheet("min-height: 104px;")
+            group.addButton(b)
+            row.addWidget(b)
+            self.card_buttons[model] = b
+        col.addLayout(row)
+        self.card_picture = QLabel()
+        self.card_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(self.card_picture)
+        self.card_where = label("")
+        col.addWidget(self.card_where, 1)
+        self._show_card(ctx.card_model)
+        return col
+
+    def _card_chooser(self, model: str) -> Callable[[], None]:
+        def choose() -> None:
+            if self.ctx.choose_card is not None:
+                self.ctx.choose_card(model)
+            self._show_card(model)
+
+        return choose
+
+    def _show_card(self, model: str | None) -> None:
+        """The chosen model's QR side, the QR code ringed; before a choice, the hint for both."""
+        t = self.ctx.t
+        if model not in MODELS:
+            self.card_picture.clear()
+            self.card_picture.setVisible(False)
+            self.card_where.setText(t("key_entry.qr_hint"))
+            return
+        self.card_buttons[model].setChecked(True)
+        self.card_picture.setPixmap(card_pixmap(model, qr_side(model), 300, highlight_qr=True))
+        self.card_picture.setVisible(True)
+        self.card_where.setText(t(f"key_entry.card_{model}") + ". " + t(f"key_entry.qr_where_{model}"))
 
     def _typed(self) -> QWidget:
         """One keypad (left) for the ID and the birth date fields (right), which it fills in turn."""

@@ -59,6 +59,7 @@ class ServiceScreen(Screen):
         self.keypad: RoomKeypad | None = None
         self.check_out: QLabel | None = None
         kind = getattr(view, "kind", "")
+        self.add_text(ctx.t("service.verified"), "ok_small")  # the result screen went by on its own
         if kind == "bank":
             self._bank()
         elif kind == "lodging":
@@ -108,8 +109,15 @@ class ServiceScreen(Screen):
     def _chooser(self, field_id: str, choice: str) -> Callable[[], None]:
         def choose() -> None:
             self.values[field_id] = choice
+            self.notify()
 
         return choose
+
+    def ready(self, intent: str) -> bool:
+        """"Confirm" is enabled once every choice is made (nothing is preselected; issue 14)."""
+        if intent != "SubmitService":
+            return True
+        return all(self.values.get(f.id) for f in self.view.fields if f.kind == "choice" and f.choices)
 
     # --- lodging ------------------------------------------------------------------------------------------
 

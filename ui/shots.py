@@ -37,6 +37,7 @@ def save_screenshots(directory: Path, *, profile: str = "hospital",
     try:
         for lang in languages:
             for sample in sample_views(lang, profile):
+                window.card_model = sample.card_model
                 window.show_view(sample.view, speak=False)
                 body = window.screen_body
                 if sample.method is not None and isinstance(body, KeyEntryScreen):

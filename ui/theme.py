@@ -65,6 +65,7 @@ def stylesheet(scale: float = 1.0) -> str:
                    padding: 4px 14px; }}
     QLabel#small {{ color: {MUTED}; font-size: {small}pt; }}
     QLabel#ok {{ color: {SUCCESS}; font-weight: bold; font-size: {title}pt; }}
+    QLabel#ok_small {{ color: {SUCCESS}; font-weight: bold; }}
     QLabel#fail {{ color: {DANGER}; font-weight: bold; font-size: {title}pt; }}
     QPushButton {{ min-height: {t - 18}px; min-width: {t - 42}px; padding: 6px 18px;
                    border: 3px solid {PRIMARY}; border-radius: 12px; background: {PAPER}; color: {PRIMARY};

@@ -31,6 +31,7 @@ class Voice:
         self._wav_dir = wav_dir
         self.recordings = recordings  # DIR/<language>/<key>.wav (ui.recordings)
         self.rate = RATE_WPM
+        self.slow = False
         self._player = player if player is not None else (find_player() if recordings else None)
         self._playback: Playback | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -42,7 +43,9 @@ class Voice:
         return self._command is not None
 
     def set_slow(self, slow: bool) -> None:
-        """The slower-speech mode (synthesised speech only; recordings play as recorded)."""
+        """The slower-speech mode: espeak-ng at :data:`SLOW_RATE_WPM`, recordings slowed as much (their
+        slow reading, or stretched at the same pitch: ui.recordings)."""
+        self.slow = slow
         self.rate = SLOW_RATE_WPM if slow else RATE_WPM
 
     def set_muted(self, muted: bool) -> None:
@@ -62,7 +65,8 @@ class Voice:
         in order (:func:`ui.recordings.plan`); ``False`` when muted or there is nothing to say."""
         if self.muted or not any(text.strip() for _, text in parts):
             return False
-        steps = plan(parts, language, self.recordings, catalog) if self._player else []
+        factor = RATE_WPM / SLOW_RATE_WPM if self.slow else None
+        steps = plan(parts, language, self.recordings, catalog, slow=factor) if self._player else []
         if not any(kind == "play" for kind, _ in steps):
             return self.say(" ".join(text for _, text in parts if text.strip()), language)
         self.stop()

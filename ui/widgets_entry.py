@@ -142,3 +142,12 @@ class FieldKeypad(QWidget):
             f.set_digits("")
         self.activate(0)
         self.changed.emit(self.digits)
+
+    def prefill(self, id_number: str, year: int | None) -> None:
+        """The ID (and the birth year it encodes) from a QR code without a birth date: the person types
+        the day and the month only (4 taps)."""
+        self.fields[0].set_digits(id_number)
+        if year is not None and len(self.fields) > 3:
+            self.fields[3].set_value(year)
+        self.activate(1 if len(self.fields) > 1 else 0)
+        self.changed.emit(self.digits)

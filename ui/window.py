@@ -57,6 +57,7 @@ class KioskWindow(QWidget):
         self.ticket_printing = ticket_printing  # ui.ticketprint.TicketPrinting (thermal printer) or None
         self.large_text = False  # the person's switches on the language screen, reset for the next person
         self.slow_speech = False
+        self.card_model: str | None = None  # "which card do you have?" (key entry), reset for the next person
         self._unlocked = not kiosk
         self._taps: list[float] = []
         self.view: Any = None
@@ -103,9 +104,11 @@ class KioskWindow(QWidget):
         so the consent text keeps its scroll position and the camera preview its picture."""
         if view.state == "attract" and (self.large_text or self.slow_speech):
             self._comfort(False, False)  # the next person starts with the defaults
+        if view.state == "attract":
+            self.card_model = None
         ctx = Context(self.catalog, view.language, self.send, counter=self.counter, photos=photos,
                       print_receipt=self.printer, ticket_printing=self.ticket_printing,
-                      comfort=self)  # fmt: skip
+                      comfort=self, card_model=self.card_model, choose_card=self._choose_card)  # fmt: skip
         if self._update_in_place(view, ctx):
             if speak:
                 self._speak(view, ctx)
@@ -129,6 +132,7 @@ class KioskWindow(QWidget):
         self._style_hint(view.hint_key)
         self._main_layout.addWidget(self.hint)
         self.screen_body = build_screen(view, ctx)
+        self.screen_body.changed = self._sync_ready
         self._main_layout.addWidget(self.screen_body, 1)
         self._button_row = QHBoxLayout()
         self._add_buttons(view, ctx)
@@ -140,13 +144,23 @@ class KioskWindow(QWidget):
     def _add_buttons(self, view: Any, ctx: Context) -> None:
         self.buttons = []
         for b in view.buttons:
-            if view.state == "language" and b.intent == "ChooseLanguage":
-                continue  # shown tall in the body by LanguageScreen
+            if view.state in ("language", "attract") and b.intent == "ChooseLanguage":
+                continue  # shown tall in the body by LanguageScreen and AttractScreen
+            if view.state == "attract" and b.intent == "Touch":
+                continue  # the languages start it (a tap anywhere else too)
             w = big_button(ctx.t(b.label_key), prominent=b.prominent, enabled=b.enabled,
                            on_click=self._presser(b))  # fmt: skip
             w.setProperty("button", b)
             self.buttons.append(w)
             self._button_row.addWidget(w)
+        self._sync_ready()
+
+    def _sync_ready(self) -> None:
+        """A button the screen is not ready for ("Confirm" before every choice is made) is disabled."""
+        body = self.screen_body
+        for w in self.buttons:
+            b = w.property("button")
+            w.setEnabled(bool(b.enabled) and (body is None or body.ready(b.intent)))
 
     def _update_in_place(self, view: Any, ctx: Context) -> bool:
         old, body = self.view, self.screen_body
@@ -211,7 +225,9 @@ class KioskWindow(QWidget):
             key("place_card.remove_instruction")
         elif view.state == "service":
             key(f"service.prompt.{getattr(view, 'kind', '') or 'other'}")
-        elif view.state == "receipt" and getattr(view, "queue_number", None):
+        if view.state == "receipt" and getattr(view, "take_card", False):
+            key("receipt.take_card")
+        if view.state == "receipt" and getattr(view, "queue_number", None):
             number = str(view.queue_number)
             prefix, _, digits = number.partition("-")
             spoken = f"{prefix} {int(digits)}" if digits.isdigit() else number  # "NOI 17", not "NOI-017"
@@ -222,6 +238,9 @@ class KioskWindow(QWidget):
                 if getattr(view, "insurance_counter", False):
                     key("receipt.insurance_counter")
         self.voice.say_parts(parts, view.language, self.catalog)
+
+    def _choose_card(self, model: str) -> None:
+        self.card_model = model
 
     def _comfort(self, large_text: bool, slow_speech: bool) -> None:
         self.large_text, self.slow_speech = large_text, slow_speech

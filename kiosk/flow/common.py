@@ -58,6 +58,7 @@ def persist_once(s: Session, now: datetime, reasons: tuple[str, ...]) -> tuple[S
 
 def _cancel_running(s: Session) -> tuple[Effect, ...]:
     waiting = s.state in MACHINE_WAIT_STATES or s.state in (State.PLACE_CARD, State.KEY_ENTRY)
+    waiting = waiting or (s.state is State.RECEIPT and s.card_seen)  # the receipt's watch on the card
     return (CancelOperation(s.op),) if waiting else ()
 
 
@@ -81,7 +82,7 @@ def forget(s: Session) -> Session:
     """The session without anything personal (the key, the chip's data, the face images and decision, the
     insurance sentence); the outcome (verified, reason code, reference, service values) stays for the
     goodbye and the logs."""
-    return replace(s, key=None, chip=None, capture=None, face=None, progress=None, insurance=None)
+    return replace(s, key=None, qr_id=None, chip=None, capture=None, face=None, progress=None, insurance=None)
 
 
 def to_wipe(s: Session, c: FlowConfig, now: datetime, reason: Reason | None) -> Outcome:

@@ -11,7 +11,7 @@ from typing import Any
 
 from kiosk.flow import events as ev
 from kiosk.flow import insurance as ins
-from kiosk.flow.common import Outcome, enter, persist_once, stay, to_fallback
+from kiosk.flow.common import Outcome, enter, stay, to_fallback
 from kiosk.flow.effects import (
     CancelOperation,
     Effect,
@@ -21,8 +21,10 @@ from kiosk.flow.effects import (
     StartFaceCapture,
     StartFaceMatch,
     StartQRScan,
+    StartTimer,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
+from kiosk.flow.receipt import to_receipt
 from kiosk.flow.service import (
     ServiceInputError,
     completed,
@@ -46,6 +48,17 @@ def on_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) 
     if e.language not in c.languages:
         return stay(s, hint="language.unsupported")
     return enter(s, State.CONSENT, c, language=e.language, choices=frozenset())
+
+
+def on_attract_language(s: Session, e: ev.ChooseLanguage, c: FlowConfig, now: datetime) -> Outcome:
+    """A language chosen on the attract screen itself: the transaction starts in it (issue 14: one screen
+    and one tap fewer); an unknown language starts at the language screen."""
+    started, effects = on_touch_attract(s, e, c, now)
+    if e.language not in c.languages:
+        return started, effects
+    stop = tuple(x for x in effects if isinstance(x, CancelOperation))
+    new, entered = on_language(started, e, c, now)
+    return new, (*stop, *entered)
 
 
 def on_toggle_purpose(s: Session, e: ev.TogglePurpose, c: FlowConfig, now: datetime) -> Outcome:
@@ -84,7 +97,16 @@ def _key_from(e: ev.Event, now: datetime) -> AccessKeyInput:
 
 
 def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
-    """QR, MRZ or typed ID + birth date → the BAC inputs (cccd-chip.md §2), then "place your card"."""
+    """QR, MRZ or typed ID + birth date → the BAC inputs (cccd-chip.md §2), then "place your card".  A QR
+    code whose birth date cannot be found (the 2024 card's unknown layout, docs/card-2024.md) fills the
+    typed entry with its ID instead: the person types the day and month of birth (issue 14)."""
+    if isinstance(e, ev.ScanQR):
+        try:
+            payload = parse_qr(e.text)
+        except KeyEntryError:
+            payload = None
+        if payload is not None and payload.birth_date is None:
+            return stay(s, hint="key_entry.qr_birth_needed", qr_id=payload.id_number)
     try:
         key = _key_from(e, now)
         if not key.expiry_candidates:
@@ -94,7 +116,7 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
         if errors >= c.limits.key_entry_errors:
             return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
         return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
-    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0)
+    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0, qr_id=None)
 
 
 MRZ_PROBLEMS = frozenset({"too_dark", "glare", "blurred", "check_digit"})
@@ -151,7 +173,7 @@ def on_read_ok(s: Session, e: ev.ReadSucceeded, c: FlowConfig, now: datetime) ->
     if not c.chip.accepts(chip.verdict, chip.reasons, None):
         return to_fallback(s, c, Reason.CHIP_NOT_ACCEPTED, now, chip.reasons)
     if not c.face_required:
-        return ins.to_result(s, c)
+        return to_result(s, c)
     if chip.photo is None:
         return to_fallback(s, c, Reason.FACE_UNAVAILABLE, now, ("CHIP_PHOTO_UNDECODABLE",))
     return _start_capture(s, c, 1, None)
@@ -206,18 +228,28 @@ def on_face_matched(s: Session, e: ev.FaceMatched, c: FlowConfig, now: datetime)
     s = replace(s, face=e.decision)
     if e.decision.decision != "match":
         return _face_retry(s, c, Reason.FACE_MISMATCH, "face.retry", now)
-    return ins.to_result(s, c)
+    return to_result(s, c)
+
+
+def to_result(s: Session, c: FlowConfig) -> Outcome:
+    """"Verified", shown ``Timeouts.result_shown`` seconds, then the next step by itself (issue 14: a tap
+    fewer; "Continue" still moves on at once); a hospital's insurance check starts (kiosk.flow.insurance)."""
+    new, effects = ins.to_result(s, c)
+    return new, tuple(StartTimer(x.token, c.timeouts.result_shown) if isinstance(x, StartTimer) else x
+                      for x in effects)  # fmt: skip
+
+
+def on_result_timer(s: Session, e: ev.TimerExpired, c: FlowConfig, now: datetime) -> Outcome:
+    """The verified result moves on by itself; any other result asks "do you need more time?"."""
+    if s.verified:
+        return on_result_continue(s, e, c, now)
+    return enter(s, State.STILL_THERE, c, resume=s.state)
 
 
 def on_result_continue(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
     if c.has_service_step:
         return enter(s, State.SERVICE, c, service_day=local_day(now))
     return to_receipt(s, c, now)
-
-
-def to_receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
-    s, persist = persist_once(ins.with_insurance(s), now, ())
-    return enter(s, State.RECEIPT, c, *persist)
 
 
 def on_submit_service(s: Session, e: ev.SubmitService, c: FlowConfig, now: datetime) -> Outcome:

@@ -20,10 +20,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from kiosk.flow import events as ev
-from kiosk.flow.common import Outcome, enter, persist_once, stay
+from kiosk.flow.common import Outcome, enter, stay
 from kiosk.flow.effects import CheckInsurance
 from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.outcomes import InsuranceAnswer
+from kiosk.flow.receipt import to_receipt, with_insurance
+
+__all__ = ["awaiting", "on_answer", "on_answer_awaited", "on_no_answer", "to_result", "wait_for_answer",
+           "with_insurance"]
 
 NO_ANSWER = "no answer within the kiosk's deadline"
 
@@ -42,13 +46,6 @@ def awaiting(s: Session, c: FlowConfig) -> bool:
     return c.checks_insurance and s.insurance_op is not None and s.insurance is None
 
 
-def with_insurance(s: Session) -> Session:
-    """The session whose ``service`` values carry the answer's ``insurance_*`` fields (once)."""
-    if s.insurance is None or any(k == "insurance_status" for k, _ in s.service):
-        return s
-    return replace(s, service=s.service + s.insurance.service)
-
-
 def wait_for_answer(s: Session, c: FlowConfig) -> Outcome:
     """The queue number is issued, the gateway has not answered: "checking your insurance card"."""
     return enter(s, State.INSURANCE, c)
@@ -59,17 +56,12 @@ def on_answer(s: Session, e: ev.InsuranceChecked, c: FlowConfig, now: datetime) 
     return stay(s, insurance=e.answer)
 
 
-def _receipt(s: Session, c: FlowConfig, now: datetime) -> Outcome:
-    s, persist = persist_once(with_insurance(s), now, ())
-    return enter(s, State.RECEIPT, c, *persist)
-
-
 def on_answer_awaited(s: Session, e: ev.InsuranceChecked, c: FlowConfig, now: datetime) -> Outcome:
     """The answer the person was waiting for: the receipt."""
-    return _receipt(replace(s, insurance=e.answer), c, now)
+    return to_receipt(replace(s, insurance=e.answer), c, now)
 
 
 def on_no_answer(s: Session, e: ev.TimerExpired, c: FlowConfig, now: datetime) -> Outcome:
     """No answer in time: the receipt says the card could not be checked (the desk checks it); a late
     answer is ignored (the record is already made)."""
-    return _receipt(replace(s, insurance=InsuranceAnswer.not_checked(NO_ANSWER)), c, now)
+    return to_receipt(replace(s, insurance=InsuranceAnswer.not_checked(NO_ANSWER)), c, now)

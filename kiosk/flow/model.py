@@ -74,10 +74,12 @@ class Timeouts:
     face_capture: float = 60.0
     matching: float = 30.0
     result: float = 90.0
+    result_shown: float = 3.0  # the verified result, then the next step by itself
     service: float = 240.0
     queue_number: float = 20.0  # one durable commit; other kiosks sharing the database may hold the lock
     insurance: float = 6.0  # the net under the BHXH client's own budget (4 s by default; docs/insurance.md)
     receipt: float = 45.0
+    receipt_after_card: float = 10.0  # the receipt after the card was lifted off, then the goodbye
     still_there: float = 30.0
     fallback: float = 90.0
     take_card: float = 10.0  # between the spoken reminders to take the card (Limits.card_left_after: the end)
@@ -178,6 +180,7 @@ class Session:
     language: str = "vi"
     choices: frozenset[str] = frozenset()
     key: AccessKeyInput | None = None
+    qr_id: str | None = None  # key entry: the ID a QR code gave without a birth date (typed entry prefilled)
     expiry_index: int = 0
     key_errors: int = 0
     key_rounds: int = 0

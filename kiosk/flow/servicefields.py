@@ -58,7 +58,7 @@ def service_fields(profile: Profile) -> tuple[ServiceField, ...]:
         department = ServiceField("department", tuple(x.code for x in d), "",
                                   labels_vi=tuple(x.name_vi for x in d),
                                   labels_en=tuple(x.name_en for x in d))  # fmt: skip
-        return department, ServiceField("visit_type", VISIT_TYPES, VISIT_TYPES[0])
+        return department, ServiceField("visit_type", VISIT_TYPES, "")  # nothing preselected (issue 14)
     if profile.kind == "public_service":
         code = s.get("form_code", "CT01")
         return (ServiceField("form_code", (code,), code),)

@@ -17,6 +17,7 @@ from typing import Any
 from kiosk.flow import events as ev
 from kiosk.flow import handlers as h
 from kiosk.flow import insurance as ins
+from kiosk.flow import receipt as rc
 from kiosk.flow import takecard as tc
 from kiosk.flow.common import Outcome, attract, enter, fresh, stay, to_fallback, to_wipe
 from kiosk.flow.effects import Effect, Speak, StartTimer
@@ -95,6 +96,7 @@ def _resume(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
 
 def _build() -> None:
     _add(S.ATTRACT, ev.Touch, h.on_touch_attract, S.LANGUAGE)
+    _add(S.ATTRACT, ev.ChooseLanguage, h.on_attract_language, S.CONSENT, S.LANGUAGE)
     _add(S.LANGUAGE, ev.ChooseLanguage, h.on_language, S.CONSENT, S.LANGUAGE)
     _add(S.CONSENT, ev.TogglePurpose, h.on_toggle_purpose, S.CONSENT)
     _add(S.CONSENT, ev.AcceptConsent, h.on_accept_consent, S.KEY_ENTRY, S.CONSENT)
@@ -125,6 +127,7 @@ def _build() -> None:
     for state in (S.FALLBACK, S.TAKE_CARD, S.WIPE):
         _add(state, ev.PersistFailed, _ignore_persist_failure, state)
     _add(S.TAKE_CARD, ev.CardTaken, tc.on_card_taken, S.WIPE)
+    _add(S.RECEIPT, ev.CardTaken, rc.on_card_taken_receipt, S.RECEIPT)
     _add(S.ATTRACT, ev.CardTaken, tc.on_card_taken_attract, S.ATTRACT)
     for state in (S.RECEIPT, S.FALLBACK):
         _add(state, ev.Done, _leave, S.WIPE, S.TAKE_CARD)
@@ -142,6 +145,7 @@ def _build() -> None:
             _add(state, ev.AskForHelp, _help, S.FALLBACK)
     for state in USER_WAIT_STATES:
         _add(state, ev.TimerExpired, _ask_still_there, S.STILL_THERE, label="timeout")
+    _add(S.RESULT, ev.TimerExpired, h.on_result_timer, S.STILL_THERE, S.SERVICE, S.RECEIPT, label="timeout")
     for state in MACHINE_WAIT_STATES:
         _add(state, ev.TimerExpired, _machine_timeout, S.FALLBACK, label="timeout")
     _add(S.STILL_THERE, ev.TimerExpired, _gone, S.WIPE, S.TAKE_CARD, label="timeout")

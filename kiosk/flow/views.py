@@ -4,8 +4,9 @@ it never calls the reader, the face engine or the connectors.
 Texts are message keys (``"consent.prompt"``) for the UI's translation catalogue, except the consent
 document, which is shown verbatim (its SHA-256 goes into the consent record), and names that come from
 the deployment profile (hospital departments).  Personal data appears only in :class:`ResultView` (the
-person's own name, masked ID and birth date) and the bank's :class:`ServiceView` (what will be sent, the ID
-masked), shown to the person it belongs to; no view's ``repr`` shows it.
+person's own name, masked ID and birth date), the bank's :class:`ServiceView` (what will be sent, the ID
+masked) and :class:`KeyEntryView` (the ID its QR code gave, to finish typing), shown to the person it
+belongs to; no view's ``repr`` shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from kiosk.flow import service as svc
 from kiosk.flow.model import FlowConfig, Session, State
+from kiosk.keyentry.idnumber import birth_year_from_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,11 @@ class ConsentView(View):
 class KeyEntryView(View):
     methods: tuple[str, ...]  # "qr", "mrz", "typed" — easiest first
     attempts_left: int
+    prefill_id: str | None = None  # a QR code gave the ID but no birth date: typed entry, ID filled in
+    prefill_year: int | None = None  # the birth year that ID encodes (cccd-chip.md §1)
+
+    def __repr__(self) -> str:
+        return f"KeyEntryView(methods={self.methods}, prefilled={self.prefill_id is not None}, <hidden>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,7 @@ class ReceiptView(View):
     queue_number: str | None = None  # hospital: "NOI-017", shown big
     department: str | None = None  # hospital: the department's name in the view's language
     details: tuple[tuple[str, str], ...] = ()  # lodging: room, check_in, check_out, nights (ISO dates)
+    take_card: bool = False  # the card is still on the reader: lifting it off ends the transaction
     insurance: str | None = None  # hospital: the BHYT check's sentence in the view's language
     insurance_counter: bool = False  # hospital: the reception desk settles the insurance (docs/insurance.md)
 
@@ -201,7 +209,10 @@ def _consent(s: Session, c: FlowConfig) -> ConsentView:
 def _result(s: Session, c: FlowConfig) -> ResultView:
     d = s.chip.display if s.chip is not None else None
     buttons = (Button("Continue", "result.continue", prominent=True), _CANCEL)
-    return ResultView(*_base(s, c, buttons), verified=s.verified,
+    base = _base(s, c, buttons)
+    if s.verified:  # it moves on by itself (handlers.to_result)
+        base = (*base[:-1], c.timeouts.result_shown)
+    return ResultView(*base, verified=s.verified,
                       full_name=d.full_name if d else None, id_masked=d.id_masked if d else None,
                       birth_date=d.birth_date if d else None)  # fmt: skip
 
@@ -230,17 +241,21 @@ def _receipt(s: Session, c: FlowConfig) -> ReceiptView:
     department = svc.department_name(c, v["department"], s.language) if number and "department" in v else None
     details = tuple((k, v[k]) for k in ("room", "check_in", "check_out", "nights") if k in v)
     answer = s.insurance
-    return ReceiptView(*_base(s, c, (Button("Done", "receipt.done", prominent=True),)), reference=s.reference,
+    # While the card is on the reader there is nothing to tap: lifting the card off ends the transaction.
+    buttons = () if s.card_seen else (Button("Done", "receipt.done", prominent=True),)
+    return ReceiptView(*_base(s, c, buttons), reference=s.reference,
                        record_status=s.record_status, queue_number=number, department=department,
-                       details=details, insurance=answer.message(s.language) if answer else None,
+                       details=details, take_card=s.card_seen,
+                       insurance=answer.message(s.language) if answer else None,
                        insurance_counter=bool(answer and answer.refer_to_counter))  # fmt: skip
 
 
 def render(s: Session, c: FlowConfig) -> View:
     """The view of the session's current state."""
     st, lim = s.state, c.limits
-    if st is State.ATTRACT:
-        return View(*_base(s, c, (Button("Touch", "attract.start", prominent=True),)))
+    if st is State.ATTRACT:  # the languages are offered at once: a tap on one starts in it (issue 14)
+        langs = tuple(Button("ChooseLanguage", f"language.{x}", value=x, prominent=True) for x in c.languages)
+        return View(*_base(s, c, (Button("Touch", "attract.start", prominent=True), *langs)))
     if st is State.LANGUAGE:
         langs = tuple(Button("ChooseLanguage", f"language.{x}", value=x, prominent=True) for x in c.languages)
         return View(*_base(s, c, (*langs, _CANCEL)))
@@ -248,7 +263,8 @@ def render(s: Session, c: FlowConfig) -> View:
         return _consent(s, c)
     if st is State.KEY_ENTRY:
         return KeyEntryView(*_base(s, c, (_CANCEL, _HELP)), methods=("qr", "mrz", "typed"),
-                            attempts_left=lim.key_entry_errors - s.key_errors)  # fmt: skip
+                            attempts_left=lim.key_entry_errors - s.key_errors, prefill_id=s.qr_id,
+                            prefill_year=birth_year_from_id(s.qr_id) if s.qr_id else None)  # fmt: skip
     if st is State.PLACE_CARD:
         return PlaceCardView(*_base(s, c, (_CANCEL, _HELP)),
                              placements_left=lim.card_placements - s.placements,

@@ -351,7 +351,7 @@ class EffectRunner:
     def _wait_card(self, e: fx.WaitForCard) -> None:
         cancel = self._cancelled(e.op)
         end = time.monotonic() + self.services.card_wait_seconds
-        while not cancel.is_set() and time.monotonic() < end:
+        while not cancel.is_set() and not self._stopping.is_set() and time.monotonic() < end:
             if self.services.slot.wait_for_card(CARD_POLL_SECONDS):
                 if not cancel.is_set():
                     self.post(ev.CardPresent(e.op))
@@ -361,7 +361,8 @@ class EffectRunner:
         """Until the reader is empty (``CardTaken``) or the flow stops waiting (no time limit here: the
         flow's timer decides when a card counts as left)."""
         cancel = self._cancelled(e.op)
-        while not cancel.is_set():
+        # a wait queued behind busy workers may start after close() flagged every known operation
+        while not cancel.is_set() and not self._stopping.is_set():
             if self.services.slot.wait_for_removal(CARD_POLL_SECONDS):
                 if not cancel.is_set():
                     log.info("the card has left the reader")

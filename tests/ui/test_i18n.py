@@ -69,7 +69,7 @@ def test_missing_key_is_shown_as_key_and_recorded() -> None:
     c = Catalog.load()
     assert c.text("no.such.key", "vi") == "no.such.key"
     assert ("vi", "no.such.key") in c.missing
-    assert c.text("receipt.reference", "en", reference="X") == "Verification ID: X"
+    assert c.text("receipt.reference", "en", reference="X") == "Reference: X"
 
 
 def test_malformed_catalog_is_a_typed_error(tmp_path: object) -> None:

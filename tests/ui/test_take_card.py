@@ -54,7 +54,7 @@ def test_take_card_screen_animates_and_offers_no_button(qtbot: QtBot) -> None:
     body = w.screen_body
     assert isinstance(body, TakeCardScreen)
     texts = _texts(w)
-    assert "Xin vui lòng lấy lại thẻ căn cước" in texts
+    assert "Mời Quý khách lấy lại thẻ căn cước" in texts
     assert w.catalog.text("take_card.instruction", "vi") in texts
     assert [b for b in w.findChildren(QPushButton) if b.isVisibleTo(w)] == [w.mute_button]
     first = body.animation.frame
@@ -90,7 +90,7 @@ def test_a_reminder_updates_the_screen_in_place_and_is_spoken_again(qtbot: QtBot
     bridge.render()
     assert voice.spoken == 2  # spoken again: same state, a new reminder
     assert w.screen_body is body and body.animation is animation  # the animation runs on
-    assert w.hint.isVisibleTo(w) and w.hint.text() == "Thẻ căn cước của bạn vẫn còn trên đầu đọc."
+    assert w.hint.isVisibleTo(w) and w.hint.text() == "Thẻ căn cước của Quý khách vẫn còn trên đầu đọc."
     driver.session = step(driver.session, timeout(driver.session), walk.c, NOW).session
     bridge.render()
     assert voice.spoken == 3

@@ -37,5 +37,7 @@ def test_no_user_wait_shorter_than_a_minute() -> None:
     states = {s.value for s in USER_WAIT_STATES}
     for sample in sample_views("vi"):
         v = sample.view
-        if v.state in states:
+        if v.state == "result" and getattr(v, "verified", False):  # it moves on by itself
+            assert v.timeout_seconds is not None and v.timeout_seconds <= 5.0
+        elif v.state in states:
             assert v.timeout_seconds is not None and v.timeout_seconds >= 60.0, v.state

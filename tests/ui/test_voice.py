@@ -94,4 +94,4 @@ def test_service_and_queue_number_are_spoken(qtbot: QtBot, tmp_path: Path) -> No
     w.show_view(views["receipt"])
     said = _said(tmp_path, 2)
     voice.stop()
-    assert "Số thứ tự của bạn là NOI 17, Khám Nội." in said  # "17", not "017" nor "NOI-017"
+    assert "Số thứ tự của Quý khách là NOI 17, Khám Nội." in said  # "17", not "017" nor "NOI-017"

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from cccd.compose import KioskConfig, SimulatedCardSlot
 from cccd.headless import SCENARIOS, build_scenario_kiosk
 from kiosk.flow import events as ev
+from kiosk.flow.model import Timeouts
 from ui.flowbridge import FlowBridge
 from ui.screens_input import ConsentScreen, KeyEntryScreen
 from ui.screens_service import ServiceScreen
@@ -24,7 +25,9 @@ WAIT_MS = 20_000
 
 @pytest.fixture
 def flow(qtbot: QtBot, tmp_path: Path) -> Any:
-    kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data"))
+    quick = Timeouts(receipt_after_card=0.5)  # the receipt after the card was lifted
+    kiosk, card = build_scenario_kiosk(SCENARIOS["happy"], "lodging", KioskConfig(tmp_path / "data",
+                                                                                  timeouts=quick))
     window = KioskWindow()
     qtbot.addWidget(window)
     window.show()
@@ -99,15 +102,17 @@ def test_whole_transaction_through_the_ui(qtbot: QtBot, flow: Any) -> None:
     w.press("SubmitService")
     _wait(qtbot, w, "receipt")
     qtbot.waitUntil(lambda: w.view.reference is not None, timeout=WAIT_MS)
-    assert w.view.reference in _texts(w) and "Phòng: 1204" in _texts(w)
+    assert w.view.reference not in _texts(w) and w.view.reference[-6:] in _texts(w)  # a short reference
+    assert "Phòng: 1204" in _texts(w)
     assert dict(w.view.details)["nights"] == "2"
-    w.press("Done")
-    _wait(qtbot, w, "take_card")  # the card is still on the reader
-    assert name not in _texts(w) and w.catalog.text("take_card.title", "vi") in _texts(w)
+    # the card is still on the reader: the receipt asks for it, and lifting it ends the transaction
+    assert w.view.take_card and w.catalog.text("receipt.take_card", "vi") in _texts(w)
+    with pytest.raises(LookupError):
+        w.press("Done")  # nothing to tap
     slot = kiosk.runner.services.slot
     assert isinstance(slot, SimulatedCardSlot) and slot.card_present()
     slot.take()
-    _wait(qtbot, w, "wipe")
+    _wait(qtbot, w, "wipe")  # a moment after the card was lifted, by itself
     assert name not in _texts(w)
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
     _wait(qtbot, w, "attract")
@@ -162,7 +167,8 @@ def test_refusing_consent_leads_to_the_counter_and_back(qtbot: QtBot, flow: Any)
     _wait(qtbot, w, "fallback")
     assert w.view.reason == "CONSENT_REFUSED"
     texts = _texts(w)
-    assert "Please go to counter 1" in texts and "You did not agree" in texts and "CONSENT_REFUSED" in texts
+    assert "Please go to counter 1" in texts and "You did not agree" in texts
+    assert "CONSENT_REFUSED" not in texts  # no codes on a citizen's screen (issue 14)
     w.press("Done")
     _wait(qtbot, w, "wipe")
     qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=w.rect().center())  # type: ignore[no-untyped-call]
@@ -206,6 +212,7 @@ def test_hospital_department_and_queue_number_through_the_ui(qtbot: QtBot, tmp_p
         service = w.screen_body
         assert isinstance(service, ServiceScreen)
         service.choice_buttons["department"]["SAN"].click()
+        service.choice_buttons["visit_type"]["first_visit"].click()  # nothing is preselected
         w.press("SubmitService")
         _wait(qtbot, w, "receipt")
         assert w.view.queue_number == "SAN-002" and w.view.department == "Obstetrics"

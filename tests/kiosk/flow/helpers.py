@@ -99,7 +99,8 @@ def to_key_entry(w: Walk) -> Walk:
 
 #: What the scripted person enters at each profile's service step.
 SERVICE_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
-    "lodging": (("room", "305"),), "hospital": (("department", "NOI"),), "bank": (), "public_service": (),
+    "lodging": (("room", "305"),), "hospital": (("department", "NOI"), ("visit_type", "first_visit")),
+    "bank": (), "public_service": (),
 }
 
 

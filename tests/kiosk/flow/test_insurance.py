@@ -54,6 +54,9 @@ ANSWERS = {
 }  # fmt: skip
 ANSWERS["slow"] = ANSWERS["malformed"] = ANSWERS["down"]
 
+#: The hospital's service step: a department and a visit type (none is preselected, issue 14).
+VISIT = (("department", "NOI"), ("visit_type", "first_visit"))
+
 
 def hospital(checks: bool = True) -> Walk:
     return Walk(replace(config("hospital"), checks_insurance=checks))
@@ -94,7 +97,7 @@ def test_every_gateway_answer_during_the_service_step_costs_no_wait(gateway: str
     answer = ANSWERS[gateway]
     w = verified(hospital())(ev.Continue(), answered(answer))
     assert w.at() is State.SERVICE and w.s.insurance == answer
-    w(ev.SubmitService((("department", "NOI"),)), issued(17))
+    w(ev.SubmitService(VISIT), issued(17))
     assert w.at() is State.RECEIPT  # straight to the receipt: the answer was there
     service = persisted_service(w)
     assert service["queue_number"] == "NOI-017"  # the check-in completes whatever the insurance says
@@ -111,7 +114,7 @@ def test_every_gateway_answer_during_the_service_step_costs_no_wait(gateway: str
 @pytest.mark.parametrize("gateway", sorted(ANSWERS))
 def test_an_answer_after_the_queue_number_is_awaited(gateway: str) -> None:
     answer = ANSWERS[gateway]
-    w = verified(hospital())(ev.Continue(), ev.SubmitService((("department", "NOI"),)), issued(5))
+    w = verified(hospital())(ev.Continue(), ev.SubmitService(VISIT), issued(5))
     assert w.at() is State.INSURANCE
     assert not [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]  # the record waits for it
     assert render(w.s, w.c).title_key == "insurance.title"
@@ -122,7 +125,7 @@ def test_an_answer_after_the_queue_number_is_awaited(gateway: str) -> None:
 def test_no_answer_in_time_completes_the_check_in_and_a_late_answer_changes_nothing() -> None:
     w = verified(hospital())
     op = w.s.insurance_op
-    w(ev.Continue(), ev.SubmitService((("department", "NOI"),)), issued(5))
+    w(ev.Continue(), ev.SubmitService(VISIT), issued(5))
     assert w.s.timer and w.c.timeouts.insurance < 10  # a few seconds, never the person's patience
     w(timeout)
     assert w.at() is State.RECEIPT
@@ -147,17 +150,19 @@ def test_stale_and_foreign_answers_are_ignored() -> None:
 
 def test_still_there_keeps_the_answer_and_cancel_in_the_wait_ends_with_take_card() -> None:
     w = verified(hospital())(timeout)
+    assert w.at() is State.SERVICE  # the verified result moves on by itself (issue 14)
+    w(timeout)
     assert w.at() is State.STILL_THERE
     w(answered(ANSWERS["expired"]), ev.StillHere())
-    assert w.at() is State.RESULT and w.s.insurance == ANSWERS["expired"]
-    w = verified(hospital())(ev.Continue(), ev.SubmitService((("department", "NOI"),)), issued(5))
+    assert w.at() is State.SERVICE and w.s.insurance == ANSWERS["expired"]
+    w = verified(hospital())(ev.Continue(), ev.SubmitService(VISIT), issued(5))
     w(ev.Cancel())
     assert w.at() is State.TAKE_CARD and w.s.chip is None
 
 
 def test_the_answer_is_merged_into_the_record_once() -> None:
     w = verified(hospital())(answered(ANSWERS["valid"]), ev.Continue(),
-                             ev.SubmitService((("department", "NOI"),)), issued(1))  # fmt: skip
+                             ev.SubmitService(VISIT), issued(1))  # fmt: skip
     keys = [k for k, _ in next(e for e in w.effects if isinstance(e, fx.PersistAndDeliver)).service]
     assert keys.count("insurance_status") == 1 and "insurance_card_code" in keys
 

@@ -92,6 +92,7 @@ TIMEOUT_TARGETS = {
     State.TAKE_CARD: State.TAKE_CARD,  # a spoken reminder; the card counts as left later (below)
     State.WIPE: State.ATTRACT,
     State.INSURANCE: State.RECEIPT,  # the gateway's silence is not the person's: the receipt says so
+    State.RESULT: State.SERVICE,  # the verified result moves on by itself (test_fewer_steps.py)
 }  # fmt: skip
 
 
@@ -100,7 +101,10 @@ def test_every_waiting_state_times_out(state: State) -> None:
     w = walk_to(state)
     entered = [e for e in w.effects if isinstance(e, fx.StartTimer)]
     assert entered[-1].token == w.s.timer
-    assert entered[-1].seconds == w.c.timeouts.for_state(state) and entered[-1].seconds >= 6
+    if state is State.RESULT:  # verified: shown a moment, then the next step (not a time-out)
+        assert entered[-1].seconds == w.c.timeouts.result_shown
+    else:
+        assert entered[-1].seconds == w.c.timeouts.for_state(state) and entered[-1].seconds >= 6
     w(timeout)
     assert w.at() is TIMEOUT_TARGETS[state]
     if state in MACHINE_WAIT_STATES:
@@ -136,6 +140,8 @@ def test_still_there_resumes_without_repeating_requests() -> None:
 
 def test_still_there_timeout_after_a_read_stores_the_result_once() -> None:
     w = walk_to(State.RESULT)
+    w(timeout)  # the verified result moves on to the service step by itself
+    assert w.at() is State.SERVICE
     w(timeout, timeout)
     assert w.at() is State.TAKE_CARD  # the person left: their card may still be on the reader
     persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
@@ -272,7 +278,7 @@ def test_happy_path_persists_once_at_the_receipt() -> None:
     persists = [e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]
     assert len(persists) == 1 and persists[0].flow_reasons == () and persists[0].service
     assert persists[0].face == MATCH and persists[0].capture == LIVE
-    w(lambda s: ev.Persisted(s.op, "01REF", "verified"))
+    w(lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"))
     assert w.s.reference == "01REF" and w.at() is State.RECEIPT
     w(ev.Done())
     assert w.at() is State.TAKE_CARD
@@ -282,7 +288,7 @@ def test_happy_path_persists_once_at_the_receipt() -> None:
 
 
 def test_persist_failure_at_the_receipt_goes_to_the_counter() -> None:
-    w = walk_to(State.RECEIPT)(lambda s: ev.PersistFailed(s.op, "disk"))
+    w = walk_to(State.RECEIPT)(lambda s: ev.PersistFailed(s.persist_op or 0, "disk"))
     assert w.at() is State.FALLBACK and w.s.fallback is Reason.STORAGE_FAILED
     assert len([e for e in w.effects if isinstance(e, fx.PersistAndDeliver)]) == 1
 

@@ -48,12 +48,13 @@ def test_receipt_done_asks_to_take_the_card_after_the_wipe() -> None:
     assert w.at() is State.TAKE_CARD
     new = _effects_since(w, n)
     kinds = [type(e) for e in new]
-    assert kinds == [fx.StartTimer, fx.Speak, fx.Wipe, fx.WaitForCardRemoval]
+    # the receipt's own watch on the card stops; the take-card step watches with a token of its own
+    assert kinds == [fx.StartTimer, fx.Speak, fx.CancelOperation, fx.Wipe, fx.WaitForCardRemoval]
     assert new[0] == fx.StartTimer(w.s.timer, w.c.timeouts.take_card)
     assert new[1] == fx.Speak("take_card.prompt", "vi")
     persist = next(e for e in w.effects if isinstance(e, fx.PersistAndDeliver))
-    assert w.effects.index(persist) < w.effects.index(new[2])  # stored before the wipe (storage FIFO)
-    wipe, wait = new[2], new[3]
+    assert w.effects.index(persist) < w.effects.index(new[3])  # stored before the wipe (storage FIFO)
+    wipe, wait = new[3], new[4]
     assert isinstance(wipe, fx.Wipe) and isinstance(wait, fx.WaitForCardRemoval)
     assert wait.op == w.s.op and wipe.op is not None and wipe.op < wait.op  # the wait outlives the wipe
     # nothing personal is kept while the card is on the reader
@@ -61,7 +62,8 @@ def test_receipt_done_asks_to_take_the_card_after_the_wipe() -> None:
     view = render(w.s, w.c)
     assert isinstance(view, TakeCardView) and view.buttons == () and view.reminders == 0
     assert view.title_key == "take_card.title" and view.hint_key is None
-    w = walk_to(State.RECEIPT)(lambda s: ev.Persisted(s.op, "01REF", "verified"), ev.Done(), taken)
+    w = walk_to(State.RECEIPT)(lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"), ev.Done(),
+                               taken)  # fmt: skip
     assert w.at() is State.WIPE and w.s.reference == "01REF" and w.s.record_status == "verified"
     assert len([e for e in w.effects if isinstance(e, fx.Wipe)]) == 1
     w(ev.Touch())
@@ -72,7 +74,7 @@ def test_a_late_record_answer_is_kept_on_the_take_card_screen() -> None:
     """"Done" before the record is stored: its answer arrives on the take-card screen (whose wait for the
     card has a newer token) and is kept for the goodbye."""
     w = walk_to(State.RECEIPT)
-    persist_op = w.s.op
+    persist_op = w.s.persist_op or 0
     w(ev.Done())
     assert w.s.op != persist_op and w.s.persist_op == persist_op
     assert not step(w.s, ev.Persisted(w.s.op, "01REF", "verified"), w.c, NOW).handled  # not the record's

@@ -25,7 +25,8 @@ INTENT_NAMES = {e.__name__ for e in ev.INTENTS}
 def test_every_view_offers_only_intents_its_state_handles(state: State) -> None:
     w = walk_to(state)
     view = render(w.s, w.c)
-    assert view.state == state.value and view.timeout_seconds == w.c.timeouts.for_state(state)
+    shown = w.c.timeouts.result_shown if state is State.RESULT else w.c.timeouts.for_state(state)
+    assert view.state == state.value and view.timeout_seconds == shown  # the verified result moves on
     for b in view.buttons:
         assert b.intent in INTENT_NAMES
         assert (state, getattr(ev, b.intent)) in TABLE, (state, b.intent)
@@ -76,7 +77,8 @@ def test_service_receipt_and_fallback_views() -> None:
     assert check_in.choices[0] == "2026-11-21" and check_in.choices[-1] == "2026-12-06"
     assert nights.value == "1" and nights.choices[-1] == "30"
     assert view.title_key == "service.title.lodging"
-    w(ev.SubmitService((("room", "305"), ("nights", "2"))), lambda s: ev.Persisted(s.op, "01REF", "verified"))
+    w(ev.SubmitService((("room", "305"), ("nights", "2"))),
+      lambda s: ev.Persisted(s.persist_op or 0, "01REF", "verified"))
     receipt = render(w.s, w.c)
     assert isinstance(receipt, ReceiptView) and receipt.reference == "01REF" and receipt.queue_number is None
     assert receipt.details == (("room", "305"), ("check_in", "2026-11-22"), ("check_out", "2026-11-24"),
@@ -105,8 +107,8 @@ def test_hospital_service_and_receipt_views() -> None:
     department, visit = view.fields
     assert department.value == "" and department.choices[0] == "NOI" and department.labels[0] == "Khám Nội"
     assert len(department.choices) == len(department.labels) <= 8
-    assert visit.value == "first_visit" and visit.labels == ()  # translated by the UI's catalogue
-    w(ev.SubmitService((("department", "NOI"),)))
+    assert visit.value == "" and visit.labels == ()  # nothing preselected; translated by the UI's catalogue
+    w(ev.SubmitService((("department", "NOI"), ("visit_type", "first_visit"))))
     assert render(w.s, w.c).state == "queue_number"
     w(issued(17))
     receipt = render(w.s, w.c)
