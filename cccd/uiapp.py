@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from cccd.compose import ComposeError, KioskConfig, build_pcsc_kiosk
 from cccd.config import LoadedConfig, kiosk_config, load_config
 from cccd.config import profile as configured_profile
@@ -22,7 +24,9 @@ from cccd.headless import SCENARIOS, Scenario, ScriptedUser, build_scenario_kios
 from cccd.lodgingdesk import LodgingDesk
 from kiosk.config import ConfigError
 from kiosk.printing import PrinterConfig, PrinterConfigError, ThermalPrinter
+from kiosk.runtime.face_engine import simulated_camera
 from kiosk.timezone import VIETNAM
+from sims.personalize import card_image
 from ui.app import DEMO_STEP_MS, WindowOptions, run_window, sample_screenshots
 from ui.operator import HealthLine, LockoutListener, OperatorStatus
 from ui.ticketprint import TicketPrinting
@@ -125,6 +129,27 @@ def _loaded(options: UIOptions) -> LoadedConfig:
     return options.config if options.config is not None else load_config()
 
 
+SAMPLE_PERSON = "elderly"  # sims/profiles/elderly.toml: the person of the screenshots' result screen
+
+
+def sample_photos() -> tuple[bytes, bytes]:
+    """The result screen's pictures for the screenshots (issue 14: the real flow, not placeholders): the
+    chip photo of the simulated elderly person, and a frame of the biometrics package's simulated camera
+    looking at that person, as JPEG."""
+    chip = card_image(SAMPLE_PERSON).profile.face_jpeg()
+    camera = simulated_camera(chip, "live")(1)
+    frame = None
+    try:
+        for _ in range(10):  # a few frames in: the head has turned to the camera
+            frame = camera.read() or frame
+    finally:
+        camera.close()
+    if frame is None:
+        return chip, chip
+    ok, jpeg = cv2.imencode(".jpg", frame.image)
+    return chip, (jpeg.tobytes() if ok else chip)
+
+
 def ticket_printing(options: UIOptions) -> TicketPrinting | None:
     """The thermal ticket printer of ``--printer`` (ui.ticketprint); ``None`` without one.  Raises
     :class:`kiosk.printing.PrinterConfigError` when the setting is malformed."""
@@ -136,7 +161,7 @@ def ticket_printing(options: UIOptions) -> TicketPrinting | None:
 def run(options: UIOptions) -> int:
     """Open the kiosk UI; returns the process exit code."""
     if options.screenshots is not None:
-        saved = sample_screenshots(options.screenshots, options.profile)
+        saved = sample_screenshots(options.screenshots, options.profile, photos=sample_photos())
         print(f"ui: {saved} screenshots in {options.screenshots}", flush=True)
         if not options.demo:
             return 0

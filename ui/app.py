@@ -135,10 +135,12 @@ def run_stepped(step: Callable[[], None], every_ms: int, deadline_ms: int) -> No
         timer.stop()
 
 
-def sample_screenshots(directory: Path, profile: str) -> int:
-    """Save the sample set of every screen; the number saved."""
+def sample_screenshots(directory: Path, profile: str,
+                       photos: tuple[bytes | None, bytes | None] = (None, None)) -> int:  # fmt: skip
+    """Save the sample set of every screen (``photos``: the chip photo and live capture the result screen
+    shows); the number saved."""
     application()
-    return len(save_screenshots(directory, profile=profile))
+    return len(save_screenshots(directory, profile=profile, photos=photos))
 
 
 def run_window(driver: Any, options: WindowOptions, *, status: Callable[[], OperatorStatus],

@@ -14,13 +14,15 @@ from kiosk.profiles import load_profile
 
 SAMPLE_REFERENCE = "01JDQ7Z8V4M3K9X2T5R6Y1B0NC"
 _DAY = date(2026, 11, 22)
-_DISPLAY = DisplayFields(full_name="NGUYỄN THỊ HỒNG NHUNG", id_number="001234567890", birth_date="14/03/1952")
+# the simulated elderly person (sims/profiles/elderly.toml), whose chip photo and live capture the result
+# screenshot shows (cccd.uiapp.sample_photos)
+_DISPLAY = DisplayFields(full_name="TRẦN VĂN PHÚC", id_number="001234567890", birth_date="02/03/1950")
 _PERSONAL = {
-    "id_number": "001234567890", "full_name": "NGUYỄN THỊ HỒNG NHUNG", "date_of_birth": "14/03/1952",
-    "sex": "Nữ",
+    "id_number": "001234567890", "full_name": "TRẦN VĂN PHÚC", "date_of_birth": "02/03/1950",
+    "sex": "Nam",
     "nationality": "Việt Nam", "old_id_number": "012345678",
     "place_of_residence": "Số 12 ngõ 34 phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội",
-    "date_of_issue": "10/05/2021", "date_of_expiry": "14/03/2027", "ethnicity": "Kinh"}  # fmt: skip
+    "date_of_issue": "10/05/2021", "date_of_expiry": "Không thời hạn", "ethnicity": "Kinh"}  # fmt: skip
 _CHIP = sample_chip_outcome(_DISPLAY, _PERSONAL)
 _HOSPITAL_DONE = (("department", "NOI"), ("visit_type", "first_visit"), ("department_name", "Khám Nội"),
                   ("queue_number", "NOI-017"), ("queue_day", _DAY.isoformat()))  # fmt: skip

@@ -27,8 +27,8 @@ def grab(window: KioskWindow, path: Path) -> Path:
     return path
 
 
-def save_screenshots(directory: Path, *, profile: str = "hospital",
-                     languages: tuple[str, ...] = ("vi", "en")) -> list[Path]:  # fmt: skip
+def save_screenshots(directory: Path, *, profile: str = "hospital", languages: tuple[str, ...] = ("vi", "en"),
+                     photos: tuple[bytes | None, bytes | None] = (None, None)) -> list[Path]:  # fmt: skip
     """Render every sample screen in every language into ``directory`` as ``<nn>-<state>-<lang>.png``."""
     directory.mkdir(parents=True, exist_ok=True)
     window = KioskWindow(status=_sample_status)
@@ -38,7 +38,8 @@ def save_screenshots(directory: Path, *, profile: str = "hospital",
         for lang in languages:
             for sample in sample_views(lang, profile):
                 window.card_model = sample.card_model
-                window.show_view(sample.view, speak=False)
+                window.show_view(sample.view, speak=False,
+                                 photos=photos if sample.view.state == "result" else (None, None))
                 body = window.screen_body
                 if sample.method is not None and isinstance(body, KeyEntryScreen):
                     body.show_method(sample.method)

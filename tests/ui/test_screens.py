@@ -297,8 +297,8 @@ def test_bank_confirmation_lists_masked_data_and_two_equal_answers(window: Kiosk
     got = _collect(window)
     _show(window, _sample("en", "service-bank"))
     texts = "\n".join(lab.text() for lab in _visible(window, QLabel))
-    assert "001234***890" in texts and "001234567890" not in texts and "NGUYỄN THỊ HỒNG NHUNG" in texts
-    assert "Female" in texts and "Ethnicity" not in texts  # the bank does not receive the ethnicity
+    assert "001234***890" in texts and "001234567890" not in texts and "TRẦN VĂN PHÚC" in texts
+    assert "Male" in texts and "Ethnicity" not in texts  # the bank does not receive the ethnicity
     assert "face photo" in texts
     answers = [b for b in window.buttons if b.property("button").intent in ("SubmitService", "Cancel")]
     assert [b.text() for b in answers] == ["Confirm and send", "Stop, don't send"]
