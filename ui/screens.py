@@ -255,13 +255,15 @@ class ReceiptScreen(Screen):
         col.addWidget(big)
         if department:
             col.addWidget(label(department, "title", center=True))
-        col.addWidget(label(self.ctx.t("receipt.queue_wait"), center=True))
         insurance = getattr(self.view, "insurance", None)
+        to_desk = bool(insurance) and getattr(self.view, "insurance_counter", False)
+        if not to_desk:  # the reception desk comes first when it must settle the insurance
+            col.addWidget(label(self.ctx.t("receipt.queue_wait"), center=True))
         if insurance:  # the BHYT check's plain result (docs/insurance.md); calm: no red, the desk helps
             sentence = label(insurance, center=True)
             sentence.setStyleSheet("font-weight: bold; color: #003C8F; border: none;")
             col.addWidget(sentence)
-            if getattr(self.view, "insurance_counter", False):
+            if to_desk:
                 col.addWidget(label(self.ctx.t("receipt.insurance_counter"), center=True))
         col.addStretch(1)
         self.queue_label = big
