@@ -163,12 +163,19 @@ class Profile:
     assurance_level: str
     service: Mapping[str, str]
     departments: tuple[Department, ...] = ()  # hospital: the departments offered, in screen order
+    controller_name_en: str = ""  # [controller] name_en: the name on English screens
 
     def connector(self, name: str) -> ConnectorSettings:
         for c in self.connectors:
             if c.name == name:
                 return c
         raise ProfileError(f"profile {self.name!r} has no connector {name!r}")
+
+    def controller(self, language: str) -> str:
+        """The controller's name as the screen in ``language`` shows it (issue 14: an English screen names
+        it in English when the profile gives ``name_en``)."""
+        english = language == "en" and self.controller_name_en
+        return self.controller_name_en if english else self.controller_name
 
     def consent_text(self, language: str) -> str:
         if language == "vi":
@@ -184,7 +191,7 @@ class Profile:
         in the words the person reads (``PURPOSE_MARK`` and the text; no internal purpose id — issue 14).
         """
         body = self.consent_text(language)
-        lines = [self.controller_name, "", body, ""]
+        lines = [self.controller(language), "", body, ""]
         for p in self.purposes:
             lines.append(f"{PURPOSE_MARK}{p.text_vi if language == 'vi' else p.text_en}")
         return "\n".join(lines)
@@ -388,6 +395,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     profile = Profile(
         name=name, kind=kind, description=description,
         controller_name=ctrl.text("name"), controller_contact=ctrl.text("contact"),
+        controller_name_en=ctrl.text("name_en", ""),
         purposes=purposes, consent_text_vi=consent.text("vi"), consent_text_en=consent.text("en"),
         forwarded_fields=forwarded, connectors=connectors,
         chip=ChipPolicy(chip_t.flag("accept_csca_unknown"), chip_t.flag("require_anticlone_proof"),

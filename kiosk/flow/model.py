@@ -131,6 +131,7 @@ class FlowConfig:
     consent_documents: tuple[tuple[str, str], ...] = ()  # (language, exact text shown)
     languages: tuple[str, ...] = ("vi", "en")
     checks_insurance: bool = False  # hospital with a BHXH gateway configured (docs/insurance.md)
+    controllers: tuple[tuple[str, str], ...] = ()  # (language, the controller's name on that screen)
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)
 
@@ -147,11 +148,16 @@ class FlowConfig:
             summary_fields=summary_fields(profile), recipient=profile.service.get("institution_name", ""),
             sends_images=profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE,
             consent_documents=tuple((lang, profile.consent_document(lang)) for lang in ("vi", "en")),
+            controllers=tuple((lang, profile.controller(lang)) for lang in ("vi", "en")),
             timeouts=timeouts or Timeouts(), limits=limits or Limits(),
         )  # fmt: skip
 
     def consent_document(self, language: str) -> str:
         return dict(self.consent_documents).get(language, "")
+
+    def controller_in(self, language: str) -> str:
+        """The controller's name on a screen in ``language`` (``controller`` when none is given for it)."""
+        return dict(self.controllers).get(language, self.controller)
 
     @property
     def has_service_step(self) -> bool:

@@ -201,7 +201,7 @@ def _consent(s: Session, c: FlowConfig) -> ConsentView:
     # "Agree" stays enabled: pressed with a required purpose unticked, it says so (consent.required_missing).
     buttons = (Button("AcceptConsent", "consent.accept", prominent=True),
                Button("RefuseConsent", "consent.refuse", prominent=True), _HELP)  # fmt: skip
-    return ConsentView(*_base(s, c, buttons), controller=c.controller,
+    return ConsentView(*_base(s, c, buttons), controller=c.controller_in(s.language),
                        document=c.consent_document(s.language), purposes=purposes,
                        retention_days=c.retention_days)  # fmt: skip
 
@@ -229,7 +229,8 @@ def _service(s: Session, c: FlowConfig) -> ServiceView:
         report = s.chip.report if s.chip is not None else None
         lines = tuple(SummaryLine(f, v) for f, v in svc.summary_lines(report, c.summary_fields))
         return ServiceView(*_base(s, c, buttons), fields=fields, kind=c.kind, summary=lines,
-                           recipient=c.recipient or c.controller, sends_images=c.sends_images)  # fmt: skip
+                           recipient=c.recipient or c.controller_in(s.language),
+                           sends_images=c.sends_images)  # fmt: skip
     buttons = (Button("SubmitService", "service.submit", prominent=True), _CANCEL, _HELP)
     today = s.service_day.isoformat() if s.service_day else None
     return ServiceView(*_base(s, c, buttons), fields=fields, kind=c.kind, today=today)

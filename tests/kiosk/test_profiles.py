@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.flow.model import FlowConfig
 from kiosk.profiles import (
     PROFILE_DIR,
     EvidencePolicy,
@@ -144,3 +145,15 @@ def test_department_errors(name: str, change: Any, message: str) -> None:
     change(data["service"])
     with pytest.raises(ProfileError, match=message):
         parse_profile(data, f"{name}.toml")
+
+
+def test_an_english_screen_names_the_controller_in_english() -> None:
+    """Issue 14: the English consent screen showed the controller's Vietnamese placeholder name."""
+    for name in ("hospital", "bank", "lodging", "public_service"):
+        profile = load_profile(name)
+        assert profile.controller("en") != profile.controller("vi")
+        assert profile.consent_document("en").splitlines()[0] == profile.controller("en")
+        assert profile.consent_document("vi").splitlines()[0] == profile.controller_name
+        flow = FlowConfig.from_profile(profile)
+        assert flow.controller_in("en") == profile.controller_name_en
+        assert flow.controller_in("vi") == profile.controller_name
