@@ -213,6 +213,11 @@ def _trust() -> CSCAStore:
     return store
 
 
+@cache
+def _genuine_sod() -> SOD:
+    return SOD.from_bytes(_genuine().lds_files["EF.SOD"])
+
+
 FULL_READ_FILES = ("EF.CardAccess", "EF.COM", "EF.SOD", "DG1", "DG2", "DG13", "DG14", "DG15")
 #: Seeds of the deterministic random sources of one full read: the reader's and the simulated card's.
 READER_SEED, CARD_SEED = 1, 2
@@ -229,13 +234,14 @@ def _memoized_crypto() -> Iterator[None]:
     """Within: EC scalar multiplication, DH exponentiation (``reader.access.params``), signature
     verification (``reader.pki.keys.verify_signature`` as the certificate and CMS code call it) and the
     simulated card's RSA private operation (``sims.activeauth``) remember their results by their whole
-    input (an exception is not remembered: it is raised again by the computation).
+    input (an exception is not remembered: it is raised again by the computation), and the genuine EF.SOD
+    is decoded once (``SOD.from_bytes`` of any other bytes decodes them).
 
     The read stays the same read: every step runs and gets the very result it would compute, only the
-    arithmetic of a repeated input is looked up.  With the seeded random sources of :func:`full_read`, a
+    result for a repeated input is looked up.  With the seeded random sources of :func:`full_read`, a
     read repeats the scalars and messages of the one before wherever the fuzzed file does not reach, so
-    about 2.5 of the 4 ms of crypto per read is saved (docs/fuzzing.md).  Restored on exit, so no other
-    caller of these functions (tests in the same process) ever sees the memo.
+    most of the crypto and EF.SOD decoding of a read is saved (docs/fuzzing.md).  Restored on exit, so
+    no other caller of these functions (tests in the same process) ever sees the memo.
     """
     import reader.pki.certs as certs
     import reader.pki.cms as cms_
@@ -274,14 +280,21 @@ def _memoized_crypto() -> Iterator[None]:
         memo_key = ("verify", spki, algorithm, bytes(signature), bytes(message))
         return bool(remember(memo_key, lambda: verify(key, algorithm, signature, message)))
 
+    genuine_sod, parsed_sod = _genuine().lds_files["EF.SOD"], _genuine_sod()  # decoded before the patch
+    sod_from_bytes: Callable[[bytes], SOD] = SOD.from_bytes
+
+    def sod_memo(raw: bytes) -> SOD:
+        return parsed_sod if raw == genuine_sod else sod_from_bytes(raw)
+
     patches: list[tuple[object, str, object]] = [
+        (SOD, "from_bytes", staticmethod(sod_memo)),  # the genuine EF.SOD decoded once (_genuine_sod)
         (ECGroup, "exp", ec_exp_memo),
         (DHGroup, "exp", dh_exp_memo),
         (aa, "_rsa_private", rsa_private_memo),
         (certs, "verify_signature", verify_memo),  # the name certs.py and cms.py import
         (cms_, "verify_signature", verify_memo),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    originals = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
     try:
