@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from kiosk.keyentry import KeyEntryError, from_mrz, from_qr, parse_qr
 from reader import tlv as t
 from reader.access.control import AccessMode
+from reader.access.params import DHGroup, ECGroup
 from reader.apdu import CommandAPDU, ResponseAPDU
 from reader.crypto import CipherAlg
 from reader.engine import ChipReader, ReadRequest
@@ -33,6 +34,8 @@ from reader.lds.dg13 import parse_dg13
 from reader.lds.dg14 import chip_authentication_keys, parse_dg14
 from reader.lds.dg15 import parse_dg15
 from reader.lds.sod import SOD
+from reader.pki import certs as pki_certs
+from reader.pki import cms as pki_cms
 from reader.pki.cms import parse_signed_data, verify_signer
 from reader.pki.crl import CRL
 from reader.pki.masterlist import parse_master_list
@@ -243,14 +246,11 @@ def _memoized_crypto() -> Iterator[None]:
     most of the crypto and EF.SOD decoding of a read is saved (docs/fuzzing.md).  Restored on exit, so
     no other caller of these functions (tests in the same process) ever sees the memo.
     """
-    import reader.pki.certs as certs
-    import reader.pki.cms as cms_
     import sims.activeauth as aa
-    from reader.access.params import DHGroup, ECGroup
 
     ec_exp, dh_exp = ECGroup.exp, DHGroup.exp
     rsa_private: Callable[[Any, int], int] = aa._rsa_private
-    verify: Callable[[Any, Any, bytes, bytes], bool] = getattr(certs, "verify_signature")  # noqa: B009
+    verify: Callable[[Any, Any, bytes, bytes], bool] = getattr(pki_certs, "verify_signature")  # noqa: B009
 
     def remember(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         try:
@@ -291,8 +291,8 @@ def _memoized_crypto() -> Iterator[None]:
         (ECGroup, "exp", ec_exp_memo),
         (DHGroup, "exp", dh_exp_memo),
         (aa, "_rsa_private", rsa_private_memo),
-        (certs, "verify_signature", verify_memo),  # the name certs.py and cms.py import
-        (cms_, "verify_signature", verify_memo),
+        (pki_certs, "verify_signature", verify_memo),  # the name certs.py and cms.py import
+        (pki_cms, "verify_signature", verify_memo),
     ]
     originals = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
     for owner, name, replacement in patches:
