@@ -15,6 +15,7 @@ import reader.engine
 import reader.pki.certs
 import reader.pki.cms
 import sims.activeauth
+import sims.card
 from fuzz.targets import FULL_READ_FILES, TARGETS, _genuine, run_one
 from reader.access.params import DHGroup, ECGroup
 from reader.lds.sod import SOD
@@ -76,3 +77,24 @@ def test_full_read_oracle_still_catches_an_altered_file_called_authentic(
     altered[-100] ^= 1
     with pytest.raises(AssertionError, match="DG2 altered"):
         run_one("full_read", bytes(altered))
+
+
+def test_full_read_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same input gives the same APDUs both ways (libFuzzer's expectation; ``--repro`` replays it)."""
+    transcript: list[tuple[bytes, bytes]] = []
+    execute = sims.card.CardOS.execute
+
+    def recording(card: sims.card.CardOS, apdu: bytes) -> bytes:
+        response = execute(card, apdu)
+        transcript.append((bytes(apdu), bytes(response)))
+        return response
+
+    monkeypatch.setattr(sims.card.CardOS, "execute", recording)
+    for access in (0, 8):  # PACE, BAC
+        runs = []
+        for _ in range(2):
+            transcript.clear()
+            genuine = _genuine_input("DG2")
+            run_one("full_read", bytes([genuine[0] | access]) + genuine[1:])
+            runs.append(list(transcript))
+        assert len(runs[0]) > 20 and runs[0] == runs[1]
