@@ -17,7 +17,7 @@ from pathlib import Path
 
 import atheris
 
-from fuzz.instrument import INSTRUMENT
+from fuzz.instrument import EXCLUDE, INSTRUMENT
 
 HERE = Path(__file__).resolve().parent
 BUILD = Path(os.environ.get("FUZZ_WORKDIR") or HERE.parent / "build" / "fuzz")  # new inputs and crashes
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     modules = INSTRUMENT.get(name, ())
     if os.environ.get("FUZZ_QUICK"):  # the short runs of the tests: our code only (asn1crypto costs ~3 s)
         modules = tuple(m for m in modules if m.split(".")[0] in ("reader", "kiosk"))
-    with atheris.instrument_imports(include=list(modules)):
+    with atheris.instrument_imports(include=list(modules), exclude=list(EXCLUDE.get(name, ()))):
         for module in modules:  # the code under test, instrumented for coverage
             importlib.import_module(module)
         if name == "full_read":

@@ -9,14 +9,19 @@ The targets import nothing from ``sims`` except :func:`full_read`, which needs a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from kiosk.keyentry import KeyEntryError, from_mrz, from_qr, parse_qr
 from reader import tlv as t
 from reader.access.control import AccessMode
+from reader.access.params import DHGroup, ECGroup
 from reader.apdu import CommandAPDU, ResponseAPDU
 from reader.crypto import CipherAlg
 from reader.engine import ChipReader, ReadRequest
@@ -29,6 +34,8 @@ from reader.lds.dg13 import parse_dg13
 from reader.lds.dg14 import chip_authentication_keys, parse_dg14
 from reader.lds.dg15 import parse_dg15
 from reader.lds.sod import SOD
+from reader.pki import certs as pki_certs
+from reader.pki import cms as pki_cms
 from reader.pki.cms import parse_signed_data, verify_signer
 from reader.pki.crl import CRL
 from reader.pki.masterlist import parse_master_list
@@ -201,13 +208,114 @@ def _genuine() -> Any:
     return card_image("default")
 
 
+@cache
+def _trust() -> CSCAStore:
+    """The trust store of every full read (lookups never change it; a kiosk too keeps one for all reads)."""
+    store = CSCAStore()
+    _genuine().add_test_csca_to(store)
+    return store
+
+
+@cache
+def _genuine_sod() -> SOD:
+    return SOD.from_bytes(_genuine().lds_files["EF.SOD"])
+
+
 FULL_READ_FILES = ("EF.CardAccess", "EF.COM", "EF.SOD", "DG1", "DG2", "DG13", "DG14", "DG15")
+#: Seeds of the deterministic random sources of one full read: the reader's and the simulated card's.
+READER_SEED, CARD_SEED = 1, 2
+#: Results kept by :func:`_memoized_crypto` before it starts afresh (fuzzed curves and keys add entries).
+MEMO_LIMIT = 4096
+
+
+def _random(seed: int) -> Callable[[int], bytes]:
+    return random.Random(seed).randbytes
+
+
+@contextmanager
+def _memoized_crypto() -> Iterator[None]:
+    """Within: EC scalar multiplication, DH exponentiation (``reader.access.params``), signature
+    verification (``reader.pki.keys.verify_signature`` as the certificate and CMS code call it) and the
+    simulated card's RSA private operation (``sims.activeauth``) remember their results by their whole
+    input (an exception is not remembered: it is raised again by the computation), and the genuine EF.SOD
+    is decoded once (``SOD.from_bytes`` of any other bytes decodes them).
+
+    The read stays the same read: every step runs and gets the very result it would compute, only the
+    result for a repeated input is looked up.  With the seeded random sources of :func:`full_read`, a
+    read repeats the scalars and messages of the one before wherever the fuzzed file does not reach, so
+    most of the crypto and EF.SOD decoding of a read is saved (docs/fuzzing.md).  Restored on exit, so
+    no other caller of these functions (tests in the same process) ever sees the memo.
+    """
+    import sims.activeauth as aa
+
+    ec_exp, dh_exp = ECGroup.exp, DHGroup.exp
+    rsa_private: Callable[[Any, int], int] = aa._rsa_private
+    verify: Callable[[Any, Any, bytes, bytes], bool] = getattr(pki_certs, "verify_signature")  # noqa: B009
+
+    def remember(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        try:
+            return _MEMO[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(_MEMO) >= MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[key] = value
+        return value
+
+    def ec_exp_memo(group: ECGroup, base: Any, k: int) -> Any:
+        c = group.curve
+        key = ("ec", c.p, c.a, c.b, c.q, c.G.x, c.G.y, base.x, base.y, base.z, k)
+        return remember(key, lambda: ec_exp(group, base, k))
+
+    def dh_exp_memo(group: DHGroup, base: int, k: int) -> int:
+        return int(remember(("dh", group.p, base, k), lambda: dh_exp(group, base, k)))
+
+    def rsa_private_memo(numbers: Any, m: int) -> int:
+        key = ("rsa", numbers.p, numbers.q, numbers.d, m)
+        return int(remember(key, lambda: rsa_private(numbers, m)))
+
+    def verify_memo(key: Any, algorithm: Any, signature: bytes, message: bytes) -> bool:
+        spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        memo_key = ("verify", spki, algorithm, bytes(signature), bytes(message))
+        return bool(remember(memo_key, lambda: verify(key, algorithm, signature, message)))
+
+    genuine_sod, parsed_sod = _genuine().lds_files["EF.SOD"], _genuine_sod()  # decoded before the patch
+    sod_from_bytes: Callable[[bytes], SOD] = SOD.from_bytes
+
+    def sod_memo(raw: bytes) -> SOD:
+        return parsed_sod if raw == genuine_sod else sod_from_bytes(raw)
+
+    patches: list[tuple[object, str, object]] = [
+        (SOD, "from_bytes", staticmethod(sod_memo)),  # the genuine EF.SOD decoded once (_genuine_sod)
+        (ECGroup, "exp", ec_exp_memo),
+        (DHGroup, "exp", dh_exp_memo),
+        (aa, "_rsa_private", rsa_private_memo),
+        (pki_certs, "verify_signature", verify_memo),  # the name certs.py and cms.py import
+        (pki_cms, "verify_signature", verify_memo),
+    ]
+    originals = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+_MEMO: dict[tuple[Any, ...], Any] = {}
 
 
 def full_read(data: bytes) -> None:
     """The whole read (access, files, PA, CA, AA) against a replayed simulated card one of whose files is
     the fuzzer's bytes.  Byte 0: which file (mod 8), bit 3 of it: BAC instead of PACE; the rest: the file.
-    Besides "typed errors only", a read may say ``authentic`` only when every file it read is genuine."""
+    Besides "typed errors only", a read may say ``authentic`` only when every file it read is genuine.
+
+    Deterministic, as libFuzzer asks of a target: the reader and the card draw their nonces and
+    ephemeral keys from seeded generators (the reader's ``rng`` hook, the card's ``rng`` attribute; the
+    production default of both stays ``os.urandom``), so an input replays exactly (``--repro``) and its
+    coverage does not flicker; the repeated arithmetic is then looked up (:func:`_memoized_crypto`)."""
     from sims.replay import ReplayError, card_from_dump
 
     if not data:
@@ -219,15 +327,16 @@ def full_read(data: bytes) -> None:
     files[name] = data[1:]
     if not data[1:]:
         del files[name]  # an empty mutation: the file is missing
-    try:
-        card = card_from_dump(files, ca_key=image.ca_key, aa_key=image.aa_key, can=image.profile.can)
-    except ReplayError:
-        return
-    store = CSCAStore()
-    image.add_test_csca_to(store)
-    mode = AccessMode.BAC if data[0] & 8 else AccessMode.AUTO
-    request = ReadRequest(bac_key=image.bac_key, can=image.profile.can, access=mode, trust=store)
-    result = ChipReader(CallableTransport(card.execute, extended_length=True)).read(request)
+    with _memoized_crypto():
+        try:
+            card = card_from_dump(files, ca_key=image.ca_key, aa_key=image.aa_key, can=image.profile.can)
+        except ReplayError:
+            return
+        card.rng = _random(CARD_SEED)
+        mode = AccessMode.BAC if data[0] & 8 else AccessMode.AUTO
+        request = ReadRequest(bac_key=image.bac_key, can=image.profile.can, access=mode, trust=_trust())
+        transport = CallableTransport(card.execute, extended_length=True)
+        result = ChipReader(transport, rng=_random(READER_SEED)).read(request)
     if result.verdict is Verdict.AUTHENTIC:
         for file, raw in result.raw.items():
             if file.startswith("DG") or file == "EF.SOD":

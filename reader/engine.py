@@ -233,7 +233,8 @@ class ChipReader:
             findings.append(Finding(READ_RESUMED, detail=f"{len(reused)} data groups kept"))
         elif same is False:  # another card: nothing of the first one is kept, not even its findings
             findings = [Finding(RESUME_DIFFERENT_CARD)]
-        for number in self._data_groups_to_read(request, raw, findings):
+        sod = _parse_sod(raw.get(EF_SOD.name))  # once, for the data-group list and passive authentication
+        for number in self._data_groups_to_read(request, raw, findings, sod):
             ef = dg(number)
             if ef.name in reused:
                 raw[ef.name] = reused[ef.name]
@@ -242,7 +243,7 @@ class ChipReader:
             self._read_file(reader, ef.name, lambda ef=ef: reader.read_ef(ef), raw, files)  # type: ignore[misc]
 
         self._emit(Phase.PASSIVE_AUTH)
-        pa = self._passive_auth(request, raw)
+        pa = self._passive_auth(request, raw, sod)
         self._emit(Phase.CHIP_AUTH)
         anticlone = self._anticlone(raw, pa, access, sfi_usable=reader.sfi_usable)
         verdict, reasons = compute_verdict(pa, anticlone.proofs, data_groups=data_groups_read(raw))
@@ -310,7 +311,10 @@ class ChipReader:
 
     @staticmethod
     def _data_groups_to_read(
-        request: ReadRequest, raw: Mapping[str, bytes], findings: list[Finding] | None = None
+        request: ReadRequest,
+        raw: Mapping[str, bytes],
+        findings: list[Finding] | None = None,
+        sod: SOD | None = None,
     ) -> Iterable[int]:
         if request.data_groups is not None:
             return sorted(set(request.data_groups))
@@ -325,19 +329,29 @@ class ChipReader:
                 pass
         if not com_ok and findings is not None:
             findings.append(Finding(EF_COM_MALFORMED, EF_COM.name, "data groups taken from EF.SOD"))
-        if EF_SOD.name in raw:
-
-            try:
-                wanted |= set(SOD.from_bytes(raw[EF_SOD.name]).dg_hashes)
-            except ParseError:
-                pass
+        if sod is None:
+            sod = _parse_sod(raw.get(EF_SOD.name))
+        if sod is not None:
+            wanted |= set(sod.dg_hashes)
         if not wanted:
             wanted = set(FALLBACK_DGS)
         return sorted(wanted - DEFAULT_EXCLUDED_DGS)
 
     @staticmethod
-    def _passive_auth(request: ReadRequest, raw: Mapping[str, bytes]) -> PassiveAuthResult:
-        return run_passive_auth(raw, request.trust, request.at)
+    def _passive_auth(
+        request: ReadRequest, raw: Mapping[str, bytes], sod: SOD | None = None
+    ) -> PassiveAuthResult:
+        return run_passive_auth(raw, request.trust, request.at, sod=sod)
+
+
+def _parse_sod(raw: bytes | None) -> SOD | None:
+    """EF.SOD decoded, or None when it is absent or malformed (passive authentication then says why)."""
+    if raw is None:
+        return None
+    try:
+        return SOD.from_bytes(raw)
+    except ParseError:
+        return None
 
 
 def data_groups_read(raw: Mapping[str, bytes]) -> frozenset[int]:
@@ -346,13 +360,14 @@ def data_groups_read(raw: Mapping[str, bytes]) -> frozenset[int]:
 
 
 def run_passive_auth(
-    raw: Mapping[str, bytes], trust: CSCAStore | None, at: datetime | None
+    raw: Mapping[str, bytes], trust: CSCAStore | None, at: datetime | None, *, sod: SOD | None = None
 ) -> PassiveAuthResult:
-    """Passive authentication over the files as read (keys ``EF.SOD``, ``DG1`` …)."""
+    """Passive authentication over the files as read (keys ``EF.SOD``, ``DG1`` …); ``sod``: EF.SOD already
+    decoded by the caller (it is decoded again unless its ``raw`` is the file read)."""
 
     dgs = {int(name[2:]): data for name, data in raw.items() if name.startswith("DG")}
     store = trust if trust is not None else CSCAStore()
-    return passive_authenticate(raw.get(EF_SOD.name, b""), dgs, store, at=at or datetime.now(UTC))
+    return passive_authenticate(raw.get(EF_SOD.name, b""), dgs, store, at=at or datetime.now(UTC), parsed=sod)
 
 
 def verify_offline(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from Crypto.Math.Numbers import Integer
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
@@ -40,7 +41,7 @@ def sign_iso9796_2(
 ) -> bytes:
     """ISO/IEC 9796-2 scheme 1 signature over M = M1 ‖ RND.IFD, M1 recoverable (Appendix F, steps 3–10)."""
     numbers = key.private_numbers()
-    n, d = numbers.public_numbers.n, numbers.d
+    n = numbers.public_numbers.n
     k_bytes = (n.bit_length() + 7) // 8
     if n.bit_length() % 8:
         raise ValueError("modulus length must be a multiple of 8 bits")
@@ -51,7 +52,18 @@ def sign_iso9796_2(
     lh = hashlib.new(hash_name).digest_size
     m1 = rng(k_bytes - 1 - lh - len(trailer))  # LM1 = c − 4 bits, c = k − Lh − 8t − 4
     f = b"\x6a" + m1 + hashlib.new(hash_name, m1 + rnd_ifd).digest() + trailer
-    return pow(int.from_bytes(f, "big"), d, n).to_bytes(k_bytes, "big")
+    return _rsa_private(numbers, int.from_bytes(f, "big")).to_bytes(k_bytes, "big")
+
+
+def _rsa_private(numbers: rsa.RSAPrivateNumbers, m: int) -> int:
+    """m^d mod n by the Chinese remainder theorem (RFC 8017 §5.1.2, RSADP step 2.b), the two half-size
+    exponentiations in pycryptodome's native integers: about 0.9 ms for RSA-2048 instead of 10-30 ms for
+    Python's ``pow(m, d, n)``, which made it the hot spot of every simulated read (docs/fuzzing.md)."""
+    p, q = numbers.p, numbers.q
+    m1 = int(pow(Integer(m % p), numbers.dmp1, p))
+    m2 = int(pow(Integer(m % q), numbers.dmq1, q))
+    h = (numbers.iqmp * (m1 - m2)) % p
+    return m2 + h * q
 
 
 def sign_ecdsa(

@@ -174,16 +174,25 @@ def _cert_dict(cert: Certificate | None) -> dict[str, Any] | None:
 
 
 def passive_authenticate(
-    sod_raw: bytes, data_groups: Mapping[int, bytes], store: CSCAStore, *, at: datetime
+    sod_raw: bytes,
+    data_groups: Mapping[int, bytes],
+    store: CSCAStore,
+    *,
+    at: datetime,
+    parsed: SOD | None = None,
 ) -> PassiveAuthResult:
-    """Run passive authentication over EF.SOD and the data groups as read, at time ``at`` (aware)."""
+    """Run passive authentication over EF.SOD and the data groups as read, at time ``at`` (aware).
+
+    ``parsed``: ``sod_raw`` already decoded by the caller (the reader decodes EF.SOD once per read); used
+    only when its ``raw`` is ``sod_raw``, else ``sod_raw`` is decoded here.
+    """
     if at.tzinfo is None:
         raise ValueError("passive_authenticate needs a timezone-aware time")
     sod_sha256 = hashlib.sha256(sod_raw).hexdigest() if sod_raw else None
     if not sod_raw:
         return PassiveAuthResult(PAResult.FAILED, ("SOD_ABSENT",), at, CheckResult.INVALID)
     try:
-        sod = SOD.from_bytes(sod_raw)
+        sod = parsed if parsed is not None and parsed.raw == sod_raw else SOD.from_bytes(sod_raw)
     except ParseError:
         return PassiveAuthResult(
             PAResult.FAILED, ("SOD_PARSE_ERROR",), at, CheckResult.INVALID, sod_sha256=sod_sha256

@@ -7,6 +7,7 @@ import pytest
 from reader.access.bac import BACKeyInput
 from reader.engine import ChipReader, Phase, Progress, ReadRequest
 from reader.errors import AccessDeniedError, CardRemovedError, NotICAOCardError
+from reader.lds.sod import SOD
 from reader.pki.trust import CSCAStore
 from reader.report import FileStatus, Verdict
 from reader.transports import CallableTransport
@@ -119,3 +120,20 @@ def test_dg2_takes_few_apdus_with_extended_length() -> None:
     start = next(i for i, e in enumerate(log) if e.ins == 0xB0 and e.p1 == 0x82)
     end = next(i for i in range(start + 1, len(log)) if log[i].ins == 0xB0 and log[i].p1 & 0x80)
     assert end - start <= 8
+
+
+def test_ef_sod_is_decoded_once_per_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data-group list and passive authentication share one decoding of EF.SOD."""
+    image = card_image("default")
+    decoded: list[bytes] = []
+    from_bytes = SOD.from_bytes
+
+    def counting(raw: bytes) -> SOD:
+        decoded.append(bytes(raw))
+        return from_bytes(raw)
+
+    monkeypatch.setattr(SOD, "from_bytes", staticmethod(counting))
+    reader = ChipReader(CallableTransport(image.new_card().execute))
+    result = reader.read(ReadRequest(bac_key=image.bac_key, can=image.profile.can, trust=_trusting(image)))
+    assert result.verdict is Verdict.AUTHENTIC
+    assert decoded == [image.lds_files["EF.SOD"]]

@@ -357,3 +357,13 @@ def test_mutated_sod_never_raises(fixed_sod: bytes, store: CSCAStore, data: st.D
     assert r.result in (PAResult.PASSED, PAResult.FAILED, PAResult.CSCA_UNKNOWN)
     if mutated != sod and r.result is PAResult.PASSED:  # only bytes outside what is signed may change
         assert r.sod_signature is CheckResult.VALID
+
+
+def test_a_decoded_sod_is_used_only_for_its_own_bytes(pki: TestPKI, store: CSCAStore) -> None:
+    """``parsed=`` (the reader decodes EF.SOD once per read) never stands in for other bytes."""
+    sod = build_sod(DGS, pki)
+    assert passive_authenticate(sod, DGS, store, at=AT, parsed=SOD.from_bytes(sod)).passed
+    other = SOD.from_bytes(build_sod({**DGS, 1: DGS[1] + b"\x00"}, pki))  # DG1's hash differs
+    assert passive_authenticate(sod, DGS, store, at=AT, parsed=other).passed  # ``sod`` was decoded
+    broken = passive_authenticate(sod[:-1], DGS, store, at=AT, parsed=SOD.from_bytes(sod))
+    assert broken.reasons == ("SOD_PARSE_ERROR",)
