@@ -73,12 +73,7 @@ def _service(argv: list[str], health: str, env: dict[str, str], log: Path, what:
                 time.sleep(0.1)
             yield
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
 
 
 def run(directory: Path, wait: bool, scenario: str = "all") -> int:
@@ -218,7 +213,7 @@ def _kiosks(directory: Path, dsn: str, hub_url: str, env: dict[str, str], scenar
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """A staying kiosk: SIGTERM (its agent sends a last heartbeat), then its pipe closed."""
+    """A server or a staying kiosk: SIGTERM (a kiosk's agent sends a last heartbeat), then its pipe closed."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
