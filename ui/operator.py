@@ -191,15 +191,37 @@ class OperatorPage(QWidget):
     def _t(self, key: str) -> str:
         return self._catalog.text(key, self._language)
 
+    def check_name(self, name: str) -> str:
+        """A check's name in the page's language (issue 14: the page mixed languages): ``reader`` →
+        "Đầu đọc thẻ", ``endpoint:his`` → "Kết nối his"; a name the catalogue lacks stays as it is.  The
+        summary after it is the check's own technical line, for the IT person (docs/observability.md)."""
+        kind, _, target = name.partition(":")
+        key = f"operator.check.{kind}"
+        if not self._catalog.has(key, self._language):
+            return name
+        return self._catalog.text(key, self._language, name=target) if target else self._t(key)
+
+    def error_line(self, line: str) -> str:
+        """A recent error (``printer: paper_out``, ``outbox: OperationalError``) with its source, and a
+        printer's known problem, in the page's language."""
+        source, sep, problem = line.partition(": ")
+        if not sep:
+            return line
+        key = f"operator.printer.{problem}"
+        if source == "printer" and self._catalog.has(key, self._language):
+            problem = self._t(key)
+        return f"{self.check_name(source)}: {problem}"
+
     def refresh(self) -> None:
         s = self._provider() if self._provider is not None else OperatorStatus("?", "?", None)
         none = self._t("operator.none")
-        errors = "\n".join(f"• {e}" for e in s.recent_errors[-5:]) or none
+        errors = "\n".join(f"• {self.error_line(e)}" for e in s.recent_errors[-5:]) or none
         backlog = none if s.outbox_backlog is None else str(s.outbox_backlog)
         if s.checks or s.checks_pending:
             lines = [f"{self._t('operator.checks')}:"]
-            lines += [f"{'✓' if c.ok else '✗'} {c.name}: {c.summary}" + ("" if c.ok or not c.fix else
-                      f"\n      → {c.fix}") for c in s.checks]  # fmt: skip
+            for c in s.checks:
+                fix = "" if c.ok or not c.fix else f"\n      → {c.fix}"
+                lines.append(f"{'✓' if c.ok else '✗'} {self.check_name(c.name)}: {c.summary}{fix}")
             if s.checks_pending:
                 lines.append(self._t("operator.checking"))
                 QTimer.singleShot(1000, self._refresh_if_shown)  # the checks run off the UI thread

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from ui.operator import OperatorStatus
+from ui.operator import HealthLine, OperatorStatus
 from ui.samples import sample_views
 from ui.screens_input import KeyEntryScreen
 from ui.screens_service import ServiceScreen
@@ -14,10 +14,15 @@ from ui.window import KioskWindow
 
 
 def _sample_status() -> OperatorStatus:
-    errors = ("08:12 CARD_REMOVED", "08:40 FACE_MISMATCH")
-    return OperatorStatus(reader="ACS ACR1252U — sẵn sàng (ready)", camera="USB camera 1920×1080 — ok",
-                          outbox_backlog=2, recent_errors=errors,
-                          card_left_at="08:52 22/11/2026")  # fmt: skip
+    """What the live checks (cccd.doctor) and the printer report on a working day: check names in the
+    page's language, each check's technical line as the doctor writes it (for the IT person)."""
+    checks = (HealthLine("reader", True, "ACS ACR1252U 00 00: extended-length APDUs"),
+              HealthLine("camera", True, "/dev/video0 present"),
+              HealthLine("outbox", True, "2 pending, 0 dead"),
+              HealthLine("endpoint:his", False, "his.benhvien.vn:443: connection refused",
+                         "check the HIS address in kiosk.toml, then run cccd doctor"))  # fmt: skip
+    return OperatorStatus(reader="", camera="", outbox_backlog=2, recent_errors=("printer: paper_out",),
+                          card_left_at="08:52 22/11/2026", checks=checks)  # fmt: skip
 
 
 def grab(window: KioskWindow, path: Path) -> Path:

@@ -131,7 +131,9 @@ def test_the_operator_screen_shows_live_checks(qtbot: QtBot, tmp_path: Path) -> 
     w.show()
     w.show_operator()
     text = w.operator_page.status.text()
-    assert "✓ reader: ACS ACR1252U 00 00" in text and "✗ endpoint:his" in text and "→ run cccd doctor" in text
+    # check names in the page's language (issue 14: it mixed languages), each check's own line for IT after it
+    assert "✓ Đầu đọc thẻ: ACS ACR1252U 00 00" in text and "✗ Kết nối his: his.example.vn" in text
+    assert "→ run cccd doctor" in text and "reader:" not in text
     assert w.catalog.text("operator.checks", "vi") in text
     grab(w, tmp_path / "operator-checks.png")
     pending = OperatorStatus("r", "c", None, checks_pending=True)
@@ -177,3 +179,14 @@ def test_kiosk_mode_hides_the_pointer(qtbot: QtBot) -> None:
     w.open_pin()
     _type(w, PIN)
     w.operator_page.exit_kiosk.emit()
+
+
+def test_recent_errors_name_their_source_in_the_page_language(qtbot: QtBot) -> None:
+    errors = ("printer: paper_out", "outbox: OperationalError", "x")
+    status = OperatorStatus("r", "c", 0, recent_errors=errors)
+    w = KioskWindow(status=lambda: status)
+    qtbot.addWidget(w)
+    w.show()
+    w.show_operator()
+    text = w.operator_page.status.text()
+    assert "• Máy in: hết giấy" in text and "• Hàng đợi gửi: OperationalError" in text and "• x" in text
