@@ -9,11 +9,9 @@ retried; other 4xx dead-lettered; 5xx, timeouts and connection failures retried)
 from __future__ import annotations
 
 import json
-import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -23,6 +21,7 @@ from kiosk.httplog import redact_httpx_logs
 from kiosk.keys import RecordSigner
 from kiosk.profiles import ConnectorSettings, Profile
 from kiosk.record import BiometricImages
+from kiosk.secretref import SecretRefError, read_secret
 
 _RETRY_4XX = frozenset({408, 425, 429})
 
@@ -67,20 +66,11 @@ class Connector(Protocol):
 
 
 def resolve_secret(ref: str) -> bytes:
-    """``env:NAME`` or ``file:/path`` → the webhook key (``whsec_<base64>``)."""
-    scheme, _, rest = ref.partition(":")
+    """``env:NAME`` or ``file:/path`` (kiosk.secretref) → the webhook key (``whsec_<base64>``)."""
     try:
-        if scheme == "env":
-            value = os.environ[rest]
-        elif scheme == "file":
-            value = Path(rest).read_text().strip()
-        else:
-            raise ConnectorConfigError("webhook_secret must be env:NAME or file:/path")
-        return decode_secret(value.strip())
-    except KeyError:
-        raise ConnectorConfigError(f"webhook secret not available (environment variable {rest})") from None
-    except OSError:
-        raise ConnectorConfigError("webhook secret file not readable") from None
+        return decode_secret(read_secret(ref))
+    except SecretRefError as exc:
+        raise ConnectorConfigError(f"webhook secret {exc}") from None
     except ValueError as exc:
         raise ConnectorConfigError(f"webhook secret malformed: {exc}") from None
 

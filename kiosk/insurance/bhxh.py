@@ -19,17 +19,16 @@ import enum
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from kiosk.httplog import redact_httpx_logs
+from kiosk.secretref import SecretRefError, read_secret
 from reader.lds.mrz import mask_id
 
 log = logging.getLogger("kiosk.insurance")
@@ -73,22 +72,11 @@ BENEFIT_LEVELS = {"1": 100, "2": 100, "3": 95, "4": 80, "5": 100}
 
 
 def resolve_text_secret(ref: str) -> str:
-    """``env:NAME`` or ``file:/path`` → the secret's text (stripped)."""
-    scheme, _, rest = ref.partition(":")
+    """``env:NAME`` or ``file:/path`` → the secret's text (kiosk.secretref)."""
     try:
-        if scheme == "env":
-            value = os.environ[rest]
-        elif scheme == "file":
-            value = Path(rest).read_text("utf-8")
-        else:
-            raise InsuranceConfigError("a secret must be given as env:NAME or file:/path")
-    except KeyError:
-        raise InsuranceConfigError(f"secret not available (environment variable {rest})") from None
-    except (OSError, UnicodeDecodeError):
-        raise InsuranceConfigError("secret file not readable") from None
-    if not value.strip():
-        raise InsuranceConfigError("secret is empty")
-    return value.strip()
+        return read_secret(ref)
+    except SecretRefError as exc:
+        raise InsuranceConfigError(f"secret {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

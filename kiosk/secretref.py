@@ -1,0 +1,36 @@
+"""Secret references: a configuration names where a secret is (``env:NAME`` or ``file:/path``), never
+the secret itself (docs/deploy.md, "Configuration"; docs/insurance.md, "Settings and secrets").
+
+:func:`read_secret` is the one reader of such a reference, for the webhook keys (kiosk.connectors) and
+the BHXH gateway's account (kiosk.insurance).  Its errors name the variable or say the file is missing,
+never the value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class SecretRefError(Exception):
+    """The reference cannot be read; the message completes "<what> secret …"."""
+
+
+def read_secret(ref: str) -> str:
+    """The text ``ref`` points to, stripped; an unknown scheme, a missing variable or file, an unreadable
+    or empty secret is a :class:`SecretRefError`."""
+    scheme, _, rest = ref.partition(":")
+    try:
+        if scheme == "env":
+            value = os.environ[rest]
+        elif scheme == "file":
+            value = Path(rest).read_text("utf-8")
+        else:
+            raise SecretRefError("must be given as env:NAME or file:/path")
+    except KeyError:
+        raise SecretRefError(f"not available (environment variable {rest})") from None
+    except (OSError, UnicodeDecodeError):
+        raise SecretRefError("file not readable") from None
+    if not value.strip():
+        raise SecretRefError("is empty")
+    return value.strip()
