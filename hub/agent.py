@@ -268,10 +268,8 @@ class FleetAgent:
             HUB_AGENT_FAILURES.labels("refused").inc()
             log.warning("bundle refused, keeping the last good one: %s", self.cache.last_error,
                         extra={"event": "hub.bundle_refused"})  # fmt: skip
-        elif changed:
-            content, etag = self.cache.current()
-            assert content is not None  # refresh kept it
-            self._take(read_bundle(content, etag))  # BundleCache checked it with read_bundle already
+        elif changed and self.cache.taken is not None:
+            self._take(self.cache.taken)  # read (and checked) once, by BundleCache.refresh
         self._write_state()
         return True
 

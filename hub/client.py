@@ -20,7 +20,7 @@ from ulid import ULID
 
 from hub import bundle as bundles
 from hub.jwks import sign_proof
-from hub.kioskbundle import read_bundle
+from hub.kioskbundle import KioskBundle, read_bundle
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore
 
@@ -174,6 +174,7 @@ class BundleCache:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.last_error: str | None = None
+        self.taken: KioskBundle | None = None  # the bundle the last refresh took, as the kiosk reads it
 
     def current(self) -> tuple[dict[str, Any] | None, str | None]:
         """``(content, etag)`` of the last good bundle, or ``(None, None)``."""
@@ -192,14 +193,14 @@ class BundleCache:
                 self.last_error = None
                 (self.directory / self.ERROR_FILE).unlink(missing_ok=True)
                 return False
-            self._check(content, old, client.enrolment.site_id)
+            taken = self._check(content, new_etag, old, client.enrolment.site_id)
         except (bundles.BundleError, HubClientError) as exc:
             self.last_error = str(exc)[:500]
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             (self.directory / self.ERROR_FILE).write_text(self.last_error, encoding="utf-8")
             return False
         self._save({"content": content, "etag": new_etag})
-        self.last_error = None
+        self.taken, self.last_error = taken, None
         (self.directory / self.ERROR_FILE).unlink(missing_ok=True)
         return True
 
@@ -211,13 +212,14 @@ class BundleCache:
             return None
 
     @staticmethod
-    def _check(content: dict[str, Any], old: dict[str, Any] | None, site_id: str) -> None:
+    def _check(content: dict[str, Any], etag: str | None, old: dict[str, Any] | None,
+               site_id: str) -> KioskBundle:  # fmt: skip
         if content.get("site_id") != site_id:
             raise bundles.BundleError("the bundle is for another site")
         version = content.get("version")
         if not isinstance(version, int) or (old is not None and version < int(old.get("version", 0))):
             raise bundles.BundleError("the bundle's version goes back")
-        read_bundle(content)  # its profile, trust store and settings are usable by this kiosk
+        return read_bundle(content, etag)  # its profile, trust store and settings are usable by this kiosk
 
     def _save(self, data: dict[str, Any]) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
