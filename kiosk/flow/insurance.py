@@ -24,10 +24,7 @@ from kiosk.flow.common import Outcome, enter, stay
 from kiosk.flow.effects import CheckInsurance
 from kiosk.flow.model import FlowConfig, Session, State
 from kiosk.flow.outcomes import InsuranceAnswer
-from kiosk.flow.receipt import to_receipt, with_insurance
-
-__all__ = ["awaiting", "on_answer", "on_answer_awaited", "on_no_answer", "to_result", "wait_for_answer",
-           "with_insurance"]
+from kiosk.flow.receipt import to_receipt
 
 NO_ANSWER = "no answer within the kiosk's deadline"
 
