@@ -21,24 +21,15 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 
+from benchmarks._records import bench_record
 from kiosk.connectors.webhooks import new_webhook_secret
 from kiosk.delivery import ConnectorRegistry, Relay
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import load_profiles
-from kiosk.record import (
-    BiometricEvidence,
-    ChipEvidence,
-    ConsentRecord,
-    KioskIdentity,
-    SubjectClaims,
-    VerificationInput,
-    build_record,
-)
 from kiosk.storage import KioskStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,30 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _fill(store: KioskStore, n: int) -> None:
     profile = load_profiles()["lodging"]
-    kiosk = KioskIdentity("bench-kiosk", "bench-site", "0.1.0", "sim", "sim")
-    chip = ChipEvidence(
-        document_number_masked="303***234",
-        access_method="PACE",
-        verdict="authentic",
-        passive_auth="passed",
-        chip_auth_method="CA",
-        chip_auth_result="passed",
-    )
-    face = BiometricEvidence(engine="sim", engine_version="1", decision="match", liveness_result="passed")
-    subject = SubjectClaims(
-        id_number="079303001234",
-        full_name="Nguyễn Thị Mai Anh",
-        birth_date=date(2003, 6, 15),
-        sex="F",
-        nationality="Việt Nam",
-    )
-    now = datetime.now(UTC)
     for _ in range(n):
-        consent = ConsentRecord.create(
-            profile, "vi", {p.id: True for p in profile.purposes}, "touch", "k", now
-        )
-        record = build_record(VerificationInput(profile, kiosk, consent, now, now, chip, face, subject))
-        store.save_verification(record, profile, time.time())
+        store.save_verification(bench_record(profile), profile, time.time())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ import httpx
 import psycopg
 from ulid import ULID
 
+from benchmarks._records import bench_record
 from hub import admin, db
 from hub.client import enrol
 from hub.pgcluster import PgCluster, create_database
@@ -45,12 +45,7 @@ from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import load_profile
 from kiosk.record import (
-    BiometricEvidence,
-    ChipEvidence,
-    ConsentRecord,
     KioskIdentity,
-    VerificationInput,
-    build_record,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,24 +112,8 @@ def _database() -> Iterator[str]:
 
 
 def _record(kiosk_id: str) -> dict[str, Any]:
-    profile = load_profile("lodging")
-    now = datetime.now(UTC)
     kiosk = KioskIdentity(kiosk_id, SITE, "0.1.0", "ACS ACR1252U", "sim")
-    chip = ChipEvidence(
-        document_number_masked="303***234",
-        access_method="PACE",
-        verdict="authentic",
-        passive_auth="passed",
-        chip_auth_method="CA",
-        chip_auth_result="passed",
-    )
-    face = BiometricEvidence(
-        engine="sim", engine_version="1", decision="match", score=0.8, liveness_result="passed"
-    )
-    consent = ConsentRecord.create(
-        profile, "vi", {p.id: True for p in profile.purposes}, "touch", kiosk_id, now
-    )
-    return dict(build_record(VerificationInput(profile, kiosk, consent, now, now, chip, face, None)).document)
+    return dict(bench_record(load_profile("lodging"), kiosk, subject=None, score=0.8).document)
 
 
 class Fleet:

@@ -23,24 +23,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks._records import bench_record
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile, load_profiles
-from kiosk.record import (
-    BiometricEvidence,
-    ChipEvidence,
-    ConsentRecord,
-    KioskIdentity,
-    SubjectClaims,
-    VerificationInput,
-    build_record,
-)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,18 +45,8 @@ def _proc(pid: int) -> tuple[float, int, int]:
 
 
 def _record(profile: Profile) -> dict[str, Any]:
-    """A verified record of a made-up person (the same as benchmarks.delivery_bench)."""
-    kiosk = KioskIdentity("bench-kiosk", "bench-site", "0.1.0", "sim", "sim")
-    chip = ChipEvidence(document_number_masked="303***234", access_method="PACE", verdict="authentic",
-                        passive_auth="passed", chip_auth_method="CA", chip_auth_result="passed")  # fmt: skip
-    face = BiometricEvidence(engine="sim", engine_version="1", decision="match", liveness_result="passed")
-    subject = SubjectClaims(id_number="079303001234", full_name="Nguyễn Thị Mai Anh",
-                            birth_date=date(2003, 6, 15), sex="F", nationality="Việt Nam")  # fmt: skip
-    now = datetime.now(UTC)
-    consent = ConsentRecord.create(profile, "vi", {p.id: True for p in profile.purposes}, "touch", "k", now)
-    return dict(
-        build_record(VerificationInput(profile, kiosk, consent, now, now, chip, face, subject)).document
-    )
+    """A verified record of a made-up person (benchmarks._records)."""
+    return dict(bench_record(profile).document)
 
 
 def _pct(values: list[float], q: float) -> float:
