@@ -4,15 +4,15 @@ Screenshots of each page go to docs/screens/hub/ (looked at; see docs/hub.md).""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.hub.helpers import RunningHub
@@ -50,10 +50,28 @@ def shot(browser: webdriver.Chrome, name: str) -> None:
     browser.save_screenshot(str(SCREENS / f"{name}.png"))
 
 
+def _left_the_page(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """``staleness_of`` that also counts chromedriver's mid-navigation answer for an element of the old
+    page ("Node with given id does not belong to the document", an unknown error, not a stale one)."""
+
+    def gone(_: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return gone
+
+
 def click(browser: webdriver.Chrome, element: WebElement) -> None:
     """Click and wait for the next page (every console action is a full page load)."""
     element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(element))
+    WebDriverWait(browser, 15).until(_left_the_page(element))
 
 
 def sign_in(browser: webdriver.Chrome, hub: RunningHub, user: str) -> None:
