@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,10 @@ class Kiosk:
 
 def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face: FaceStep, trust: Any,
                 reader_model: str = "sim", camera: str = "sim",
-                qr_camera: Any | None = None) -> Kiosk:  # fmt: skip
-    """Wire storage, keys, the relay, the effect runner and the driver for ``profile``."""
+                qr_camera: Any | None = None, reader_camera: bool = False) -> Kiosk:  # fmt: skip
+    """Wire storage, keys, the relay, the effect runner and the driver for ``profile``.  ``qr_camera``: a
+    camera factory for the card's QR code and MRZ; ``reader_camera``: that camera is the reader's own and
+    sees the card lying on it (key entry becomes "place your card"; docs/flow.md "Card on the reader")."""
 
     prof = load_profile(profile) if isinstance(profile, str) else profile
     keys = KeyStore.open(config.data_dir / "keys")
@@ -172,6 +175,8 @@ def build_kiosk(profile: Profile | str, config: KioskConfig, *, slot: Any, face:
     flow = FlowConfig.from_profile(prof, timeouts=config.timeouts, limits=config.limits)
     if config.languages:
         flow = dataclasses.replace(flow, languages=config.languages)
+    if reader_camera and qr_camera is not None:
+        flow = dataclasses.replace(flow, reader_camera=True)
     insurance = None
     if config.insurance is not None and prof.kind == "hospital":
         insurance = InsuranceCheck(BhxhClient(config.insurance))
@@ -217,19 +222,25 @@ def build_sim_kiosk(
     remove_after: tuple[int | None, ...] = (),
     qr_camera: Any | None = None,
     clone: str | None = None,
+    reader_camera: Callable[[SimulatedCardSlot], Any] | None = None,
 ) -> Kiosk:
-    """A kiosk with a simulated card (trusting its test CSCA) and a face step on a simulated camera."""
+    """A kiosk with a simulated card (trusting its test CSCA) and a face step on a simulated camera;
+    ``reader_camera(slot)``: the camera factory of a reader that reads the card lying on it."""
     slot = SimulatedCardSlot(image, remove_after, clone)
     camera = "sim-ground-truth" if isinstance(face, GroundTruthFaceStep) else "sim-camera"
+    if reader_camera is not None:
+        qr_camera = reader_camera(slot)
     return build_kiosk(profile, config, slot=slot, face=face, trust=sim_trust(image), camera=camera,
-                       qr_camera=qr_camera)  # fmt: skip
+                       qr_camera=qr_camera, reader_camera=reader_camera is not None)  # fmt: skip
 
 
 def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name: str,
-                     trust_dir: Path | None, camera_device: int = 0) -> Kiosk:  # fmt: skip
+                     trust_dir: Path | None, camera_device: int = 0,
+                     reader_camera_device: int | None = None) -> Kiosk:  # fmt: skip
     """A kiosk on a hardware reader and the webcam, with the biometrics package's face verifier;
     ``reader_name``: a PC/SC reader, or ``serial:PORT`` for a PN532 on a serial port
-    (:func:`kiosk.runtime.slots.card_slot`)."""
+    (:func:`kiosk.runtime.slots.card_slot`); ``reader_camera_device``: the reader's own camera, which reads
+    the card lying on it (else the webcam reads a card held up to it)."""
 
     profile = load_profile(profile) if isinstance(profile, str) else profile
     keep = profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE
@@ -238,9 +249,11 @@ def build_pcsc_kiosk(profile: Profile | str, config: KioskConfig, *, reader_name
     except Exception as exc:  # models missing or corrupted, camera stack absent
         raise ComposeError(f"the face engine cannot start: {type(exc).__name__}: {exc}") from None
     trust = CSCAStore.from_folder(trust_dir) if trust_dir else CSCAStore()
+    card_camera = camera_device if reader_camera_device is None else reader_camera_device
     return build_kiosk(profile, config, slot=card_slot(reader_name), face=face, trust=trust,
                        reader_model=reader_name, camera=f"webcam:{camera_device}",
-                       qr_camera=lambda: webcam(camera_device)(0))  # fmt: skip
+                       qr_camera=lambda: webcam(card_camera)(0),
+                       reader_camera=reader_camera_device is not None)  # fmt: skip
 
 
 def relay_until_idle(kiosk: Kiosk, deadline_seconds: float = 10.0, *,

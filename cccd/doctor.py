@@ -134,9 +134,14 @@ def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str
     data = loaded.data_dir()
     opener, label = camera_opener(s, sim)
     checks = [check_config(loaded), check_clock(now), check_disk(data), check_data_dir(data),
-              check_pcscd(), reader_check(s, sim), check_camera(opener, label), check_face_models(),
+              check_pcscd(), reader_check(s, sim), cam := check_camera(opener, label), check_face_models(),
               check_trust_store(s.trust_dir, now),
               check_outbox(data / "kiosk.db", now.timestamp())]  # fmt: skip
+    if s.camera.reader_device is not None and not (sim or s.camera.sim):
+        device = s.camera.reader_device
+        checks.insert(checks.index(cam) + 1, check_camera(lambda: OpenCVCamera(device, max_frames=10),
+                                                          f"reader camera /dev/video{device}",
+                                                          name="reader_camera"))  # fmt: skip
     checks += [endpoint_check(c, now) for c in endpoints(loaded)]
     if s.hub.enabled:
         checks.append(check_hub_agent(hub_state_file(s, data), now.timestamp()))
@@ -178,6 +183,9 @@ class LiveChecks:
             reader = self.reader or ""
             checks = [check_serial_port(reader[len("serial:"):]) if reader.startswith("serial:")
                       else check_readers(reader), check_camera_device(self.camera)]  # fmt: skip
+            on_reader = self.loaded.settings.camera.reader_device
+            if on_reader is not None:
+                checks.append(check_camera_device(on_reader, name="reader_camera"))
         checks.append(check_outbox(self.data_dir / "kiosk.db", time.time()))
         checks += [check_tcp(c.name, c.url) for c in endpoints(self.loaded)]
         state = hub_state_file(self.loaded.settings, self.data_dir)

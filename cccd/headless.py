@@ -21,7 +21,7 @@ from biometrics.verifier import FaceVerifier
 from cccd.compose import Kiosk, KioskConfig, SimulatedCardSlot, build_sim_kiosk
 from kiosk.flow import events as ev
 from kiosk.flow.model import Session, State
-from kiosk.flow.views import ConsentView, PlaceCardView, ServiceView, View
+from kiosk.flow.views import ConsentView, KeyEntryView, PlaceCardView, ServiceView, View
 from kiosk.profiles import ChipPolicy, EvidencePolicy, Profile, load_profile
 from kiosk.runtime.face import FaceStep, GroundTruthFaceStep, SimulatedScene
 from kiosk.runtime.face_engine import EngineFaceStep, simulated_camera
@@ -48,6 +48,7 @@ class Scenario:
     clone: str | None = None  # sims.CLONE_VARIANTS: the data copied onto a chip without its keys
     no_pace: bool = False  # an older chip without PACE (and without EF.CardAccess): BAC opens it
     qr_camera: bool = False  # the card's QR code is shown to the camera instead of being scanned/typed
+    card_on_reader: bool = False  # the card is laid on the reader once: the reader's camera reads its QR code
     typed: bool = False  # the ID and birth date are typed (no QR)
     takes_card_after: float | None = 0.0  # kiosk seconds before the card is lifted off; None: walks away
 
@@ -75,6 +76,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("no_pace", "a chip without PACE: BAC with the typed ID and birth date (downgrade recorded)",
              "verified", no_pace=True, typed=True),
     Scenario("qr_camera", "the card's QR code is held up to the camera", "verified", qr_camera=True),
+    Scenario("card_on_reader", "the card is laid on the reader once: the reader's own camera reads its QR "
+             "code, then the chip is read", "verified", card_on_reader=True),
     Scenario("card_left", "the person walks away without the card: reminders, then CARD_LEFT_ON_READER",
              "verified", takes_card_after=None),
     Scenario("no_chip_photo", "a child's card without a face photo on the chip (the 2024 model for under-6s)",
@@ -136,7 +139,7 @@ class ScriptedUser:
             unticked = [p.id for p in view.purposes if not p.checked]
             return ev.TogglePurpose(unticked[0]) if unticked else ev.AcceptConsent()
         if state is State.KEY_ENTRY:
-            return None if self.scenario.qr_camera else self._key()
+            return None if self.scenario.qr_camera or self.scenario.card_on_reader else self._key()
         if state is State.RESULT:
             return ev.Continue()
         if state is State.SERVICE and isinstance(view, ServiceView):
@@ -157,7 +160,7 @@ class ScriptedUser:
         before placing one; ``None``: leave the card alone (the kiosk places it when it asks for it)."""
         if view.state == State.TAKE_CARD.value:
             return None if self.scenario.takes_card_after is None else "take"
-        if isinstance(view, PlaceCardView) and view.remove_first:
+        if isinstance(view, PlaceCardView | KeyEntryView) and view.remove_first:
             return "take"
         return None
 
@@ -259,16 +262,20 @@ def build_scenario_kiosk(scenario: Scenario, profile: str | Profile, config: Kio
     seen = card_image(scenario.other_person).profile if scenario.other_person else image.profile
     step = scenario_face_step(scenario, seen.face_jpeg(), face, keep)
     qr = SimulatedQRCamera.factory(image.profile.qr_payload) if scenario.qr_camera else None
+    on_reader = SimulatedQRCamera.on_reader(image.profile.qr_payload) if scenario.card_on_reader else None
     kiosk = build_sim_kiosk(profile, config, image=image, face=step, remove_after=scenario.remove_after,
-                            qr_camera=qr, clone=scenario.clone)  # fmt: skip
+                            qr_camera=qr, clone=scenario.clone, reader_camera=on_reader)  # fmt: skip
     return kiosk, image.profile
 
 
 class SimulatedQRCamera:
-    """A camera looking at the back of the card: frames with its QR code (OpenCV's QR encoder), a few
-    empty frames first (the card is being brought in)."""
+    """A camera looking at the card's QR side: frames with its QR code (OpenCV's QR encoder), a few empty
+    frames first (the card is being brought in).  ``present``: the reader's own camera — it sees the card
+    only while one lies on the reader."""
 
-    def __init__(self, text: str, empty_frames: int = 3, frames: int = 60) -> None:
+    def __init__(self, text: str, empty_frames: int = 3, frames: int = 60,
+                 present: Callable[[], bool] | None = None) -> None:  # fmt: skip
+        self._present = present
         import cv2
 
         code = cv2.QRCodeEncoder.create().encode(text)
@@ -281,6 +288,11 @@ class SimulatedQRCamera:
     def factory(cls, text: str) -> Callable[[], SimulatedQRCamera]:
         return lambda: cls(text)
 
+    @classmethod
+    def on_reader(cls, text: str) -> Callable[[SimulatedCardSlot], Callable[[], SimulatedQRCamera]]:
+        """The reader camera's factory for ``build_sim_kiosk``: it sees the card on that slot."""
+        return lambda slot: lambda: cls(text, present=slot.card_present)
+
     def read(self) -> Any:
         import numpy as np
 
@@ -289,7 +301,8 @@ class SimulatedQRCamera:
             return None
         i = self._index
         self._index += 1
-        image: Any = self._image.copy() if i >= self._empty else np.full_like(self._image, 255)
+        seen = i >= self._empty and (self._present is None or self._present())
+        image: Any = self._image.copy() if seen else np.full_like(self._image, 255)
         return Frame(image, i / 15.0, i)
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ class UIOptions:
     face: str = "engine"  # with sim: "engine" (biometrics verifier) or "ground-truth"
     reader: str | None = None  # real hardware: the PC/SC reader name
     camera: int = 0
+    reader_camera: int | str | None = None  # the reader's own camera (a device, "sim" with sim), or none
     trust_dir: Path | None = None
     profile: str = "hospital"
     demo: bool = False
@@ -116,8 +117,9 @@ def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     if options.sim:
         return build_scenario_kiosk(scenario, profile, config, face=options.face)
     assert options.reader is not None
+    on_reader = options.reader_camera if isinstance(options.reader_camera, int) else None
     kiosk = build_pcsc_kiosk(profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
-                             camera_device=options.camera)  # fmt: skip
+                             camera_device=options.camera, reader_camera_device=on_reader)  # fmt: skip
     return kiosk, None
 
 
@@ -169,10 +171,14 @@ def run(options: UIOptions) -> int:
         print("ui: choose --sim (simulated card and camera) or --reader NAME (PC/SC reader and webcam)",
               file=sys.stderr)  # fmt: skip
         return 2
+    if options.reader_camera == "sim" and not options.sim:
+        print("ui: --reader-camera sim needs --sim (give the reader camera's device number)", file=sys.stderr)
+        return 2
     if options.demo and not options.sim:
         print("ui: --demo needs --sim (the scripted user holds a simulated card)", file=sys.stderr)
         return 2
-    scenario = SCENARIOS["happy"]
+    # --sim with a reader camera: the simulated reader's own camera reads the card lying on it
+    scenario = SCENARIOS["card_on_reader" if options.sim and options.reader_camera is not None else "happy"]
     try:
         tickets = ticket_printing(options)
     except PrinterConfigError as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,10 +96,14 @@ class ReaderSettings:
 
 @dataclass(frozen=True, slots=True)
 class CameraSettings:
-    """``device``: the V4L2 device number (``/dev/videoN``); ``sim``: the simulated camera."""
+    """``device``: the V4L2 device number (``/dev/videoN``); ``sim``: the simulated camera.
+    ``reader_device``: the reader's own camera, which sees the card lying on the reader (its QR code or
+    MRZ gives the key: one placement; docs/flow.md "Card on the reader"); ``None``: the card is held up to
+    the main camera instead."""
 
     device: int = 0
     sim: bool = False
+    reader_device: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +190,8 @@ class KioskSettings:
                       "trust_dir": str(self.trust_dir) if self.trust_dir else None},
             "counter": {"name": self.counter.name, "number": self.counter.number},
             "reader": {"kind": self.reader.kind, "name": self.reader.name, "port": self.reader.port},
-            "camera": {"device": "sim" if self.camera.sim else self.camera.device},
+            "camera": {"device": "sim" if self.camera.sim else self.camera.device,
+                       "reader_device": self.camera.reader_device},
             "delivery": [{"connector": e.connector, "url": e.url, "secret": str(e.secret),
                           "ca_bundle": str(e.ca_bundle) if e.ca_bundle else None,
                           "client_cert": str(e.client_cert) if e.client_cert else None,
@@ -215,7 +220,7 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "kiosk": frozenset({"device_id", "site_id", "profile", "language", "data_dir", "trust_dir"}),
     "counter": frozenset({"name", "number"}),
     "reader": frozenset({"kind", "name", "port"}),
-    "camera": frozenset({"device"}),
+    "camera": frozenset({"device", "reader_device"}),
     "voice": frozenset({"enabled"}),
     "printer": frozenset({"enabled", "queue"}),
     "operator": frozenset({"pin"}),
@@ -362,6 +367,13 @@ def parse_config(data: Mapping[str, Any], source: str = "kiosk.toml") -> KioskSe
         camera = CameraSettings(raw)
     else:
         p.bad("camera.device", f"{raw!r} is not a camera", 'write device = 0 (for /dev/video0) or "sim"')
+    if "reader_device" in cam:
+        on_reader = cam["reader_device"]
+        if isinstance(on_reader, int) and not isinstance(on_reader, bool) and 0 <= on_reader < 64:
+            camera = replace(camera, reader_device=on_reader)
+        else:
+            p.bad("camera.reader_device", f"{on_reader!r} is not a camera",
+                  "write reader_device = 2 (for /dev/video2), or leave it out")  # fmt: skip
 
     v, pr, op = p.table(data, "voice"), p.table(data, "printer"), p.table(data, "operator")
     voice = VoiceSettings(p.flag(v, "voice", "enabled", True))

@@ -136,16 +136,18 @@ def check_serial_port(port: str) -> Check:
 
 
 def check_camera(open_camera: Callable[[], CameraSource], label: str, frames: int = 3,
-                 timeout: float = 5.0) -> Check:  # fmt: skip
-    """The camera opens and gives ``frames`` non-empty frames within ``timeout`` seconds."""
+                 timeout: float = 5.0, name: str = "camera") -> Check:  # fmt: skip
+    """The camera opens and gives ``frames`` non-empty frames within ``timeout`` seconds (``name``:
+    ``reader_camera`` for the reader's own camera)."""
+    key = "reader_device" if name == "reader_camera" else "device"
     fix = (
         "check the cable and /dev/video*, and that the cccd user is in the video group "
-        "(usermod -aG video cccd); set [camera] device in kiosk.toml"
+        f"(usermod -aG video cccd); set [camera] {key} in kiosk.toml"
     )
     try:
         cam = open_camera()
     except Exception as exc:  # a driver error of any kind is the check's answer
-        return _failed("camera", exc, fix)
+        return _failed(name, exc, fix)
     got, size, end = 0, (0, 0), time.monotonic() + timeout
     try:
         while got < frames and time.monotonic() < end:
@@ -156,24 +158,25 @@ def check_camera(open_camera: Callable[[], CameraSource], label: str, frames: in
                 got += 1
                 size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
     except Exception as exc:
-        return _failed("camera", exc, fix)
+        return _failed(name, exc, fix)
     finally:
         cam.close()
     if got < frames:
-        return Check("camera", "fail", f"{label}: {got} of {frames} frames", fix)
-    return Check("camera", "pass", f"{label}: {got} frames of {size[0]}x{size[1]}",
+        return Check(name, "fail", f"{label}: {got} of {frames} frames", fix)
+    return Check(name, "pass", f"{label}: {got} frames of {size[0]}x{size[1]}",
                  details={"frames": got, "width": size[0], "height": size[1]})  # fmt: skip
 
 
-def check_camera_device(device: int, dev: Path = Path("/dev")) -> Check:
+def check_camera_device(device: int, dev: Path = Path("/dev"), name: str = "camera") -> Check:
     """Cheap (the operator screen, while the kiosk may hold the camera): the device node is there and
     readable."""
     node = dev / f"video{device}"
+    key = "reader_device" if name == "reader_camera" else "device"
     if not node.exists():
-        return Check("camera", "fail", f"{node} does not exist", "plug the camera in; set [camera] device")
+        return Check(name, "fail", f"{node} does not exist", f"plug the camera in; set [camera] {key}")
     if not os.access(node, os.R_OK | os.W_OK):
-        return Check("camera", "fail", f"{node}: permission denied", "usermod -aG video cccd")
-    return Check("camera", "pass", f"{node} present")
+        return Check(name, "fail", f"{node}: permission denied", "usermod -aG video cccd")
+    return Check(name, "pass", f"{node} present")
 
 
 # --- face models --------------------------------------------------------------------------------------------

@@ -140,9 +140,16 @@ def qr_side(model: str) -> str:
     return "front" if model == "2021" else "back"
 
 
-def placement_pixmap(model: str | None, reader_text: str, size: QSize | None = None) -> QPixmap:
+def up_side_on_reader(model: str) -> str:
+    """The side that faces up when the QR code side lies face down on a reader with its own camera."""
+    return "back" if qr_side(model) == "front" else "front"
+
+
+def placement_pixmap(model: str | None, reader_text: str, size: QSize | None = None,
+                     side: str = "front") -> QPixmap:  # fmt: skip
     """The reader with its lit area and the card coming down onto it (an arrow): the front up for both
-    models (the 2024 card's chip side, the back, faces the reader)."""
+    models (the 2024 card's chip side, the back, faces the reader); ``side``: the side seen from above
+    (a reader with its own camera reads the QR code side, laid face down: :func:`up_side_on_reader`)."""
     size = size or QSize(560, 320)
     pm, p = _canvas(size)
     w, h = size.width(), size.height()
@@ -161,7 +168,7 @@ def placement_pixmap(model: str | None, reader_text: str, size: QSize | None = N
     p.setPen(QColor("#FFFFFF"))
     p.drawText(reader.adjusted(0, reader.height() * 0.5, 0, 0), Qt.AlignmentFlag.AlignCenter, reader_text)
     card = QRectF(w * 0.3, h * 0.04, w * 0.4, w * 0.4 * CARD_MM[1] / CARD_MM[0])
-    draw_card(p, card, model or "2021", "front")
+    draw_card(p, card, model or "2021", side)
     _arrow_down(p, QPointF(w * 0.8, h * 0.12), QPointF(w * 0.8, h * 0.56))
     _arrow_down(p, QPointF(w * 0.2, h * 0.12), QPointF(w * 0.2, h * 0.56))
     p.end()

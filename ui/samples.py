@@ -127,6 +127,13 @@ def _rows(config: FlowConfig) -> list[Row]:
                                             "record_status": "verified", "service": _HOSPITAL_DONE},
          None, ()),
         ("key_entry-card_2021", None, {"state": State.KEY_ENTRY, "_card": "2021"}, "qr", ()),
+        # a reader with its own camera (docs/flow.md "Card on the reader"): the card laid on it, QR code down
+        # (the 2024 card chosen); a card left there by someone earlier is asked off first
+        ("key_entry-reader", None, {"state": State.KEY_ENTRY, "_reader": True, "_card": "2024"}, "reader",
+         ()),
+        ("key_entry-reader_remove_first", None, {"state": State.KEY_ENTRY, "_reader": True,
+                                                 "card_left_at": _LEFT_AT, "remove_first": True,
+                                                 "hint": "place_card.remove_first"}, None, ()),
     ]  # fmt: skip
 
 
@@ -143,7 +150,9 @@ def sample_views(language: str = "vi", profile: str = "hospital") -> list[Sample
     for i, (name, other, changes, method, values) in enumerate(_rows(config), start=1):
         changes = dict(changes)
         card = changes.pop("_card", None)
+        on_reader = changes.pop("_reader", False)
         session = replace(Session(), language=language, started_at=start, **changes)
         cfg = flow_config(other) if other else config
+        cfg = replace(cfg, reader_camera=True) if on_reader else cfg
         out.append(Sample(f"{i:02d}-{name}", render(session, cfg), method, values, card))
     return out

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.profiles import PURPOSE_MARK
-from ui.drawings import MODELS, card_pixmap, qr_side
+from ui.drawings import MODELS, card_pixmap, placement_pixmap, qr_side, up_side_on_reader
 from ui.screenbase import Context, Screen, _sender
+from ui.screens_card import LiftAnimation
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, big_button, label
 from ui.widgets_entry import BirthDate, DigitField, FieldKeypad
@@ -95,15 +96,22 @@ class TapRow(QWidget):
 
 
 class KeyEntryScreen(Screen):
-    """QR scan or MRZ scan with a live preview and framing guide, or typed ID + birth date."""
+    """QR scan or MRZ scan with a live preview and framing guide, or typed ID + birth date.  With the
+    reader's own camera (``reader``): "lay the card on the reader, its QR code down" — the camera under the
+    reader's window reads it there (docs/flow.md "Card on the reader"); while a card left by someone earlier
+    lies on that reader, "lift that card off" first."""
 
     def __init__(self, view: Any, ctx: Context) -> None:
         super().__init__(view, ctx)
+        self.method_buttons: dict[str, Any] = {}
+        self.previews: dict[str, CameraPreview] = {}
+        if getattr(view, "remove_first", False):
+            self.add_text(ctx.t("place_card.remove_instruction"))
+            self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
+            return
         tabs = QHBoxLayout()
         self.stack = QStackedWidget()
         group = QButtonGroup(self)
-        self.method_buttons: dict[str, Any] = {}
-        self.previews: dict[str, CameraPreview] = {}
         for i, method in enumerate(view.methods):
             b = big_button(ctx.t(f"key_entry.{method}"))
             b.setCheckable(True)
@@ -127,17 +135,28 @@ class KeyEntryScreen(Screen):
         methods = list(self.method_buttons)
         return self.previews.get(methods[self.stack.currentIndex()]) if methods else None
 
+    @property
+    def on_reader(self) -> bool:
+        return "reader" in self.method_buttons
+
     def show_method(self, method: str) -> None:
         b = self.method_buttons[method]
         b.setChecked(True)
         self.stack.setCurrentIndex(list(self.method_buttons).index(method))
 
     def _scan(self, method: str) -> QWidget:
+        """A live preview to hold the card to; for the reader's own camera (the card face down on the
+        reader, out of the person's sight) the card coming down onto the reader instead."""
         w = QWidget()
         row = QHBoxLayout(w)
-        preview = self.previews[method] = CameraPreview("rect", QSize(480, 320))
-        row.addWidget(preview)
-        if method == "qr":
+        if method == "reader":
+            self.placement = QLabel()
+            self.placement.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            row.addWidget(self.placement)
+        else:
+            preview = self.previews[method] = CameraPreview("rect", QSize(480, 320))
+            row.addWidget(preview)
+        if method in ("qr", "reader"):
             row.addLayout(self._card_choice(), 1)
         else:
             row.addWidget(label(self.ctx.t(f"key_entry.{method}_hint")), 1)
@@ -181,15 +200,21 @@ class KeyEntryScreen(Screen):
     def _show_card(self, model: str | None) -> None:
         """The chosen model's QR side, the QR code ringed; before a choice, the hint for both."""
         t = self.ctx.t
+        reader = self.on_reader
+        if reader:
+            shown = model if model in MODELS else "2021"
+            self.placement.setPixmap(placement_pixmap(shown, t("place_card.reader"), QSize(480, 320),
+                                                      side=up_side_on_reader(shown)))  # fmt: skip
         if model not in MODELS:
             self.card_picture.clear()
             self.card_picture.setVisible(False)
-            self.card_where.setText(t("key_entry.qr_hint"))
+            self.card_where.setText(t("key_entry.reader_hint" if reader else "key_entry.qr_hint"))
             return
         self.card_buttons[model].setChecked(True)
         self.card_picture.setPixmap(card_pixmap(model, qr_side(model), 300, highlight_qr=True))
         self.card_picture.setVisible(True)
-        self.card_where.setText(t(f"key_entry.card_{model}") + ". " + t(f"key_entry.qr_where_{model}"))
+        where = t(f"key_entry.card_{model}") + ". " + t(f"key_entry.qr_where_{model}")
+        self.card_where.setText(where + (" " + t("key_entry.reader_qr_down") if reader else ""))
 
     def _typed(self) -> QWidget:
         """One keypad (left) for the ID and the birth date fields (right), which it fills in turn."""

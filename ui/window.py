@@ -221,8 +221,10 @@ class KioskWindow(QWidget):
                 key("fallback.take_card")
         elif view.state == "take_card":
             key("take_card.instruction")
-        elif view.state == "place_card" and getattr(view, "remove_first", False):
+        elif view.state in ("place_card", "key_entry") and getattr(view, "remove_first", False):
             key("place_card.remove_instruction")
+        elif view.state == "key_entry" and "reader" in getattr(view, "methods", ()):
+            key("key_entry.reader_hint")
         elif view.state == "service":
             key(f"service.prompt.{getattr(view, 'kind', '') or 'other'}")
         if view.state == "receipt" and getattr(view, "take_card", False):

@@ -30,6 +30,9 @@ def register(subparsers: Any) -> None:
                    help="real hardware: a PN532 reader on this serial port (with the webcam)")
     p.add_argument("--camera", type=int, default=None,
                    help="real hardware: webcam device number (default: the configuration file's)")
+    p.add_argument("--reader-camera", type=_reader_camera, metavar="DEVICE",
+                   help="the reader's own camera, which reads the card lying on the reader (one placement): "
+                        "a device number, or 'sim' with --sim (default: the configuration file's)")
     p.add_argument("--trust-dir", type=Path, help="real hardware: folder of trusted CSCA certificates")
     p.add_argument("--profile", default=None, choices=PROFILES,
                    help="deployment profile (default: the configuration file's)")
@@ -56,6 +59,16 @@ def register(subparsers: Any) -> None:
     add_arguments(p)
     add_fleet_arguments(p)
     p.set_defaults(func=_run)
+
+
+def _reader_camera(text: str) -> int | str:
+    """``--reader-camera``: ``sim`` or a V4L2 device number."""
+    if text == "sim":
+        return text
+    if text.isdigit() and int(text) < 64:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a camera: give a device number (2 for /dev/video2) "
+                                     "or 'sim'")  # fmt: skip
 
 
 def _configured_reader(args: argparse.Namespace, loaded: LoadedConfig) -> str | None:
@@ -122,6 +135,8 @@ def _window(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     s = loaded.settings
     return run(UIOptions(sim=args.sim, face=args.face, reader=args.reader,
                          camera=s.camera.device if args.camera is None else args.camera,
+                         reader_camera=s.camera.reader_device if args.reader_camera is None
+                         else args.reader_camera,
                          trust_dir=args.trust_dir or s.trust_dir, profile=args.profile or s.profile,
                          demo=args.demo, screenshots=args.screenshots,
                          kiosk_mode=args.kiosk, muted=args.mute or not s.voice.enabled,

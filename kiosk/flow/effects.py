@@ -48,9 +48,12 @@ class SaveConsent(Effect):
 
 @dataclass(frozen=True, slots=True)
 class StartQRScan(Effect):
-    """Look for the card's QR code with the camera; post ``ScanQR(text)`` when one is read."""
+    """Look for the card's QR code with the camera; post ``ScanQR(text)`` when one is read.  ``on_reader``:
+    the camera is the reader's own (it sees the card lying on the reader) — wait for a card on the reader,
+    post ``CardPresent(op)``, then look."""
 
     op: int
+    on_reader: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ from typing import Any
 
 from kiosk.flow import events as ev
 from kiosk.flow import insurance as ins
+from kiosk.flow import takecard as tc
 from kiosk.flow.common import Outcome, enter, stay, to_fallback
 from kiosk.flow.effects import (
+    Audit,
     CancelOperation,
     Effect,
     IssueQueueNumber,
@@ -22,6 +24,7 @@ from kiosk.flow.effects import (
     StartFaceMatch,
     StartQRScan,
     StartTimer,
+    WaitForCardRemoval,
 )
 from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
 from kiosk.flow.receipt import to_receipt
@@ -32,7 +35,7 @@ from kiosk.flow.service import (
     queue_values,
     validate_service,
 )
-from kiosk.flow.takecard import to_place_card
+from kiosk.flow.takecard import AUDIT_LEFT_TAKEN, CARD_LEFT, to_place_card
 from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
 from kiosk.timezone import local_day
 
@@ -75,9 +78,51 @@ def on_accept_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outco
 
 
 def to_key_entry(s: Session, c: FlowConfig, *before: Effect, **changes: Any) -> Outcome:
-    """Key entry, with the camera looking for the card's QR code (the easiest way) meanwhile."""
+    """Key entry, with the camera looking for the card's QR code (the easiest way) meanwhile.
+
+    With the reader's own camera (``FlowConfig.reader_camera``; docs/flow.md "Card on the reader") the
+    person lays the card on the reader and the camera reads it there: one placement for the key and the
+    chip.  A card left on the reader by someone earlier is asked off first (it is not this person's).  After
+    a key the chip refused, the camera would read the same card again: the typed entry only."""
     op = s.op + 1
-    return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op), op=op, **changes)
+    if not c.reader_camera:
+        return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op), op=op, **changes)
+    if changes.get("key_rounds", s.key_rounds):
+        return enter(s, State.KEY_ENTRY, c, *before, op=op, remove_first=False, **changes)
+    if s.card_left:
+        changes.setdefault("hint", "place_card.remove_first")
+        return enter(s, State.KEY_ENTRY, c, *before, WaitForCardRemoval(op), op=op, remove_first=True,
+                     **changes)  # fmt: skip
+    return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op, on_reader=True), op=op, remove_first=False,
+                 **changes)  # fmt: skip
+
+
+def on_card_present_key_entry(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime) -> Outcome:
+    """The reader's camera found a card on the reader: from now on the person has a card to take back."""
+    return stay(s, card_seen=True)
+
+
+def on_card_taken_key_entry(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:
+    """The card left there earlier has been lifted off: now the person's own card (reader camera)."""
+    if not s.remove_first:
+        return stay(s)
+    audit = (Audit(AUDIT_LEFT_TAKEN, CARD_LEFT),) if s.card_left else ()
+    return to_key_entry(replace(s, card_left_at=None), c, *audit)
+
+
+def on_key_still_there(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
+    """"More time?" over key entry, and the camera read the card meanwhile: the person is there — the key
+    is taken as on the key-entry screen (else it would be lost: the scan has ended)."""
+    if s.resume is not State.KEY_ENTRY:
+        return stay(s)
+    return on_key(replace(s, state=State.KEY_ENTRY, resume=None), e, c, now)
+
+
+def on_card_taken_still_there(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:
+    """"More time?" over a step that asked for a card left there earlier to be lifted off, and it was."""
+    if s.resume is State.KEY_ENTRY and s.remove_first:
+        return on_card_taken_key_entry(replace(s, resume=None), e, c, now)
+    return tc.on_card_taken_still_there(s, e, c, now)
 
 
 def on_refuse_consent(s: Session, e: Any, c: FlowConfig, now: datetime) -> Outcome:
@@ -116,7 +161,8 @@ def on_key(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:
         if errors >= c.limits.key_entry_errors:
             return to_fallback(replace(s, key_errors=errors), c, Reason.KEY_ENTRY_FAILED, now)
         return stay(s, key_errors=errors, hint=f"key_entry.invalid_{type(e).__name__.lower()}")
-    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0, qr_id=None)
+    hint = "place_card.keep" if c.reader_camera and s.card_seen else None  # the card is there already
+    return to_place_card(s, c, CancelOperation(s.op), key=key, expiry_index=0, qr_id=None, hint=hint)
 
 
 MRZ_PROBLEMS = frozenset({"too_dark", "glare", "blurred", "check_digit"})
@@ -145,6 +191,8 @@ def on_card_present(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime)
 
 def on_card_present_still_there(s: Session, e: ev.CardPresent, c: FlowConfig, now: datetime) -> Outcome:
     """"Do you need more time?" over "place your card", and the card was placed: the person is there."""
+    if s.resume is State.KEY_ENTRY and not s.remove_first:  # on the reader for its camera
+        return stay(s, card_seen=True)
     if s.resume is not State.PLACE_CARD or s.remove_first:
         return stay(s)
     return on_card_present(replace(s, resume=None), e, c, now)

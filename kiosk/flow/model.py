@@ -131,6 +131,7 @@ class FlowConfig:
     consent_documents: tuple[tuple[str, str], ...] = ()  # (language, exact text shown)
     languages: tuple[str, ...] = ("vi", "en")
     checks_insurance: bool = False  # hospital with a BHXH gateway configured (docs/insurance.md)
+    reader_camera: bool = False  # the reader's own camera reads the card (docs/flow.md "Card on the reader")
     controllers: tuple[tuple[str, str], ...] = ()  # (language, the controller's name on that screen)
     timeouts: Timeouts = field(default_factory=Timeouts)
     limits: Limits = field(default_factory=Limits)

@@ -104,6 +104,8 @@ def _build() -> None:
     for key_event in (ev.ScanQR, ev.EnterMRZ, ev.EnterIdAndBirth):
         _add(S.KEY_ENTRY, key_event, h.on_key, S.PLACE_CARD, S.KEY_ENTRY, S.FALLBACK)
     _add(S.KEY_ENTRY, ev.MRZUnreadable, h.on_mrz_unreadable, S.KEY_ENTRY)
+    _add(S.KEY_ENTRY, ev.CardPresent, h.on_card_present_key_entry, S.KEY_ENTRY)  # the reader's camera
+    _add(S.KEY_ENTRY, ev.CardTaken, h.on_card_taken_key_entry, S.KEY_ENTRY)
     _add(S.PLACE_CARD, ev.CardPresent, h.on_card_present, S.READING, S.PLACE_CARD)
     _add(S.PLACE_CARD, ev.CardTaken, tc.on_card_taken_place_card, S.PLACE_CARD)
     _add(S.READING, ev.ReadProgressed, h.on_progress, S.READING)
@@ -135,7 +137,10 @@ def _build() -> None:
     _add(S.STILL_THERE, ev.StillHere, _resume, *USER_WAIT_STATES)
     _add(S.STILL_THERE, ev.Touch, _resume, *USER_WAIT_STATES)
     _add(S.STILL_THERE, ev.CardPresent, h.on_card_present_still_there, S.READING, S.STILL_THERE)
-    _add(S.STILL_THERE, ev.CardTaken, tc.on_card_taken_still_there, S.PLACE_CARD, S.STILL_THERE)
+    for key_event in (ev.ScanQR, ev.EnterMRZ):  # the camera, still looking while "more time?" is asked
+        _add(S.STILL_THERE, key_event, h.on_key_still_there, S.STILL_THERE, S.KEY_ENTRY, S.PLACE_CARD,
+             S.FALLBACK)  # fmt: skip
+    _add(S.STILL_THERE, ev.CardTaken, h.on_card_taken_still_there, S.PLACE_CARD, S.KEY_ENTRY, S.STILL_THERE)
     _add(S.WIPE, ev.Touch, _fresh, S.ATTRACT)
     # The end of a transaction (attract, take_card, wipe) is neither cancelled nor sent to the counter.
     for state in State:

@@ -57,10 +57,11 @@ class ConsentView(View):
 
 @dataclass(frozen=True, slots=True)
 class KeyEntryView(View):
-    methods: tuple[str, ...]  # "qr", "mrz", "typed" — easiest first
+    methods: tuple[str, ...]  # "reader" or "qr", "mrz", "typed" — easiest first
     attempts_left: int
     prefill_id: str | None = None  # a QR code gave the ID but no birth date: typed entry, ID filled in
     prefill_year: int | None = None  # the birth year that ID encodes (cccd-chip.md §1)
+    remove_first: bool = False  # reader camera: a card left by someone earlier is on the reader
 
     def __repr__(self) -> str:
         return f"KeyEntryView(methods={self.methods}, prefilled={self.prefill_id is not None}, <hidden>)"
@@ -190,9 +191,20 @@ def _base(s: Session, c: FlowConfig, buttons: tuple[Button, ...]) -> Common:
     title = f"{st.value}.title"
     if st is State.SERVICE and c.kind in ("hospital", "lodging", "bank"):
         title = f"service.title.{c.kind}"
-    if st is State.PLACE_CARD and s.remove_first:
+    if st is State.KEY_ENTRY and "reader" in _key_methods(s, c):
+        title = "place_card.title"  # the card laid on the reader gives its key there
+    if st in (State.PLACE_CARD, State.KEY_ENTRY) and s.remove_first:
         title = "place_card.title_remove"
     return st.value, s.language, title, s.hint, buttons, c.timeouts.for_state(st)
+
+
+def _key_methods(s: Session, c: FlowConfig) -> tuple[str, ...]:
+    """The ways to give the key, easiest first: the card laid on the reader (its camera reads it), or shown
+    to the camera (QR code, MRZ); typing the ID and birth date always.  After a key the chip refused, the
+    reader's camera would read the same card again: typing only (kiosk.flow.handlers.to_key_entry)."""
+    if not c.reader_camera:
+        return ("qr", "mrz", "typed")
+    return ("typed",) if s.key_rounds else ("reader", "typed")
 
 
 def _consent(s: Session, c: FlowConfig) -> ConsentView:
@@ -263,9 +275,10 @@ def render(s: Session, c: FlowConfig) -> View:
     if st is State.CONSENT:
         return _consent(s, c)
     if st is State.KEY_ENTRY:
-        return KeyEntryView(*_base(s, c, (_CANCEL, _HELP)), methods=("qr", "mrz", "typed"),
+        return KeyEntryView(*_base(s, c, (_CANCEL, _HELP)), methods=_key_methods(s, c),
                             attempts_left=lim.key_entry_errors - s.key_errors, prefill_id=s.qr_id,
-                            prefill_year=birth_year_from_id(s.qr_id) if s.qr_id else None)  # fmt: skip
+                            prefill_year=birth_year_from_id(s.qr_id) if s.qr_id else None,
+                            remove_first=s.remove_first)  # fmt: skip
     if st is State.PLACE_CARD:
         return PlaceCardView(*_base(s, c, (_CANCEL, _HELP)),
                              placements_left=lim.card_placements - s.placements,

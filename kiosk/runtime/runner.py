@@ -332,6 +332,8 @@ class EffectRunner:
         if self.services.qr_camera is None:
             return
         cancel = self._cancelled(e.op)
+        if e.on_reader and not self._card_on_reader(e.op, cancel):
+            return
         camera = self.services.qr_camera()
 
         def problem(reason: str) -> None:
@@ -347,6 +349,18 @@ class EffectRunner:
         kind, text = found
         log.info("%s read by the camera", "QR code" if kind == "qr" else "MRZ")
         self.post(ev.ScanQR(text) if kind == "qr" else ev.EnterMRZ(text))
+
+    def _card_on_reader(self, op: int, cancel: threading.Event) -> bool:
+        """The reader's camera looks once a card lies on the reader (``CardPresent(op)`` tells the flow the
+        person has a card to take back); ``False``: cancelled or closing.  No limit of its own: the flow's
+        key-entry timeout ("do you need more time?") and the transaction's wipe end it."""
+        while not cancel.is_set() and not self._stopping.is_set():
+            if self.services.slot.wait_for_card(CARD_POLL_SECONDS):
+                if cancel.is_set():
+                    return False
+                self.post(ev.CardPresent(op))
+                return True
+        return False
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
         cancel = self._cancelled(e.op)

@@ -115,3 +115,18 @@ def test_the_fleet_agents_state_is_a_live_check(tmp_path: Path) -> None:
     (tmp_path / "data" / "hub").mkdir(parents=True)
     (tmp_path / "data" / "hub" / "agent.json").write_text(json.dumps({"last_heartbeat_ok": 9e12}))
     assert [c.status for c in live.compute() if c.name == "hub"] == ["pass"]
+
+
+def test_the_reader_camera_is_a_live_check_when_configured(tmp_path: Path) -> None:
+    """[camera] reader_device: the operator screen checks its device node next to the webcam's."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n'
+                      '[camera]\ndevice = 62\nreader_device = 63\n')  # fmt: skip
+    live = LiveChecks(load_config(str(config)), sim=False, reader="No Such Reader", camera=62)
+    checks = {c.name: c for c in live.compute()}
+    assert checks["camera"].status == "fail" and checks["reader_camera"].status == "fail"
+    assert "/dev/video63" in checks["reader_camera"].summary
+    plain = tmp_path / "plain.toml"
+    plain.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
+    live = LiveChecks(load_config(str(plain)), sim=False, reader="No Such Reader", camera=62)
+    assert "reader_camera" not in {c.name for c in live.compute()}

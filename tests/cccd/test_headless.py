@@ -293,3 +293,25 @@ def test_a_card_on_the_reader_when_the_kiosk_starts(tmp_path: Path, built: list[
         if not kiosk.driver.session.card_left:
             break
     assert not kiosk.driver.session.card_left and kiosk.driver.view().hint_key is None
+
+
+def test_reader_camera_asks_a_left_card_off_before_it_looks(tmp_path: Path, built: list[Kiosk]) -> None:
+    """A reader with its own camera (docs/flow.md "Card on the reader"): a card left by the person before is
+    lifted off first (the flow starts no scan before: kiosk/flow tests) — then the next person's card, laid
+    once on the reader, gives the key and the chip."""
+    first = dataclasses.replace(SCENARIOS["card_on_reader"], name="walks_away", takes_card_after=None)
+    kiosk, card = build_scenario_kiosk(first, "lodging", KioskConfig(tmp_path / "data"))
+    built.append(kiosk)
+    r = run_flow(kiosk, ScriptedUser(first, card), first)
+    assert r.outcome == "verified" and r.card_left
+    assert r.path[:5] == ("attract", "language", "consent", "key_entry", "place_card")
+    seen: list[Any] = []
+    kiosk.driver.listeners.append(seen.append)
+    nxt = SCENARIOS["card_on_reader"]
+    r2 = run_flow(kiosk, ScriptedUser(nxt, card), nxt)  # the person lifts the left card off when asked
+    kiosk.runner.drain_storage()
+    assert r2.outcome == "verified" and not r2.card_left
+    keys = [v for v in seen if v.state == "key_entry"]
+    assert keys[0].remove_first and keys[0].title_key == "place_card.title_remove"
+    assert not keys[-1].remove_first and keys[-1].methods == ("reader", "typed")
+    assert len(_audit_rows(kiosk, "flow.card_left_taken")) == 1

@@ -128,6 +128,18 @@ def test_sim_camera() -> None:
     assert parse_config_text('[camera]\ndevice = "sim"').camera.sim
 
 
+def test_reader_camera() -> None:
+    """docs/flow.md "Card on the reader": the reader's own camera, a device number; absent by default."""
+    assert parse_config_text("").camera.reader_device is None
+    s = parse_config_text("[camera]\ndevice = 0\nreader_device = 2\n")
+    assert s.camera.reader_device == 2 and s.redacted()["camera"] == {"device": 0, "reader_device": 2}
+    for bad in ("'sim'", "-1", "64", "true"):
+        with pytest.raises(ConfigError) as exc:
+            parse_config_text(f"[camera]\nreader_device = {bad}\n")
+        assert [p.key for p in exc.value.problems] == ["camera.reader_device"]
+        assert "reader_device = 2" in str(exc.value)
+
+
 def test_hub_section() -> None:
     s = parse_config_text('[hub]\nenrolment = "/var/lib/cccd/hub.json"\nheartbeat_seconds = 0.5\n'
                           'bundle_seconds = 30\n')  # fmt: skip

@@ -106,6 +106,10 @@ def test_camera_device_node(tmp_path: Path) -> None:
     assert check_camera_device(0, tmp_path).status == "fail"
     (tmp_path / "video0").write_bytes(b"")
     assert check_camera_device(0, tmp_path).status == "pass"
+    reader = check_camera_device(2, tmp_path, name="reader_camera")  # the reader's own camera
+    assert reader.name == "reader_camera" and reader.status == "fail" and "reader_device" in reader.fix
+    c = check_camera(lambda: OpenCVCamera(63), "reader camera /dev/video63", name="reader_camera")
+    assert c.name == "reader_camera" and c.status == "fail" and "[camera] reader_device" in c.fix
 
 
 # --- face models --------------------------------------------------------------------------------------------

@@ -56,3 +56,22 @@ def test_deliver_to_needs_the_webhook_secret(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("CCCD_WEBHOOK_SECRET", raising=False)
     assert main(["ui", "--sim", "--demo", "--deliver-to", "http://127.0.0.1:9"]) == 2
     assert "CCCD_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_the_demo_on_a_reader_with_its_own_camera(tmp_path: Path) -> None:
+    """``--reader-camera sim``: the simulated reader's camera reads the card laid on it (docs/flow.md "Card
+    on the reader"): key entry, then the chip read without a second "place your card"."""
+    r = _cccd("--sim", "--face", "ground-truth", "--reader-camera", "sim", "--demo", "--mute",
+              "--profile", "public_service", "--step-ms", "150", "--data-dir", str(tmp_path / "data"),
+              cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    path = r.stdout.strip().splitlines()[-1]
+    assert "key_entry" in path and "reading" in path and "result" in path
+    assert path.rstrip().endswith("attract")
+
+
+def test_reader_camera_arguments_are_checked(tmp_path: Path) -> None:
+    r = _cccd("--sim", "--reader-camera", "front", cwd=tmp_path)
+    assert r.returncode == 2 and "'front' is not a camera" in r.stderr and "Traceback" not in r.stderr
+    r = _cccd("--reader", "Virtual PCD 00 00", "--reader-camera", "sim", cwd=tmp_path)
+    assert r.returncode == 2 and "--reader-camera sim needs --sim" in r.stderr

@@ -8,7 +8,14 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from kiosk.flow import events as ev
-from ui.drawings import HIGHLIGHT, card_pixmap, face_guide_pixmap, placement_pixmap, qr_side
+from ui.drawings import (
+    HIGHLIGHT,
+    card_pixmap,
+    face_guide_pixmap,
+    placement_pixmap,
+    qr_side,
+    up_side_on_reader,
+)
 from ui.flowbridge import to_event
 from ui.i18n import Catalog
 from ui.samples import sample_views
@@ -74,3 +81,37 @@ def test_a_qr_code_without_birth_date_prefills_the_typed_entry(qtbot: QtBot) -> 
         body.keypad.press(d)
     body.submit()
     assert to_event(got[-1]) == ev.EnterIdAndBirth("079303001234", "15/03/2003")  # type: ignore[arg-type]
+
+
+def test_a_reader_with_its_own_camera_shows_the_card_laid_qr_code_down(qtbot: QtBot) -> None:
+    """docs/flow.md "Card on the reader": no camera preview to hold the card to — the card coming down onto
+    the reader with the side opposite the QR code up, and where the QR code is for the chosen model."""
+    assert (up_side_on_reader("2021"), up_side_on_reader("2024")) == ("back", "front")
+    w = KioskWindow(Catalog.load())
+    qtbot.addWidget(w)
+    w.show()
+    sample = _sample("vi", "key_entry-reader")
+    w.show_view(sample.view, speak=False)  # type: ignore[attr-defined]
+    body = w.screen_body
+    assert isinstance(body, KeyEntryScreen) and body.on_reader and body.preview is None
+    assert list(body.method_buttons) == ["reader", "typed"]
+    assert body.method_buttons["reader"].isChecked() and not body.placement.pixmap().isNull()
+    assert w.catalog.text("key_entry.reader_hint", "vi") in body.card_where.text()  # nothing chosen yet
+    body.card_buttons["2024"].click()
+    assert "Úp mặt có mã QR xuống đầu đọc" in body.card_where.text() and "mặt sau" in body.card_where.text()
+    w.show_view(_sample("vi", "key_entry-reader_remove_first").view, speak=False)  # type: ignore[attr-defined]
+    texts = [x.text() for x in w.findChildren(QLabel)]
+    assert w.catalog.text("place_card.remove_instruction", "vi") in texts
+    assert isinstance(w.screen_body, KeyEntryScreen) and not w.screen_body.method_buttons  # nothing to scan
+
+
+def test_a_reader_camera_key_entry_is_spoken(qtbot: QtBot) -> None:
+    spoken: list[list[tuple[str | None, str]]] = []
+    w = KioskWindow(Catalog.load())
+    qtbot.addWidget(w)
+    w.voice.say_parts = lambda parts, *a, **k: spoken.append(list(parts))  # type: ignore[method-assign]
+    w.show_view(_sample("vi", "key_entry-reader").view)  # type: ignore[attr-defined]
+    w.show_view(_sample("vi", "key_entry-reader_remove_first").view)  # type: ignore[attr-defined]
+    keys = [[k for k, _ in parts] for parts in spoken]
+    assert keys[0] == ["place_card.title", "key_entry.reader_hint"]
+    assert keys[1] == ["place_card.title_remove", "place_card.remove_first", "place_card.remove_instruction"]

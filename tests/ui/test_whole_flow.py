@@ -281,3 +281,42 @@ def test_a_card_left_on_the_reader_through_the_ui(qtbot: QtBot, tmp_path: Path) 
     finally:
         bridge.timer.stop()
         kiosk.close()
+
+
+def test_the_card_laid_once_on_a_reader_with_its_own_camera(qtbot: QtBot, tmp_path: Path) -> None:
+    """docs/flow.md "Card on the reader", through the window: the key-entry screen asks for the card on the
+    reader; the simulated reader's camera reads its QR code once the card lies there, and the chip is read
+    without a second "place your card" — the person does nothing between key entry and the result."""
+    sc = SCENARIOS["card_on_reader"]
+    kiosk, _ = build_scenario_kiosk(sc, "lodging", KioskConfig(tmp_path / "data"))
+    w = KioskWindow()
+    qtbot.addWidget(w)
+    w.show()
+    bridge = FlowBridge(w, kiosk.driver)
+    bridge.start()
+    states: list[str] = []
+    kiosk.driver.listeners.append(lambda v: states.append(v.state))
+    shown: list[tuple[bool, str]] = []  # the key-entry screens drawn (it may pass within one look)
+    show = w.show_view
+
+    def watched(view: Any, *args: Any, **kwargs: Any) -> Any:
+        out = show(view, *args, **kwargs)
+        if isinstance(w.screen_body, KeyEntryScreen):
+            shown.append((w.screen_body.on_reader, _texts(w)))
+        return out
+
+    w.show_view = watched  # type: ignore[method-assign]
+    try:
+        w.press("ChooseLanguage", "vi")
+        _wait(qtbot, w, "consent")
+        _consent(qtbot, w)
+        _wait(qtbot, w, "result")
+        assert shown and shown[0][0] and w.catalog.text("place_card.title", "vi") in shown[0][1]
+        assert "key_entry" in states
+        assert w.view.verified
+        slot = kiosk.runner.services.slot
+        assert isinstance(slot, SimulatedCardSlot) and slot.card_present()
+        assert states.count("place_card") <= 1  # passed through at once: the card was there
+    finally:
+        bridge.timer.stop()
+        kiosk.close()

@@ -114,3 +114,42 @@ def test_a_card_on_the_reader_at_start_up_until_it_is_taken(vpcd: Any, tmp_path:
         assert len(rows.fetchall()) == 1
     finally:
         kiosk.close()
+
+
+def test_the_reader_camera_reads_the_card_laid_on_the_pcsc_reader(vpcd: Any, tmp_path: Path) -> None:
+    """A reader with its own camera (docs/flow.md "Card on the reader"): the person lays the card on the
+    reader at key entry — pcscd reports it, the camera (simulated, seeing the card only while pcscd does)
+    reads its QR code, and the chip is read through pcscd without asking for the card again."""
+    from cccd.headless import SCENARIOS, ScriptedUser, SimulatedQRCamera, run_flow
+    from kiosk.flow.model import Session, State
+
+    image = card_image("default")
+    slot = PCSCCardSlot(VPCD_READER)
+    assert not slot.card_present()
+    face = GroundTruthFaceStep((SimulatedScene(image.profile.face_jpeg()),))
+
+    def camera() -> SimulatedQRCamera:
+        return SimulatedQRCamera(image.profile.qr_payload, frames=3000, present=slot.card_present)
+
+    kiosk = build_kiosk("public_service", KioskConfig(tmp_path), slot=slot, face=face, trust=sim_trust(image),
+                        reader_model=VPCD_READER, qr_camera=camera, reader_camera=True)  # fmt: skip
+    cards: list[Any] = []
+    seen: list[Any] = []
+    kiosk.driver.listeners.append(seen.append)
+
+    def person(s: Session) -> None:
+        if s.state is State.KEY_ENTRY and not cards:
+            cards.append(vpcd(image.new_card()))  # laid on the reader, once
+        if s.state is State.TAKE_CARD:
+            cards[0].stop()
+
+    try:
+        sc = SCENARIOS["card_on_reader"]
+        r = run_flow(kiosk, ScriptedUser(sc, image.profile), sc, deadline_seconds=60, on_state=person)
+        assert r.outcome == "verified" and r.chip_verdict == "authentic", r
+        assert r.path[:6] == ("attract", "language", "consent", "key_entry", "place_card", "reading")
+        assert "take_card" in r.path and len(cards) == 1  # one placement for the key and the chip
+        keys = [v for v in seen if v.state == "key_entry"]
+        assert keys and all(v.methods == ("reader", "typed") for v in keys)
+    finally:
+        kiosk.close()
