@@ -244,7 +244,9 @@ class FleetLink:
                               f"kiosk runs {self.local_profile.name!r} (kiosk.profile)", "apply")  # fmt: skip
         old = k.driver.config
         flow = FlowConfig.from_profile(profile, timeouts=old.timeouts, limits=old.limits)
-        flow = dataclasses.replace(flow, languages=bundle.languages(self.local_languages))
+        # what this kiosk's own configuration and hardware decide stays: its BHYT gateway, its reader camera
+        flow = dataclasses.replace(flow, languages=bundle.languages(self.local_languages),
+                                   checks_insurance=old.checks_insurance, reader_camera=old.reader_camera)
         k.driver.reconfigure(flow)  # raises outside the attract loop: nothing swapped then
         k.runner.services.profile = profile
         k.runner.services.trust = bundle.trust if bundle.trust is not None else self.local_trust
