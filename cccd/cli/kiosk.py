@@ -152,7 +152,9 @@ def _run_kiosks(args: argparse.Namespace, config: Any, profiles: tuple[str | Pro
                     result = run_flow(kiosk, ScriptedUser(scenario, card), scenario)
                     failures += not result.as_expected
                     print(json.dumps(result.to_dict()) if args.json else _line(result), flush=True)
-                kiosk.runner.drain_storage()
+                    # the pause between two people: the record, audit and wipe are written, so a bundle
+                    # the fleet agent pulled meanwhile is applied before the next one (cccd.fleet)
+                    kiosk.runner.drain_storage()
                 if args.deliver_to:
                     counts = relay_until_idle(kiosk)
                     name = profile if isinstance(profile, str) else profile.name
