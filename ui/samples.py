@@ -134,6 +134,9 @@ def _rows(config: FlowConfig) -> list[Row]:
         ("key_entry-reader_remove_first", None, {"state": State.KEY_ENTRY, "_reader": True,
                                                  "card_left_at": _LEFT_AT, "remove_first": True,
                                                  "hint": "place_card.remove_first"}, None, ()),
+        # the card lies there, but its side without codes faces the camera
+        ("key_entry-reader_turn_over", None, {"state": State.KEY_ENTRY, "_reader": True, "card_seen": True,
+                                              "hint": "key_entry.reader_turn_over"}, "reader", ()),
     ]  # fmt: skip
 
 

@@ -169,7 +169,12 @@ MRZ_PROBLEMS = frozenset({"too_dark", "glare", "blurred", "check_digit"})
 
 
 def on_mrz_unreadable(s: Session, e: ev.MRZUnreadable, c: FlowConfig, now: datetime) -> Outcome:
-    """The camera saw the MRZ but could not read it: say why (not the person's error: nothing counted)."""
+    """The camera saw the MRZ but could not read it: say why (not the person's error: nothing counted).
+    The reader's own camera: no code seen on the card lying there (``turn_over``), or a code it cannot
+    read through the window — either way "lay the QR code side down", or type."""
+    if c.reader_camera:
+        return stay(s, hint="key_entry.reader_turn_over" if e.reason == "turn_over" else
+                    "key_entry.reader_unreadable")  # fmt: skip
     reason = e.reason if e.reason in MRZ_PROBLEMS else "check_digit"
     return stay(s, hint=f"key_entry.mrz_{reason}")
 

@@ -19,15 +19,19 @@ MRZ_REPORT_INTERVAL_S = 3.0  # "too dark", "glare"… said at most this often
 def scan_card(camera: Any, cancel: threading.Event, mrz: Any | None = None,
               on_mrz_problem: Callable[[str], None] | None = None,
               max_frames: int = 3600,
-              mrz_interval: float = MRZ_INTERVAL_S) -> tuple[str, str] | None:  # fmt: skip
+              mrz_interval: float = MRZ_INTERVAL_S,
+              nothing_after: float | None = None) -> tuple[str, str] | None:  # fmt: skip
     """Frames from ``camera`` (a biometrics.camera.CameraSource) until one holds a QR code (``("qr",
     text)``) or, with ``mrz`` (a :class:`kiosk.runtime.mrz_ocr.MRZReader`), a valid MRZ (``("mrz",
     text)``); ``None`` when the camera ends, ``cancel`` is set or ``max_frames`` have been looked at.
-    ``on_mrz_problem(reason)`` hears why an MRZ in view could not be read (never "no MRZ")."""
+    ``on_mrz_problem(reason)`` hears why an MRZ in view could not be read (never "no MRZ"); with
+    ``nothing_after`` (seconds), also ``"turn_over"`` once when neither code has been seen by then — the
+    reader's own camera looks at a card lying on it, probably with the side without codes down."""
     import cv2
 
     detector = cv2.QRCodeDetector()
     next_mrz, next_report = 0.0, 0.0
+    quiet_until = None if nothing_after is None else time.monotonic() + nothing_after
     for _ in range(max_frames):
         if cancel.is_set():
             return None
@@ -45,9 +49,15 @@ def scan_card(camera: Any, cancel: threading.Event, mrz: Any | None = None,
                 if result.lines is not None:
                     return "mrz", result.text
                 reason = result.failure.value if result.failure is not None else "no_mrz"
+                if reason != "no_mrz":
+                    quiet_until = None  # a code is in view: what to change is said instead
                 if reason != "no_mrz" and on_mrz_problem is not None and now >= next_report:
                     next_report = now + MRZ_REPORT_INTERVAL_S
                     on_mrz_problem(reason)
+            if quiet_until is not None and now >= quiet_until:
+                quiet_until = None
+                if on_mrz_problem is not None:
+                    on_mrz_problem("turn_over")
         finally:
             frame.image.fill(0)  # a frame may show the card: keep nothing
     return None

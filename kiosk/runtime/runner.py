@@ -47,6 +47,7 @@ from reader.transports.base import Transport, TransportWrapper
 
 log = logging.getLogger("kiosk.flow")
 Post = Callable[[ev.Event], None]
+READER_TURN_OVER_S = 5.0  # the reader's camera has seen no code on the card lying there: "turn it over"
 CARD_POLL_SECONDS = 0.25  # waits for a card to be placed or taken look at their cancellation this often
 
 
@@ -341,7 +342,8 @@ class EffectRunner:
                 self.post(ev.MRZUnreadable(reason))
 
         try:
-            found = scan_card(camera, cancel, self._mrz_reader(), problem)
+            found = scan_card(camera, cancel, self._mrz_reader(), problem,
+                              nothing_after=READER_TURN_OVER_S if e.on_reader else None)  # fmt: skip
         finally:
             camera.close()
         if found is None or cancel.is_set():

@@ -169,3 +169,16 @@ def test_a_camera_key_under_more_time_elsewhere_is_ignored() -> None:
     before = w.s
     w(ev.ScanQR(QR))
     assert w.s == before
+
+
+def test_the_reader_cameras_guidance() -> None:
+    """No code seen on the card lying there: "turn it over"; a code it cannot read: "lay it flat, QR code
+    down" — never the hand-held camera's "hold it closer to the light"."""
+    w = to_key_entry(_reader())
+    w(card, ev.MRZUnreadable("turn_over"))
+    assert w.at() is State.KEY_ENTRY and w.s.hint == "key_entry.reader_turn_over" and w.s.key_errors == 0
+    w(ev.MRZUnreadable("glare"))
+    assert w.s.hint == "key_entry.reader_unreadable"
+    held = to_key_entry(Walk(config("hospital")))
+    held(ev.MRZUnreadable("glare"))
+    assert held.s.hint == "key_entry.mrz_glare"

@@ -141,3 +141,50 @@ def test_the_runner_posts_enter_mrz_from_the_camera() -> None:
         runner.close()
     assert len(posted) == 1 and isinstance(posted[0], ev.EnterMRZ)
     assert repr(posted[0]) == "EnterMRZ(<hidden>)"
+
+
+def test_the_reader_camera_says_turn_the_card_over_when_it_sees_no_code(reader: MRZReader) -> None:
+    """docs/flow.md "Card on the reader": a card lying with its side without codes down shows the camera
+    neither a QR code nor an MRZ — after ``nothing_after`` seconds the person hears "turn it over", once."""
+    problems: list[str] = []
+    plain = np.full((720, 1280, 3), 200, np.uint8)  # the 2024 card's front: no QR code, no MRZ
+    wrong_side = CardBackCamera(plain, empty=0, frames=6)
+    assert scan_card(wrong_side, threading.Event(), reader, problems.append, mrz_interval=0.0,
+                     nothing_after=0.0) is None  # fmt: skip
+    assert problems == ["turn_over"]
+    problems.clear()
+    picture = camera_frame(render_card_back(ELDERLY), Degradation(blur=5.0))
+    blurred = CardBackCamera(picture, empty=0, frames=4)
+    assert scan_card(blurred, threading.Event(), reader, problems.append, mrz_interval=0.0,
+                     nothing_after=0.0) is None  # fmt: skip
+    assert problems == ["blurred"]  # a code in view: what to change instead
+    problems.clear()
+    held = CardBackCamera(plain, empty=0, frames=6)
+    assert scan_card(held, threading.Event(), reader, problems.append, mrz_interval=0.0) is None
+    assert problems == []  # a card held up to the camera is not told to turn over
+
+
+def test_the_runner_waits_for_the_card_on_the_reader_then_guides(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.runtime import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "READER_TURN_OVER_S", 0.0)
+
+    class Slot:
+        calls = 0
+
+        def wait_for_card(self, timeout: float) -> bool:
+            Slot.calls += 1
+            return Slot.calls >= 3  # laid down on the third look
+
+    posted: list[ev.Event] = []
+    plain = np.full((720, 1280, 3), 200, np.uint8)
+    services = Services(profile=cast(Any, None), kiosk=cast(Any, None), store=cast(Any, None),
+                        slot=cast(Any, Slot()), trust=None, face=cast(Any, None),
+                        qr_camera=lambda: CardBackCamera(plain, empty=0, frames=8))  # fmt: skip
+    runner = EffectRunner(services, posted.append)
+    try:
+        runner._scan_qr(StartQRScan(4, on_reader=True))
+    finally:
+        runner.close()
+    assert posted[0] == ev.CardPresent(4) and ev.MRZUnreadable("turn_over") in posted
+    assert not any(isinstance(p, ev.ScanQR | ev.EnterMRZ) for p in posted)
