@@ -68,7 +68,9 @@ class EnterMRZ(Event):
 @dataclass(frozen=True, slots=True)
 class MRZUnreadable(Event):
     """The camera sees the card's MRZ but cannot read it (kiosk.runtime.mrz_ocr.MRZReadFailure value:
-    ``too_dark``, ``glare``, ``blurred``, ``check_digit``): the screen says what to change."""
+    ``too_dark``, ``glare``, ``blurred``, ``check_digit``): the screen says what to change.  Also
+    ``turn_over`` (the reader's own camera sees no code on the card lying there) and
+    ``camera_unavailable`` (the camera broke: type instead)."""
 
     reason: str
 

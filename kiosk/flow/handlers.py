@@ -172,6 +172,8 @@ def on_mrz_unreadable(s: Session, e: ev.MRZUnreadable, c: FlowConfig, now: datet
     """The camera saw the MRZ but could not read it: say why (not the person's error: nothing counted).
     The reader's own camera: no code seen on the card lying there (``turn_over``), or a code it cannot
     read through the window — either way "lay the QR code side down", or type."""
+    if e.reason == "camera_unavailable":  # the camera broke (the runner logged it): typing still works
+        return stay(s, hint="key_entry.camera_unavailable")
     if c.reader_camera:
         return stay(s, hint="key_entry.reader_turn_over" if e.reason == "turn_over" else
                     "key_entry.reader_unreadable")  # fmt: skip

@@ -74,10 +74,13 @@ def failure_event(effect: fx.Effect, exc: Exception) -> ev.Event | None:
     """The event that tells the machine an effect failed: a chip read that broke is unreadable; a card wait
     that broke is answered with ``CardPresent`` (the read that follows opens the reader and reports its fault
     as a typed ``ReadFailed``); a face step that broke is an engine error; a record or a queue number that
-    could not be stored is a storage failure.  ``None``: nobody waits for the effect (audit, wipe, a QR scan
-    the person can replace by typing, the consent saved ahead of the record — whose absence the record's
-    persistence reports)."""
+    could not be stored is a storage failure; a camera that broke while looking for the card's codes tells
+    the person to type instead (``MRZUnreadable("camera_unavailable")``: the screen would otherwise wait
+    for a card nobody reads).  ``None``: nobody waits for the effect (audit, wipe, the consent saved ahead
+    of the record — whose absence the record's persistence reports)."""
     name = type(exc).__name__
+    if isinstance(effect, fx.StartQRScan):
+        return ev.MRZUnreadable("camera_unavailable")
     if isinstance(effect, fx.StartChipRead):
         return ev.ReadFailed(effect.op, "card_error")
     if isinstance(effect, fx.WaitForCard):

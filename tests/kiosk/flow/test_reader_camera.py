@@ -182,3 +182,10 @@ def test_the_reader_cameras_guidance() -> None:
     held = to_key_entry(Walk(config("hospital")))
     held(ev.MRZUnreadable("glare"))
     assert held.s.hint == "key_entry.mrz_glare"
+
+
+def test_a_broken_camera_says_type_instead_in_both_designs() -> None:
+    for w in (to_key_entry(_reader()), to_key_entry(Walk(config("hospital")))):
+        w(ev.MRZUnreadable("camera_unavailable"))
+        assert w.at() is State.KEY_ENTRY and w.s.hint == "key_entry.camera_unavailable"
+        assert w.s.key_errors == 0  # not the person's mistake

@@ -108,6 +108,43 @@ def test_every_awaited_effect_has_a_failure_event() -> None:
     assert failure_event(fx.WaitForCard(2), RuntimeError()) == ev.CardPresent(2)
     assert isinstance(failure_event(fx.StartFaceMatch(3, None, b""), OSError()), ev.FaceFailed)  # type: ignore[arg-type]
     assert failure_event(fx.WaitForCardRemoval(4), RuntimeError()) is None  # the flow's own timer decides
+    # a camera that breaks while looking for the card's codes: "type instead" (else a dead end on a reader
+    # with its own camera, docs/flow.md "Card on the reader")
+    broken = ev.MRZUnreadable("camera_unavailable")
+    assert failure_event(fx.StartQRScan(5, on_reader=True), OSError()) == broken
+
+
+def test_a_broken_reader_camera_says_type_instead(tmp_path: Path) -> None:
+    """The reader's own camera cannot open: once the card lies there, the screen says the camera is not
+    working and offers typing; the typed key then reads the card where it lies."""
+    import dataclasses
+
+    def broken() -> None:
+        raise OSError("VIDIOC_STREAMON: No such device")
+
+    sc = dataclasses.replace(SCENARIOS["card_on_reader"], card_on_reader=False, typed=True)
+    built, card = build_scenario_kiosk(SCENARIOS["card_on_reader"], "lodging", KioskConfig(tmp_path / "data"))
+    try:
+        built.runner.services.qr_camera = broken
+        hints: list[str | None] = []
+        built.driver.listeners.append(lambda v: hints.append(v.hint_key) if v.state == "key_entry" else None)
+        typed_after: list[bool] = []
+
+        class Patient(ScriptedUser):
+            """Types only once the screen has said the camera is not working."""
+
+            def respond(self, view: Any, session: Any) -> Any:
+                if view.state == "key_entry" and view.hint_key != "key_entry.camera_unavailable":
+                    return None
+                if view.state == "key_entry":
+                    typed_after.append(True)
+                return super().respond(view, session)
+
+        result = run_flow(built, Patient(sc, card), sc, deadline_seconds=30)
+    finally:
+        built.close()
+    assert "key_entry.camera_unavailable" in hints and typed_after
+    assert result.outcome == "verified"
 
 
 def test_an_insurance_check_that_breaks_completes_the_check_in(
