@@ -125,6 +125,15 @@ def endpoint_check(c: ConnectorSettings, now: datetime) -> Check:
                           client_key=tls.client_key if tls else None, now=now)  # fmt: skip
 
 
+def reader_camera_check(settings: KioskSettings, sim: bool) -> list[Check]:
+    """The reader's own camera gives frames, when the kiosk has one (``[camera] reader_device``)."""
+    device = settings.camera.reader_device
+    if device is None or sim or settings.camera.sim:
+        return []
+    return [check_camera(lambda: OpenCVCamera(device, max_frames=10), f"reader camera /dev/video{device}",
+                         name="reader_camera")]  # fmt: skip
+
+
 def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str] | None = None,
                now: datetime | None = None) -> list[Check]:  # fmt: skip
     """Every check, in the order an IT person fixes them."""
@@ -134,14 +143,9 @@ def run_checks(loaded: LoadedConfig, *, sim: bool = False, env: Mapping[str, str
     data = loaded.data_dir()
     opener, label = camera_opener(s, sim)
     checks = [check_config(loaded), check_clock(now), check_disk(data), check_data_dir(data),
-              check_pcscd(), reader_check(s, sim), cam := check_camera(opener, label), check_face_models(),
-              check_trust_store(s.trust_dir, now),
+              check_pcscd(), reader_check(s, sim), check_camera(opener, label), *reader_camera_check(s, sim),
+              check_face_models(), check_trust_store(s.trust_dir, now),
               check_outbox(data / "kiosk.db", now.timestamp())]  # fmt: skip
-    if s.camera.reader_device is not None and not (sim or s.camera.sim):
-        device = s.camera.reader_device
-        checks.insert(checks.index(cam) + 1, check_camera(lambda: OpenCVCamera(device, max_frames=10),
-                                                          f"reader camera /dev/video{device}",
-                                                          name="reader_camera"))  # fmt: skip
     checks += [endpoint_check(c, now) for c in endpoints(loaded)]
     if s.hub.enabled:
         checks.append(check_hub_agent(hub_state_file(s, data), now.timestamp()))

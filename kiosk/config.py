@@ -94,6 +94,13 @@ class ReaderSettings:
     port: str = ""
 
 
+def video_device(value: Any) -> int | None:
+    """``value`` as a V4L2 device number (``/dev/videoN``, 0–63), or ``None`` when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 64:
+        return value
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CameraSettings:
     """``device``: the V4L2 device number (``/dev/videoN``); ``sim``: the simulated camera.
@@ -363,14 +370,14 @@ def parse_config(data: Mapping[str, Any], source: str = "kiosk.toml") -> KioskSe
     camera = CameraSettings()
     if raw == "sim":
         camera = CameraSettings(0, sim=True)
-    elif isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < 64:
-        camera = CameraSettings(raw)
+    elif (device := video_device(raw)) is not None:
+        camera = CameraSettings(device)
     else:
         p.bad("camera.device", f"{raw!r} is not a camera", 'write device = 0 (for /dev/video0) or "sim"')
     if "reader_device" in cam:
         on_reader = cam["reader_device"]
-        if isinstance(on_reader, int) and not isinstance(on_reader, bool) and 0 <= on_reader < 64:
-            camera = replace(camera, reader_device=on_reader)
+        if (device := video_device(on_reader)) is not None:
+            camera = replace(camera, reader_device=device)
         else:
             p.bad("camera.reader_device", f"{on_reader!r} is not a camera",
                   "write reader_device = 2 (for /dev/video2), or leave it out")  # fmt: skip

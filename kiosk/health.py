@@ -135,14 +135,18 @@ def check_serial_port(port: str) -> Check:
 # --- camera -------------------------------------------------------------------------------------------------
 
 
+def _camera_key(name: str) -> str:
+    """The kiosk.toml key that names the camera of check ``name`` (``camera`` or ``reader_camera``)."""
+    return "reader_device" if name == "reader_camera" else "device"
+
+
 def check_camera(open_camera: Callable[[], CameraSource], label: str, frames: int = 3,
                  timeout: float = 5.0, name: str = "camera") -> Check:  # fmt: skip
     """The camera opens and gives ``frames`` non-empty frames within ``timeout`` seconds (``name``:
     ``reader_camera`` for the reader's own camera)."""
-    key = "reader_device" if name == "reader_camera" else "device"
     fix = (
         "check the cable and /dev/video*, and that the cccd user is in the video group "
-        f"(usermod -aG video cccd); set [camera] {key} in kiosk.toml"
+        f"(usermod -aG video cccd); set [camera] {_camera_key(name)} in kiosk.toml"
     )
     try:
         cam = open_camera()
@@ -171,9 +175,9 @@ def check_camera_device(device: int, dev: Path = Path("/dev"), name: str = "came
     """Cheap (the operator screen, while the kiosk may hold the camera): the device node is there and
     readable."""
     node = dev / f"video{device}"
-    key = "reader_device" if name == "reader_camera" else "device"
     if not node.exists():
-        return Check(name, "fail", f"{node} does not exist", f"plug the camera in; set [camera] {key}")
+        return Check(name, "fail", f"{node} does not exist",
+                     f"plug the camera in; set [camera] {_camera_key(name)}")  # fmt: skip
     if not os.access(node, os.R_OK | os.W_OK):
         return Check(name, "fail", f"{node}: permission denied", "usermod -aG video cccd")
     return Check(name, "pass", f"{node} present")

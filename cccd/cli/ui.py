@@ -11,7 +11,7 @@ from typing import Any
 from cccd.config import LoadedConfig, from_args, operator_pin
 from cccd.fleet import add_arguments as add_fleet_arguments
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
-from kiosk.config import ConfigError
+from kiosk.config import ConfigError, video_device
 from kiosk.health import find_reader
 from kiosk.runtime.slots import SERIAL_PREFIX
 from ui.platform_check import preflight
@@ -65,8 +65,8 @@ def _reader_camera(text: str) -> int | str:
     """``--reader-camera``: ``sim`` or a V4L2 device number."""
     if text == "sim":
         return text
-    if text.isdigit() and int(text) < 64:
-        return int(text)
+    if text.isdigit() and (device := video_device(int(text))) is not None:
+        return device
     raise argparse.ArgumentTypeError(f"{text!r} is not a camera: give a device number (2 for /dev/video2) "
                                      "or 'sim'")  # fmt: skip
 

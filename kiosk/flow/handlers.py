@@ -14,7 +14,6 @@ from kiosk.flow import insurance as ins
 from kiosk.flow import takecard as tc
 from kiosk.flow.common import Outcome, enter, stay, to_fallback
 from kiosk.flow.effects import (
-    Audit,
     CancelOperation,
     Effect,
     IssueQueueNumber,
@@ -35,7 +34,7 @@ from kiosk.flow.service import (
     queue_values,
     validate_service,
 )
-from kiosk.flow.takecard import AUDIT_LEFT_TAKEN, CARD_LEFT, to_place_card
+from kiosk.flow.takecard import to_place_card
 from kiosk.keyentry import AccessKeyInput, KeyEntryError, from_id_and_birth, from_mrz, from_qr, parse_qr
 from kiosk.timezone import local_day
 
@@ -106,8 +105,7 @@ def on_card_taken_key_entry(s: Session, e: ev.CardTaken, c: FlowConfig, now: dat
     """The card left there earlier has been lifted off: now the person's own card (reader camera)."""
     if not s.remove_first:
         return stay(s)
-    audit = (Audit(AUDIT_LEFT_TAKEN, CARD_LEFT),) if s.card_left else ()
-    return to_key_entry(replace(s, card_left_at=None), c, *audit)
+    return to_key_entry(replace(s, card_left_at=None), c, *tc.left_card_taken(s))
 
 
 def on_key_still_there(s: Session, e: ev.Event, c: FlowConfig, now: datetime) -> Outcome:

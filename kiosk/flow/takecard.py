@@ -48,7 +48,8 @@ def to_place_card(s: Session, c: FlowConfig, *before: Effect, **changes: Any) ->
     return enter(s, State.PLACE_CARD, c, *before, WaitForCard(op), op=op, remove_first=False, **changes)
 
 
-def _left_card_taken(s: Session) -> tuple[Effect, ...]:
+def left_card_taken(s: Session) -> tuple[Effect, ...]:
+    """The audit entry for a card left on the reader that has now been lifted off (none otherwise)."""
     return (Audit(AUDIT_LEFT_TAKEN, CARD_LEFT),) if s.card_left else ()
 
 
@@ -72,14 +73,14 @@ def on_take_card_timer(s: Session, e: ev.TimerExpired, c: FlowConfig, now: datet
 def on_card_taken_attract(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:
     """attract: the card left on the reader has been taken (by its owner or the staff)."""
     new, _ = stay(s, card_left_at=None, hint=None)
-    return new, _left_card_taken(s)
+    return new, left_card_taken(s)
 
 
 def on_card_taken_place_card(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:
     """place_card: the card that was on the reader has been lifted off — now "place your card"."""
     if not s.remove_first:
         return stay(s)
-    return to_place_card(replace(s, card_left_at=None), c, *_left_card_taken(s), resume=None)
+    return to_place_card(replace(s, card_left_at=None), c, *left_card_taken(s), resume=None)
 
 
 def on_card_taken_still_there(s: Session, e: ev.CardTaken, c: FlowConfig, now: datetime) -> Outcome:

@@ -336,8 +336,10 @@ class EffectRunner:
         if self.services.qr_camera is None:
             return
         cancel = self._cancelled(e.op)
-        if e.on_reader and not self._card_on_reader(e.op, cancel):
-            return
+        if e.on_reader:  # the reader's own camera looks once a card lies there (one to take back)
+            if not self._card_placed(cancel):
+                return
+            self.post(ev.CardPresent(e.op))
         camera = self.services.qr_camera()
 
         def problem(reason: str) -> None:
@@ -355,26 +357,18 @@ class EffectRunner:
         log.info("%s read by the camera", "QR code" if kind == "qr" else "MRZ")
         self.post(ev.ScanQR(text) if kind == "qr" else ev.EnterMRZ(text))
 
-    def _card_on_reader(self, op: int, cancel: threading.Event) -> bool:
-        """The reader's camera looks once a card lies on the reader (``CardPresent(op)`` tells the flow the
-        person has a card to take back); ``False``: cancelled or closing.  No limit of its own: the flow's
-        key-entry timeout ("do you need more time?") and the transaction's wipe end it."""
-        while not cancel.is_set() and not self._stopping.is_set():
+    def _card_placed(self, cancel: threading.Event, end: float | None = None) -> bool:
+        """A card lies on the reader before ``cancel``, the runner's close or the monotonic time ``end``
+        (``None``: no limit of its own — the key-entry step's timeout and the transaction's wipe end it)."""
+        while not cancel.is_set() and not self._stopping.is_set() and (end is None or time.monotonic() < end):
             if self.services.slot.wait_for_card(CARD_POLL_SECONDS):
-                if cancel.is_set():
-                    return False
-                self.post(ev.CardPresent(op))
-                return True
+                return not cancel.is_set()
         return False
 
     def _wait_card(self, e: fx.WaitForCard) -> None:
         cancel = self._cancelled(e.op)
-        end = time.monotonic() + self.services.card_wait_seconds
-        while not cancel.is_set() and not self._stopping.is_set() and time.monotonic() < end:
-            if self.services.slot.wait_for_card(CARD_POLL_SECONDS):
-                if not cancel.is_set():
-                    self.post(ev.CardPresent(e.op))
-                return
+        if self._card_placed(cancel, time.monotonic() + self.services.card_wait_seconds):
+            self.post(ev.CardPresent(e.op))
 
     def _wait_removal(self, e: fx.WaitForCardRemoval) -> None:
         """Until the reader is empty (``CardTaken``) or the flow stops waiting (no time limit here: the
