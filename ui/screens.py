@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from ui.drawings import face_guide_pixmap, placement_pixmap
 from ui.screenbase import Context, Screen, _sender, short_reference
-from ui.screens_card import LiftAnimation, TakeCardScreen
+from ui.screens_card import TakeCardScreen, show_lift_off
 from ui.screens_input import ConsentScreen, KeyEntryScreen
 from ui.screens_service import InsuranceWaitScreen, QueueNumberScreen, ServiceScreen
 from ui.theme import touch_px
@@ -80,8 +80,7 @@ class PlaceCardScreen(Screen):
 
         super().__init__(view, ctx)
         if getattr(view, "remove_first", False):
-            self.add_text(ctx.t("place_card.remove_instruction"))
-            self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
+            show_lift_off(self)
             return
         model = ctx.card_model  # the answer to "which card do you have?" on the key-entry screen
         self.add_text(ctx.t(f"place_card.instruction_{model}" if model else "place_card.instruction"))

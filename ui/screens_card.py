@@ -80,6 +80,14 @@ class LiftAnimation(QLabel):
         self.setPixmap(take_card_picture(*self._texts, self.lift))
 
 
+def show_lift_off(screen: Screen) -> None:
+    """"Lift off the card on the reader" — a card left by someone earlier (the place-card step, and key
+    entry on a reader with its own camera): what to do, and the card rising off the reader."""
+    t = screen.ctx.t
+    screen.add_text(t("place_card.remove_instruction"))
+    screen.box.addWidget(LiftAnimation(t("place_card.reader"), t("place_card.card")), 1)
+
+
 class TakeCardScreen(Screen):
     """"Please take your ID card": what to do, the card rising off the reader.  The title says it big;
     the reminder (the flow's hint) comes back every ten seconds, spoken and in red."""

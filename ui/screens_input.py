@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from kiosk.profiles import PURPOSE_MARK
 from ui.drawings import MODELS, card_pixmap, placement_pixmap, qr_side, up_side_on_reader
 from ui.screenbase import Context, Screen, _sender
-from ui.screens_card import LiftAnimation
+from ui.screens_card import show_lift_off
 from ui.viewmodel import Intent
 from ui.widgets import CameraPreview, big_button, label
 from ui.widgets_entry import BirthDate, DigitField, FieldKeypad
@@ -106,8 +106,7 @@ class KeyEntryScreen(Screen):
         self.method_buttons: dict[str, Any] = {}
         self.previews: dict[str, CameraPreview] = {}
         if getattr(view, "remove_first", False):
-            self.add_text(ctx.t("place_card.remove_instruction"))
-            self.box.addWidget(LiftAnimation(ctx.t("place_card.reader"), ctx.t("place_card.card")), 1)
+            show_lift_off(self)
             return
         tabs = QHBoxLayout()
         self.stack = QStackedWidget()
