@@ -32,7 +32,6 @@ from hub.agent import AgentSettings, FleetAgent
 from hub.client import Enrolment
 from hub.kioskbundle import KioskBundle
 from kiosk.config import MAX_HEARTBEAT_SECONDS, HubLink, KioskSettings
-from kiosk.flow.model import FlowConfig
 from kiosk.health import Check, check_outbox
 
 log = logging.getLogger("cccd.fleet")
@@ -242,11 +241,8 @@ class FleetLink:
         elif self.agent is not None:
             self.agent.report(f"bundle v{bundle.version}: profile {bundle.profile.name!r} not applied, this "
                               f"kiosk runs {self.local_profile.name!r} (kiosk.profile)", "apply")  # fmt: skip
-        old = k.driver.config
-        flow = FlowConfig.from_profile(profile, timeouts=old.timeouts, limits=old.limits)
-        # what this kiosk's own configuration and hardware decide stays: its BHYT gateway, its reader camera
-        flow = dataclasses.replace(flow, languages=bundle.languages(self.local_languages),
-                                   checks_insurance=old.checks_insurance, reader_camera=old.reader_camera)
+        flow = k.driver.config.with_profile(profile)  # the kiosk's own timeouts, BHYT check, reader camera
+        flow = dataclasses.replace(flow, languages=bundle.languages(self.local_languages))
         k.driver.reconfigure(flow)  # raises outside the attract loop: nothing swapped then
         k.runner.services.profile = profile
         k.runner.services.trust = bundle.trust if bundle.trust is not None else self.local_trust

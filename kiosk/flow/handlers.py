@@ -23,9 +23,8 @@ from kiosk.flow.effects import (
     StartFaceMatch,
     StartQRScan,
     StartTimer,
-    WaitForCardRemoval,
 )
-from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State
+from kiosk.flow.model import FlowConfig, ReadProgress, Reason, Session, State, reader_scan
 from kiosk.flow.receipt import to_receipt
 from kiosk.flow.service import (
     ServiceInputError,
@@ -86,12 +85,10 @@ def to_key_entry(s: Session, c: FlowConfig, *before: Effect, **changes: Any) -> 
     op = s.op + 1
     if not c.reader_camera:
         return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op), op=op, **changes)
-    if changes.get("key_rounds", s.key_rounds):
+    if not reader_scan(c, changes.get("key_rounds", s.key_rounds)):
         return enter(s, State.KEY_ENTRY, c, *before, op=op, remove_first=False, **changes)
     if s.card_left:
-        changes.setdefault("hint", "place_card.remove_first")
-        return enter(s, State.KEY_ENTRY, c, *before, WaitForCardRemoval(op), op=op, remove_first=True,
-                     **changes)  # fmt: skip
+        return tc.lift_off_first(s, State.KEY_ENTRY, c, *before, **changes)
     return enter(s, State.KEY_ENTRY, c, *before, StartQRScan(op, on_reader=True), op=op, remove_first=False,
                  **changes)  # fmt: skip
 

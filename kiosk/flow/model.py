@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from kiosk.flow.outcomes import ChipOutcome, FaceCapture, FaceDecision, InsuranceAnswer
@@ -153,6 +153,12 @@ class FlowConfig:
             timeouts=timeouts or Timeouts(), limits=limits or Limits(),
         )  # fmt: skip
 
+    def with_profile(self, profile: Profile) -> FlowConfig:
+        """The same kiosk on another version of its profile (a fleet bundle, cccd/fleet.py): the profile's
+        fields are taken anew; what the kiosk itself decides (:data:`KIOSK_FIELDS`) stays."""
+        fresh = FlowConfig.from_profile(profile)
+        return replace(fresh, **{name: getattr(self, name) for name in KIOSK_FIELDS})
+
     def consent_document(self, language: str) -> str:
         return dict(self.consent_documents).get(language, "")
 
@@ -167,6 +173,17 @@ class FlowConfig:
     @property
     def required_purposes(self) -> frozenset[str]:
         return frozenset(p.id for p in self.purposes if p.required)
+
+
+#: The FlowConfig fields this kiosk's own configuration and hardware decide (cccd.compose.build_kiosk), not
+#: its profile: a new profile version keeps them (:meth:`FlowConfig.with_profile`).
+KIOSK_FIELDS = ("languages", "checks_insurance", "reader_camera", "timeouts", "limits")
+
+
+def reader_scan(c: FlowConfig, key_rounds: int) -> bool:
+    """Key entry looks through the reader's own camera (docs/flow.md "Card on the reader") — not after a key
+    the chip refused: the camera would read the same card again, so the person types instead."""
+    return c.reader_camera and not key_rounds
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,12 +40,19 @@ AUDIT_LEFT_TAKEN = "flow.card_left_taken"  # that card has left the reader since
 def to_place_card(s: Session, c: FlowConfig, *before: Effect, **changes: Any) -> Outcome:
     """"Place your card" — or, while a card left by someone earlier lies on the reader, "lift that card off
     first" (the runner waits for the reader to be empty, then for a card)."""
-    op = s.op + 1
     if s.card_left:
-        changes["hint"] = "place_card.remove_first"
-        return enter(s, State.PLACE_CARD, c, *before, WaitForCardRemoval(op), op=op, remove_first=True,
-                     **changes)  # fmt: skip
+        return lift_off_first(s, State.PLACE_CARD, c, *before, **changes)
+    op = s.op + 1
     return enter(s, State.PLACE_CARD, c, *before, WaitForCard(op), op=op, remove_first=False, **changes)
+
+
+def lift_off_first(s: Session, state: State, c: FlowConfig, *before: Effect, **changes: Any) -> Outcome:
+    """``state`` asking for a card left on the reader by someone earlier to be lifted off before anything
+    looks at the reader (place-card; key entry on a reader with its own camera): the runner waits for the
+    reader to be empty (``CardTaken``)."""
+    op = s.op + 1
+    changes["hint"] = "place_card.remove_first"
+    return enter(s, state, c, *before, WaitForCardRemoval(op), op=op, remove_first=True, **changes)
 
 
 def left_card_taken(s: Session) -> tuple[Effect, ...]:

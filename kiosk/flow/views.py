@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.flow import service as svc
-from kiosk.flow.model import FlowConfig, Session, State
+from kiosk.flow.model import FlowConfig, Session, State, reader_scan
 from kiosk.keyentry.idnumber import birth_year_from_id
 
 
@@ -191,7 +191,7 @@ def _base(s: Session, c: FlowConfig, buttons: tuple[Button, ...]) -> Common:
     title = f"{st.value}.title"
     if st is State.SERVICE and c.kind in ("hospital", "lodging", "bank"):
         title = f"service.title.{c.kind}"
-    if st is State.KEY_ENTRY and "reader" in _key_methods(s, c):
+    if st is State.KEY_ENTRY and reader_scan(c, s.key_rounds):
         title = "place_card.title"  # the card laid on the reader gives its key there
     if st in (State.PLACE_CARD, State.KEY_ENTRY) and s.remove_first:
         title = "place_card.title_remove"
@@ -204,7 +204,7 @@ def _key_methods(s: Session, c: FlowConfig) -> tuple[str, ...]:
     reader's camera would read the same card again: typing only (kiosk.flow.handlers.to_key_entry)."""
     if not c.reader_camera:
         return ("qr", "mrz", "typed")
-    return ("typed",) if s.key_rounds else ("reader", "typed")
+    return ("reader", "typed") if reader_scan(c, s.key_rounds) else ("typed",)
 
 
 def _consent(s: Session, c: FlowConfig) -> ConsentView:

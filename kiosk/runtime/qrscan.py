@@ -39,9 +39,11 @@ def scan_card(camera: Any, cancel: threading.Event, mrz: Any | None = None,
         if frame is None:
             return None
         try:
-            text, _, _ = detector.detectAndDecode(frame.image)
+            text, points, _ = detector.detectAndDecode(frame.image)
             if text:
                 return "qr", str(text)
+            if points is not None:
+                quiet_until = None  # a QR code is in view, not yet decoded: not the wrong side
             now = time.monotonic()
             if mrz is not None and now >= next_mrz:
                 next_mrz = now + mrz_interval
@@ -62,8 +64,3 @@ def scan_card(camera: Any, cancel: threading.Event, mrz: Any | None = None,
             frame.image.fill(0)  # a frame may show the card: keep nothing
     return None
 
-
-def scan_qr(camera: Any, cancel: threading.Event, max_frames: int = 3600) -> str | None:
-    """The QR code alone (see :func:`scan_card`)."""
-    found = scan_card(camera, cancel, max_frames=max_frames)
-    return None if found is None else found[1]

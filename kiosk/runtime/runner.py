@@ -340,17 +340,22 @@ class EffectRunner:
             if not self._card_placed(cancel):
                 return
             self.post(ev.CardPresent(e.op))
-        camera = self.services.qr_camera()
 
         def problem(reason: str) -> None:
             if not cancel.is_set():
                 self.post(ev.MRZUnreadable(reason))
 
         try:
-            found = scan_card(camera, cancel, self._mrz_reader(), problem,
-                              nothing_after=READER_TURN_OVER_S if e.on_reader else None)  # fmt: skip
-        finally:
-            camera.close()
+            camera = self.services.qr_camera()
+            try:
+                found = scan_card(camera, cancel, self._mrz_reader(), problem,
+                                  nothing_after=READER_TURN_OVER_S if e.on_reader else None)  # fmt: skip
+            finally:
+                camera.close()
+        except Exception:
+            if cancel.is_set():  # the person has moved on: a camera failure now is nobody's news
+                return
+            raise  # _guard: "the camera is not working, type instead" (failure_event)
         if found is None or cancel.is_set():
             return
         kind, text = found

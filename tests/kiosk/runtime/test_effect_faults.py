@@ -168,3 +168,41 @@ def test_an_insurance_check_that_breaks_completes_the_check_in(
     check = fx.CheckInsurance(5, None)  # type: ignore[arg-type]
     expected = ev.InsuranceChecked(5, InsuranceAnswer.not_checked("RuntimeError"))
     assert failure_event(check, RuntimeError()) == expected
+
+
+def test_a_camera_failure_after_the_scan_was_cancelled_says_nothing() -> None:
+    """The person has moved on (typed, cancelled): a late camera failure must not put "the camera is not
+    working" on a later screen."""
+    import threading
+    import time
+    from typing import cast
+
+    from kiosk.runtime.runner import EffectRunner, Services
+
+    opened = threading.Event()
+    release = threading.Event()
+
+    def camera() -> None:
+        opened.set()
+        release.wait(5)
+        raise OSError("VIDIOC_STREAMON: No such device")
+
+    posted: list[ev.Event] = []
+    services = Services(profile=cast(Any, None), kiosk=cast(Any, None), store=cast(Any, None),
+                        slot=cast(Any, None), trust=None, face=cast(Any, None), qr_camera=camera)  # fmt: skip
+    runner = EffectRunner(services, posted.append)
+    try:
+        runner.perform(fx.StartQRScan(7))
+        assert opened.wait(5)
+        runner.perform(fx.CancelOperation(7))
+        release.set()
+        time.sleep(0.3)
+        assert posted == []
+        runner.perform(fx.StartQRScan(8))  # not cancelled: the screen says so
+        deadline = time.monotonic() + 5
+        while not posted and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert posted == [ev.MRZUnreadable("camera_unavailable")]
+    finally:
+        release.set()
+        runner.close()
