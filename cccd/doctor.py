@@ -38,6 +38,7 @@ from kiosk.health import (
     check_trust_store,
 )
 from kiosk.profiles import ConnectorSettings
+from kiosk.runtime.slots import SERIAL_PREFIX
 from sims.people import load_profile as load_person
 from ui.platform_check import PlatformCheckError, check_platform, chosen_platform
 
@@ -167,8 +168,11 @@ class LiveChecks:
 
     def __init__(self, loaded: LoadedConfig, *, sim: bool, reader: str | None, camera: int,
                  data_dir: Path | None = None, ttl: float = 15.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic,
+                 reader_camera: int | None = None) -> None:  # fmt: skip
+        """``reader_camera``: the reader's own camera the kiosk runs with (``None``: the file's, if any)."""
         self.loaded, self.sim, self.reader, self.camera = loaded, sim, reader, camera
+        self.reader_camera = loaded.settings.camera.reader_device if reader_camera is None else reader_camera
         self.data_dir = loaded.data_dir(data_dir)
         self.ttl, self.clock = ttl, clock
         self._lock = threading.Lock()
@@ -185,11 +189,10 @@ class LiveChecks:
             ]
         else:
             reader = self.reader or ""
-            checks = [check_serial_port(reader[len("serial:"):]) if reader.startswith("serial:")
+            checks = [check_serial_port(reader[len(SERIAL_PREFIX):]) if reader.startswith(SERIAL_PREFIX)
                       else check_readers(reader), check_camera_device(self.camera)]  # fmt: skip
-            on_reader = self.loaded.settings.camera.reader_device
-            if on_reader is not None:
-                checks.append(check_camera_device(on_reader, name="reader_camera"))
+            if self.reader_camera is not None:
+                checks.append(check_camera_device(self.reader_camera, name="reader_camera"))
         checks.append(check_outbox(self.data_dir / "kiosk.db", time.time()))
         checks += [check_tcp(c.name, c.url) for c in endpoints(self.loaded)]
         state = hub_state_file(self.loaded.settings, self.data_dir)

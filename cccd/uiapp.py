@@ -57,6 +57,11 @@ class UIOptions:
     hub_enrolment: Path | None = None  # the fleet hub's enrolment (else kiosk.toml [hub]; cccd.fleet)
     hub_interval: float | None = None  # seconds between heartbeats and bundle requests (development)
 
+    @property
+    def reader_camera_device(self) -> int | None:
+        """The reader's own camera as a device number (``None``: none, or the simulated one)."""
+        return self.reader_camera if isinstance(self.reader_camera, int) else None
+
 
 def kiosk_status(kiosk: Any, options: UIOptions, live: LiveChecks | None = None) -> OperatorStatus:
     """The operator screen's figures: the live checks (cccd.doctor.LiveChecks: reader, camera, outbox,
@@ -117,9 +122,9 @@ def _compose(options: UIOptions, scenario: Scenario) -> tuple[Any, Any]:
     if options.sim:
         return build_scenario_kiosk(scenario, profile, config, face=options.face)
     assert options.reader is not None
-    on_reader = options.reader_camera if isinstance(options.reader_camera, int) else None
     kiosk = build_pcsc_kiosk(profile, config, reader_name=options.reader, trust_dir=options.trust_dir,
-                             camera_device=options.camera, reader_camera_device=on_reader)  # fmt: skip
+                             camera_device=options.camera,
+                             reader_camera_device=options.reader_camera_device)  # fmt: skip
     return kiosk, None
 
 
@@ -196,7 +201,7 @@ def run(options: UIOptions) -> int:
                            print_receipts=options.print_receipts, step_ms=options.step_ms,
                            screenshots=options.screenshots, voice_dir=options.voice_dir)  # fmt: skip
     live = LiveChecks(_loaded(options), sim=options.sim, reader=options.reader, camera=options.camera,
-                      data_dir=options.data_dir)  # fmt: skip
+                      reader_camera=options.reader_camera_device, data_dir=options.data_dir)  # fmt: skip
     desk = None
     if kiosk.profile.kind == "lodging":  # the clerk's register, behind the operator PIN (docs/lodging.md)
         desk = LodgingDesk(_loaded(options).data_dir(options.data_dir), kiosk.profile)

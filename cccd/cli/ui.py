@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reader", metavar="NAME", help="real hardware: the PC/SC reader (with the webcam)")
     p.add_argument("--serial", metavar="PORT",
                    help="real hardware: a PN532 reader on this serial port (with the webcam)")
-    p.add_argument("--camera", type=int, default=None,
+    p.add_argument("--camera", type=_camera, default=None,
                    help="real hardware: webcam device number (default: the configuration file's)")
     p.add_argument("--reader-camera", type=_reader_camera, metavar="DEVICE",
                    help="the reader's own camera, which reads the card lying on the reader (one placement): "
@@ -61,14 +61,16 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def _reader_camera(text: str) -> int | str:
-    """``--reader-camera``: ``sim`` or a V4L2 device number."""
-    if text == "sim":
-        return text
+def _camera(text: str) -> int:
+    """``--camera``, ``--reader-camera``: a V4L2 device number (kiosk.config.video_device)."""
     if text.isdigit() and (device := video_device(int(text))) is not None:
         return device
-    raise argparse.ArgumentTypeError(f"{text!r} is not a camera: give a device number (2 for /dev/video2) "
-                                     "or 'sim'")  # fmt: skip
+    raise argparse.ArgumentTypeError(f"{text!r} is not a camera: give a device number (2 for /dev/video2)")
+
+
+def _reader_camera(text: str) -> int | str:
+    """``--reader-camera``: ``sim`` (with --sim) or a V4L2 device number."""
+    return text if text == "sim" else _camera(text)
 
 
 def _configured_reader(args: argparse.Namespace, loaded: LoadedConfig) -> str | None:

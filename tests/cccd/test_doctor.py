@@ -130,3 +130,12 @@ def test_the_reader_camera_is_a_live_check_when_configured(tmp_path: Path) -> No
     plain.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
     live = LiveChecks(load_config(str(plain)), sim=False, reader="No Such Reader", camera=62)
     assert "reader_camera" not in {c.name for c in live.compute()}
+
+
+def test_the_operator_screen_checks_the_reader_camera_the_kiosk_runs_with(tmp_path: Path) -> None:
+    """`cccd ui --reader-camera N` overrides the file: the operator screen checks that camera."""
+    plain = tmp_path / "plain.toml"
+    plain.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
+    live = LiveChecks(load_config(str(plain)), sim=False, reader="No Such Reader", camera=62, reader_camera=61)
+    checks = {c.name: c for c in live.compute()}
+    assert "/dev/video61" in checks["reader_camera"].summary

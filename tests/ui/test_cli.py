@@ -75,3 +75,8 @@ def test_reader_camera_arguments_are_checked(tmp_path: Path) -> None:
     assert r.returncode == 2 and "'front' is not a camera" in r.stderr and "Traceback" not in r.stderr
     r = _cccd("--reader", "Virtual PCD 00 00", "--reader-camera", "sim", cwd=tmp_path)
     assert r.returncode == 2 and "--reader-camera sim needs --sim" in r.stderr
+
+
+def test_the_camera_argument_is_checked_like_the_config_file(tmp_path: Path) -> None:
+    r = _cccd("--sim", "--camera", "-1", cwd=tmp_path)
+    assert r.returncode == 2 and "is not a camera" in r.stderr and "Traceback" not in r.stderr
