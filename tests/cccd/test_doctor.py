@@ -136,6 +136,7 @@ def test_the_operator_screen_checks_the_reader_camera_the_kiosk_runs_with(tmp_pa
     """`cccd ui --reader-camera N` overrides the file: the operator screen checks that camera."""
     plain = tmp_path / "plain.toml"
     plain.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n')
-    live = LiveChecks(load_config(str(plain)), sim=False, reader="No Such Reader", camera=62, reader_camera=61)
+    live = LiveChecks(load_config(str(plain)), sim=False, reader="No Such Reader", camera=62,
+                      reader_camera=61)
     checks = {c.name: c for c in live.compute()}
     assert "/dev/video61" in checks["reader_camera"].summary
