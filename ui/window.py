@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.i18n import DEFAULT_LANGUAGE, Catalog
 from ui.lodging_page import LodgingRegisterPage, RegisterActions, register_page
@@ -31,6 +31,7 @@ STEPS = {"consent": 1, "key_entry": 2, "place_card": 3, "reading": 3, "face_capt
          "result": 5, "service": 5, "queue_number": 5, "insurance": 5, "receipt": 5}  # fmt: skip
 STEP_COUNT = 5
 GESTURE_TAPS = 5
+STAFF_IDLE_MS = 120_000  # the PIN, operator and register pages go back to the kiosk after this idle time
 GESTURE_SECONDS = 4.0
 GESTURE_CORNER_PX = 120
 _TOUCH_STATES = frozenset({"attract", "wipe"})
@@ -90,6 +91,13 @@ class KioskWindow(QWidget):
         self.operator_page.back.connect(self.back_to_kiosk)
         self.operator_page.restart.connect(self.restart_requested.emit)
         self.operator_page.exit_kiosk.connect(self._leave_kiosk)
+        # A staff page left open (the register shows guests' names) goes back to the kiosk by itself.
+        self.staff_idle = QTimer(self)
+        self.staff_idle.setSingleShot(True)
+        self.staff_idle.setTimerType(Qt.TimerType.PreciseTimer)  # a touch restarts it exactly (testable)
+        self.staff_idle.setInterval(STAFF_IDLE_MS)
+        self.staff_idle.timeout.connect(self._staff_idle_out)
+        self.pages.currentChanged.connect(self._page_changed)
         if kiosk:
             self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
 
@@ -353,6 +361,26 @@ class KioskWindow(QWidget):
             return
         self.lodging_page.refresh()
         self.pages.setCurrentWidget(self.lodging_page)
+
+    def _page_changed(self, _: int) -> None:
+        app = QApplication.instance()
+        if self.pages.currentWidget() is self.main:
+            self.staff_idle.stop()
+            if app is not None:
+                app.removeEventFilter(self)
+            return
+        self.staff_idle.start()
+        if app is not None:
+            app.installEventFilter(self)  # any touch or key on a staff page keeps it open
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin):
+            self.staff_idle.start()
+        return False
+
+    def _staff_idle_out(self) -> None:
+        if self.pages.currentWidget() is not self.main:
+            self.back_to_kiosk()
 
     def back_to_kiosk(self) -> None:
         self._unlocked = not self.kiosk

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from ui.operator import OperatorStatus, PinCheck
 from ui.samples import sample_views
-from ui.window import GESTURE_TAPS, KioskWindow
+from ui.window import GESTURE_TAPS, STAFF_IDLE_MS, KioskWindow
 
 PIN = "482913"
 
@@ -95,3 +95,21 @@ def test_pin_check() -> None:
     check = PinCheck(PIN)
     assert check.matches(PIN) and not check.matches("482914")
     assert PIN not in repr(check)
+
+
+def test_a_staff_page_left_open_goes_back_to_the_kiosk(kiosk: KioskWindow, qtbot: QtBot) -> None:
+    """The operator page (and the lodging register, with guests' names) must not stay on a public screen:
+    after STAFF_IDLE_MS without a touch it returns to the kiosk and locks again; a touch keeps it open."""
+    _tap_corner(qtbot, kiosk, GESTURE_TAPS)
+    _type(kiosk, PIN)
+    assert kiosk.pages.currentWidget() is kiosk.operator_page and kiosk.staff_idle.isActive()
+    assert kiosk.staff_idle.interval() == STAFF_IDLE_MS
+    qtbot.wait(300)
+    before = kiosk.staff_idle.remainingTime()
+    qtbot.mouseClick(kiosk.operator_page, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    assert kiosk.staff_idle.remainingTime() > before  # the touch restarted the idle time
+    kiosk.staff_idle.timeout.emit()  # the idle time has passed
+    assert kiosk.pages.currentWidget() is kiosk.main and not kiosk.staff_idle.isActive()
+    kiosk.close()
+    QApplication.processEvents()
+    assert kiosk.isVisible()  # locked again
