@@ -108,4 +108,13 @@ def check_evidence_object(evidence_jws: Any, record_jws: Any, keys: KeySet) -> N
         raise Rejected(400, "evidence_jws is not a compact JWS")
     result = verify_evidence(evidence_jws, keys, record_jws=record_jws)
     if not result["valid"]:
-        raise Rejected(400, f"evidence object: {result['problems'][0]}")
+        raise Rejected(400, f"evidence object: {_without_values(result['problems'][0])}")
+
+
+def _without_values(problem: str) -> str:
+    """A problem of :func:`kiosk.evidence.verify_evidence` fit to answer with: a schema violation's
+    message quotes the offending value (possibly an ID number), so only its path is kept."""
+    if problem.startswith("schema "):
+        path = problem.removeprefix("schema ").partition(": ")[0]
+        return f"schema violation at {path}"
+    return problem

@@ -16,6 +16,7 @@ import pytest
 
 from kiosk.connectors.fhir import RECORD_JWS_HEADER, SID_NATIONAL_ID, patient_resource
 from kiosk.connectors.webhooks import signed_headers
+from kiosk.evidence import build_evidence, sign_evidence
 from kiosk.keys import KeyStore, RecordSigner
 from kiosk.profiles import Profile
 from tests.helpers.delivery import TEST_ID, TEST_NAME, make_record
@@ -260,6 +261,22 @@ def test_evidence_images_must_be_base64_of_the_signed_hashes(
         keys, profiles["bank"], biometric_evidence={"live_image": fake, "chip_image": fake}
     )
     assert rx.post("/webhooks/bank", env, vid).status_code == 422
+
+
+def test_a_refused_evidence_object_is_not_echoed(
+    rx: Running, keys: KeyStore, profiles: dict[str, Profile]
+) -> None:
+    """The reason names where the evidence object is wrong, never the value there (here the full ID number
+    where the masked one belongs, which the schema's message would quote)."""
+    vid, env, record = signed_envelope(keys, profiles["bank"])
+    bad = build_evidence(record, keys.active().kid)
+    bad["document"]["number_masked"] = TEST_ID
+    env["data"]["evidence_jws"] = sign_evidence(bad, keys)
+    r = rx.post("/webhooks/bank", env, vid)
+    assert r.status_code == 400 and "/document/number_masked" in r.text
+    assert TEST_ID not in r.text
+    env["data"]["evidence_jws"] = sign_evidence(build_evidence(record, keys.active().kid), keys)
+    assert rx.post("/webhooks/bank", env, vid).json()["status"] == "stored"
 
 
 def test_garbage_and_disconnects_leave_no_traceback(rx: Running, caplog: pytest.LogCaptureFixture) -> None:
