@@ -20,7 +20,6 @@ from psycopg.types.json import Jsonb
 
 from hub.errors import BadRequest, Conflict, Forbidden, HubError, Unauthenticated
 from hub.kioskauth import (
-    JWT_CLAIMS,
     SIGNED_HEADERS,
     KioskRow,
     authenticate,
@@ -31,6 +30,7 @@ from hub.kioskauth import (
     site_profile,
 )
 from hub.state import HubState
+from kiosk.evidence import record_from_claims
 from kiosk.keys import RecordVerificationError, verify_record_jws
 
 log = logging.getLogger("hub.api")
@@ -83,10 +83,6 @@ _STORED: dict[int | str, dict[str, Any]] = {
     422: {"description": "biometric evidence not the signed images"},
     503: {"description": "database unavailable: retry"},
 }
-
-
-def _record_document(claims: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in claims.items() if k not in JWT_CLAIMS}
 
 
 @router.post(
@@ -208,7 +204,7 @@ async def _store(
                 [str(r) for r in reasons],
                 completed if isinstance(completed, str) else None,
                 data["record_jws"],
-                Jsonb(_record_document(claims)),
+                Jsonb(record_from_claims(claims)),
                 kiosk.site_id,
                 connectors,
                 live,

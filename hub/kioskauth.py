@@ -25,7 +25,6 @@ from kiosk.connectors import webhooks
 from kiosk.profiles import Profile, load_profile
 
 KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-JWT_CLAIMS = ("iss", "sub", "aud", "iat", "exp", "jti", "kid")
 SIGNED_HEADERS = {
     "parameters": [
         {"name": n, "in": "header", "required": True, "schema": {"type": "string"}, "description": d}

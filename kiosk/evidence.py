@@ -257,6 +257,11 @@ def record_from_jws(token: str, keys: KeySet) -> dict[str, Any]:
     headers, claims = _verify_jws(token, keys, None)
     if headers.get("kid") != claims.get("kid"):
         raise _Invalid("record: kid mismatch")
+    return record_from_claims(claims)
+
+
+def record_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The record inside the claims of a verified record JWS: without :data:`RECORD_JWT_CLAIMS`."""
     return {k: v for k, v in claims.items() if k not in RECORD_JWT_CLAIMS}
 
 
