@@ -233,7 +233,7 @@ def create_app(config: ReceiverConfig) -> FastAPI:
             check_envelope(data, claims)
             check_evidence(data.get("biometric_evidence"), claims)
             if "evidence_jws" in data:  # the bank evidence object (docs/evidence.md) against its record
-                check_evidence_object(data["evidence_jws"], data["record_jws"], config.keys.keys())
+                check_evidence_object(data["evidence_jws"], claims, config.keys.keys())
             new = config.store.store_delivery(endpoint, claims["sub"], body, config.clock())
             return JSONResponse(
                 {"status": "stored" if new else "duplicate", "verification_id": claims["sub"]}

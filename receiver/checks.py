@@ -14,7 +14,7 @@ from typing import Any
 
 from joserfc.jwk import KeySet
 
-from kiosk.evidence import verify_evidence
+from kiosk.evidence import record_from_claims, verify_evidence
 from kiosk.subject import subject_fields
 
 
@@ -101,12 +101,12 @@ def check_patient(resource: Any, system: str, value: str, claims: Mapping[str, A
         raise Rejected(400, "the Patient's name is not the signed record's")
 
 
-def check_evidence_object(evidence_jws: Any, record_jws: Any, keys: KeySet) -> None:
+def check_evidence_object(evidence_jws: Any, claims: Mapping[str, Any], keys: KeySet) -> None:
     """Refuse a bank delivery whose evidence object (docs/evidence.md) does not verify against the record it
-    comes with (:func:`kiosk.evidence.verify_evidence`)."""
-    if not isinstance(evidence_jws, str) or not isinstance(record_jws, str):
+    comes with (:func:`kiosk.evidence.verify_evidence`), given as the claims of its already verified JWS."""
+    if not isinstance(evidence_jws, str):
         raise Rejected(400, "evidence_jws is not a compact JWS")
-    result = verify_evidence(evidence_jws, keys, record_jws=record_jws)
+    result = verify_evidence(evidence_jws, keys, record=record_from_claims(claims))
     if not result["valid"]:
         raise Rejected(400, f"evidence object: {_without_values(result['problems'][0])}")
 
