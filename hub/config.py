@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ class HubConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class HubSettings:
-    dsn: str = ""
+    dsn: str = field(default="", repr=False)  # carries the database password
     host: str = "127.0.0.1"
     port: int = 8790
     keys_dir: str = "build/hub/keys"  # the hub's ES256 signing keys (kiosk.keys.KeyStore layout)

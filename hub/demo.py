@@ -132,9 +132,9 @@ def _with_database(directory: Path, admin_dsn: str, wait: bool, scenario: str) -
         )
         stack.enter_context(
             _service(
-                _cccd("hub", "--config", str(cfg), "--dsn", dsn, "serve", "--port", str(hport)),
+                _cccd("hub", "--config", str(cfg), "serve", "--port", str(hport)),
                 f"{hub_url}/health",
-                env,
+                dict(env, CCCD_HUB_DSN=dsn),  # not on the command line: the DSN carries the password
                 directory / "hub.log",
                 "the hub",
             )

@@ -53,7 +53,9 @@ class HubState:
     metrics: Metrics = field(default_factory=Metrics)
     keysets: KeySetCache = field(default_factory=KeySetCache)
     clock: Callable[[], float] = time.time
-    kiosk_cache: dict[str, tuple[float, tuple[Any, ...]]] = field(default_factory=dict)
+    kiosk_cache: dict[str, tuple[float, tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False
+    )  # kiosks' webhook secrets
 
     @classmethod
     def create(

@@ -90,3 +90,7 @@ def test_config_file(tmp_path: Path) -> None:
     cfg.write_text("[hub]\nsurprise = 1\n")
     with pytest.raises(HubConfigError):
         load_settings(cfg, env={})
+
+
+def test_settings_repr_hides_the_dsn() -> None:
+    assert "s3cret" not in repr(load_settings(None, env={"CCCD_HUB_DSN": "postgresql://u:s3cret@h/d"}))
