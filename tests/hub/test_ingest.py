@@ -210,6 +210,7 @@ def test_enrolment_refuses_private_keys_and_foreign_proofs(
     )
     assert r.status_code == 401
     enrol(hub.url, t, "k", keys)  # the failures did not use the token up
+    assert not hub.app.state.hub.keysets._sets  # nothing unauthenticated in the shared key-set cache
 
 
 def test_key_rotation(kiosk: Kiosk, clean_db: str) -> None:
