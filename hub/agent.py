@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -40,6 +39,7 @@ from hub.bundle import BundleError
 from hub.client import BundleCache, Enrolment, HubClient, HubClientError
 from hub.kioskbundle import KioskBundle, read_bundle
 from kiosk.delivery.backoff import BackoffPolicy
+from kiosk.keys import write_private
 from kiosk.logsafe import redact
 from kiosk.metrics import HUB_AGENT_FAILURES, HUB_BUNDLE, HUB_BUNDLE_VERSION, HUB_HEARTBEAT_OK
 
@@ -317,10 +317,6 @@ class FleetAgent:
     def _write_state(self) -> None:
         try:
             self.state_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tmp = self.state_file.with_name(STATE_FILE + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.snapshot(), f)
-            os.replace(tmp, self.state_file)
+            write_private(self.state_file, json.dumps(self.snapshot()).encode())
         except OSError as exc:  # a full disk must not stop the agent
             log.warning("agent state not written: %s", type(exc).__name__)

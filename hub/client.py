@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from hub import bundle as bundles
 from hub.jwks import sign_proof
 from hub.kioskbundle import KioskBundle, read_bundle
 from kiosk.connectors import webhooks
-from kiosk.keys import KeyStore
+from kiosk.keys import KeyStore, write_private
 
 
 class HubClientError(Exception):
@@ -45,9 +44,7 @@ class Enrolment:
         return f"Enrolment(kiosk={self.kiosk_id}, site={self.site_id}, <secret hidden>)"
 
     def save(self, path: Path) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(asdict(self), f)
+        write_private(path, json.dumps(asdict(self)).encode())
 
     @classmethod
     def load(cls, path: Path) -> Enrolment:
@@ -223,10 +220,4 @@ class BundleCache:
 
     def _save(self, data: dict[str, Any]) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.directory / (self.FILE + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.directory / self.FILE)
+        write_private(self.directory / self.FILE, json.dumps(data, ensure_ascii=False).encode())

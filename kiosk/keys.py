@@ -52,7 +52,9 @@ class DeviceKey:
         return jwk
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably, mode 0600 (a temporary file beside it,
+    fsynced, renamed over it, then the folder fsynced): a crash leaves the old file or the new one."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -119,7 +121,7 @@ class KeyStore:
         return data
 
     def _save(self, data: dict[str, Any]) -> None:
-        _write_private(self.directory / SIGNING_FILE, json.dumps(data, indent=1).encode())
+        write_private(self.directory / SIGNING_FILE, json.dumps(data, indent=1).encode())
 
     def _add_key(self) -> DeviceKey:
         data = self._load()
@@ -173,7 +175,7 @@ class KeyStore:
         if not path.exists():
             with self._lock():
                 if not path.exists():
-                    _write_private(path, secrets.token_bytes(32))
+                    write_private(path, secrets.token_bytes(32))
         value = _read_private(path)
         if len(value) != 32:
             raise KeyStoreError(f"{path.name}: corrupt")
