@@ -17,7 +17,7 @@ import psycopg
 from argon2 import PasswordHasher
 from psycopg.types.json import Jsonb
 
-from hub.enrolment import token_hash
+from hub.jwks import token_hash
 from kiosk.profiles import ProfileError, load_profile
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")

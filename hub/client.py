@@ -6,7 +6,6 @@ pointing at :attr:`HubClient.deliver_to` and the webhook secret from the enrolme
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +17,7 @@ from joserfc.jwk import KeySet
 from ulid import ULID
 
 from hub import bundle as bundles
-from hub.jwks import sign_proof
+from hub.jwks import sign_proof, token_hash
 from hub.kioskbundle import KioskBundle, read_bundle
 from kiosk.connectors import webhooks
 from kiosk.keys import KeyStore, write_private
@@ -76,7 +75,7 @@ def enrol(
         {
             "kiosk_id": kiosk_id,
             "iat": int(time.time()),
-            "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+            "token_sha256": token_hash(token).hex(),
         },
     )
     payload = {

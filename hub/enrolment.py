@@ -6,7 +6,6 @@ one of them; it later registers a rotated key with a proof signed by a key alrea
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Request
 from psycopg.types.json import Jsonb
 
 from hub.errors import BadRequest, Conflict, Forbidden, Unauthenticated
-from hub.jwks import keyset, public_jwk, verify_proof
+from hub.jwks import keyset, public_jwk, token_hash, verify_proof
 from hub.kioskauth import (
     KIOSK_ID,
     SIGNED_HEADERS,
@@ -43,10 +42,6 @@ _ENROL_SCHEMA = {
         "software_version": {"type": "string"},
     },
 }
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 @router.post(

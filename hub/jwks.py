@@ -7,6 +7,7 @@ exact list of kids the database returned, so a revocation takes effect on the ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,12 @@ def public_jwk(raw: Any) -> tuple[str, dict[str, Any]]:
     jwk = dict(key.as_dict(private=False))
     jwk.update(kid=kid, use="sig", alg="ES256")
     return kid, jwk
+
+
+def token_hash(token: str) -> bytes:
+    """SHA-256 of a bearer token (enrolment token, console session): what the hub stores, and what an
+    enrolment proof names (as hex)."""
+    return hashlib.sha256(token.encode()).digest()
 
 
 def keyset(jwks: Sequence[Mapping[str, Any]]) -> KeySet:

@@ -11,7 +11,6 @@ change and every sign-in is written to ``audit``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from psycopg_pool import ConnectionPool
 from hub import admin
 from hub.console import plots
 from hub.console.i18n import LANGUAGES, ROLE_NAMES, translator
+from hub.jwks import token_hash
 from hub.state import HubState
 
 HERE = Path(__file__).resolve().parent
@@ -61,10 +61,6 @@ def _state(request: Request) -> HubState:
     return state
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 def _session(request: Request) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -74,7 +70,7 @@ def _session(request: Request) -> Session | None:
             "SELECT o.username, o.role, o.site_id, o.language, s.csrf_token FROM sessions s "
             "JOIN operators o ON o.username = s.username "
             "WHERE s.session_sha256 = %s AND s.expires_at > now()",
-            (_digest(token),),
+            (token_hash(token),),
         ).fetchone()
     if row is None:
         return None
@@ -170,7 +166,7 @@ async def login(request: Request) -> Response:
                 conn.execute(
                     "INSERT INTO sessions (session_sha256, username, csrf_token, expires_at) "
                     "VALUES (%s, %s, %s, now() + make_interval(hours => %s))",
-                    (_digest(token), operator.username, csrf, settings.session_hours),
+                    (token_hash(token), operator.username, csrf, settings.session_hours),
                 )
     if operator is None:
         nonce = secrets.token_urlsafe(24)
@@ -196,7 +192,8 @@ async def logout(request: Request) -> Response:
     if session is not None and _check_csrf(session, await _form(request)):
         with _pool(request).connection() as conn, conn.transaction():
             conn.execute(
-                "DELETE FROM sessions WHERE session_sha256 = %s", (_digest(request.cookies[SESSION_COOKIE]),)
+                "DELETE FROM sessions WHERE session_sha256 = %s",
+                (token_hash(request.cookies[SESSION_COOKIE]),),
             )
             admin.audit(conn, session.operator.username, "console.signed_out", session.operator.site_id, None)
     response = _to_login()
