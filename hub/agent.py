@@ -202,7 +202,7 @@ class FleetAgent:
     def status(self) -> dict[str, Any]:
         """The heartbeat's body: the kiosk's figures, the agent's errors and the bundle's state."""
         with self._lock:
-            kiosk, errors = self._kiosk, list(self._errors)
+            kiosk, errors, bundle = self._kiosk, list(self._errors), self.bundle
         own = len(errors)
         body: dict[str, Any] = {}
         if kiosk is not None:
@@ -214,7 +214,7 @@ class FleetAgent:
         every = (*body.get("last_errors", ()), *errors)
         body["last_errors"] = [redact(str(e))[:500] for e in every][-MAX_ERRORS:]
         self._sending = own
-        etag, error = self.cache.current()[1], self.cache.reported_error()
+        etag, error = bundle.etag if bundle else None, self.cache.reported_error()  # bundle.json's, in memory
         if etag:
             body["bundle_etag"] = etag
         if error:
