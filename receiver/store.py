@@ -13,6 +13,8 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,23 +79,30 @@ class ReceiverStore:
         with self._lock:
             self.conn.close()
 
-    def store_delivery(self, endpoint: str, verification_id: str, body: bytes, now: float) -> bool:
-        """True when new, False when this verification was already stored (one durable commit)."""
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction (``BEGIN IMMEDIATE``: its reads and writes see no other writer), committed
+        durably, rolled back on any error."""
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO deliveries (verification_id, endpoint, received_at, body) "
-                    "VALUES (?, ?, ?, ?)", (verification_id, endpoint, now, body))  # fmt: skip
-                new = cur.rowcount == 1
-                if not new:
-                    sql = "UPDATE deliveries SET duplicates = duplicates + 1 WHERE verification_id = ?"
-                    self.conn.execute(sql, (verification_id,))
+                yield
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-            return new
+
+    def store_delivery(self, endpoint: str, verification_id: str, body: bytes, now: float) -> bool:
+        """True when new, False when this verification was already stored (one durable commit)."""
+        with self._writing():
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO deliveries (verification_id, endpoint, received_at, body) "
+                "VALUES (?, ?, ?, ?)", (verification_id, endpoint, now, body))  # fmt: skip
+            new = cur.rowcount == 1
+            if not new:
+                sql = "UPDATE deliveries SET duplicates = duplicates + 1 WHERE verification_id = ?"
+                self.conn.execute(sql, (verification_id,))
+        return new
 
     def put_patient(self, system: str, value: str, resource: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """FHIR conditional update: (201, created) / (200, updated) / (412, {}) on multiple matches."""
@@ -133,23 +142,17 @@ class ReceiverStore:
         return [json.loads(r[0]) for r in rows]
 
     def put_provenance(self, pid: str, target: str, resource: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self.conn.execute("SELECT version FROM fhir_provenance WHERE id = ?", (pid,)).fetchone()
-                version = int(row[0]) + 1 if row else 1
-                stored = dict(resource, meta=dict(resource.get("meta") or {}, versionId=str(version)))
-                self.conn.execute("INSERT OR REPLACE INTO fhir_provenance VALUES (?, ?, ?, ?)",
-                                  (pid, target, version, json.dumps(stored, ensure_ascii=False)))  # fmt: skip
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self._writing():
+            row = self.conn.execute("SELECT version FROM fhir_provenance WHERE id = ?", (pid,)).fetchone()
+            version = int(row[0]) + 1 if row else 1
+            stored = dict(resource, meta=dict(resource.get("meta") or {}, versionId=str(version)))
+            self.conn.execute("INSERT OR REPLACE INTO fhir_provenance VALUES (?, ?, ?, ?)",
+                              (pid, target, version, json.dumps(stored, ensure_ascii=False)))  # fmt: skip
         return (200 if row else 201), stored
 
     def put_resource(self, type_: str, rid: str, resource: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Update-as-create of a Coverage or Encounter (FHIR R4 http.html §3.1.0.4): 201 new, 200 updated."""
-        with self._lock:
+        with self._writing():  # the version read and the row written in one transaction
             row = self.conn.execute("SELECT version FROM fhir_resource WHERE type = ? AND id = ?",
                                     (type_, rid)).fetchone()  # fmt: skip
             version = int(row[0]) + 1 if row else 1
