@@ -148,9 +148,6 @@ class FanoutWorker:
             log.warning("connector failed", extra={"outbox_id": c.outbox_id, "error": type(exc).__name__})
             return DeliveryResult("retry", None, f"connector error {type(exc).__name__}")
 
-    def record(self, c: Claimed, result: DeliveryResult) -> None:
-        self.record_all([(c, result)])
-
     def record_all(self, done: list[tuple[Claimed, DeliveryResult]]) -> None:
         """Every outcome of a batch in one statement (one commit), each guarded by this worker's lease."""
         ids, states, statuses, errors, delays = [], [], [], [], []
