@@ -210,6 +210,13 @@ class PgCluster:
             "-c max_connections=200 -c shared_buffers=64MB -c fsync=on -c synchronous_commit=on"
         )
 
+    def _serving(self, action: str, port: int, *extra: str) -> list[str]:
+        """``pg_ctl start|restart``: our log, server options and port; waits up to 60 s."""
+        return [
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), *extra,
+            "-w", "-t", "60", "-o", self._options(port), action,
+        ]  # fmt: skip
+
     def _touch_log(self) -> None:
         if not self.log.exists():
             fd = os.open(self.log, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -228,22 +235,7 @@ class PgCluster:
                     st = self._state()
                     st["port"] = port
                     (self.directory / STATE_FILE).write_text(json.dumps(st))
-            self._run(
-                [
-                    _pg_bin("pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-l",
-                    str(self.log),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    self._options(port),
-                    "start",
-                ],
-                "pg_ctl start",
-            )
+            self._run(self._serving("start", port), "pg_ctl start")
         return self.dsn()
 
     def stop(self, mode: str = "fast") -> None:
@@ -252,24 +244,7 @@ class PgCluster:
 
     def restart(self, mode: str = "fast") -> None:
         """Stop and start again on the same port (a PostgreSQL restart under load, for tests)."""
-        self._run(
-            [
-                _pg_bin("pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-m",
-                mode,
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                self._options(self.port),
-                "restart",
-            ],
-            "pg_ctl restart",
-        )
+        self._run(self._serving("restart", self.port, "-m", mode), "pg_ctl restart")
 
 
 def create_database(admin_dsn: str, name: str) -> str:
