@@ -59,9 +59,32 @@ async def site_bundle(conn: AsyncConnection[Any], site_id: str) -> dict[str, Any
     }
 
 
-async def current_etag(conn: AsyncConnection[Any], site_id: str) -> str | None:
+#: ETags a replica computed, per site: ``site_id → (bundle_version, profile, etag)``.
+EtagCache = dict[str, tuple[int, str, str]]
+
+
+async def current_etag(
+    conn: AsyncConnection[Any], site_id: str, cache: EtagCache | None = None
+) -> str | None:
+    """The ETag of the site's bundle.  With ``cache``: rebuilt (trust store read, profile read, hashed) only
+    when the site's ``bundle_version`` or profile differs from the cached one — every change of the bundle
+    makes the version grow (:func:`hub.admin.update_site_bundle`)."""
+    if cache is not None:
+        row = await (
+            await conn.execute("SELECT bundle_version, profile FROM sites WHERE site_id = %s", (site_id,))
+        ).fetchone()
+        if row is None:
+            return None
+        cached = cache.get(site_id)
+        if cached is not None and cached[:2] == (row[0], row[1]):
+            return cached[2]
     content = await site_bundle(conn, site_id)
-    return etag(content) if content is not None else None
+    if content is None:
+        return None
+    tag = etag(content)
+    if cache is not None:
+        cache[site_id] = (content["version"], content["profile"]["name"], tag)
+    return tag
 
 
 def sign(keys: KeyStore, content: dict[str, Any]) -> str:

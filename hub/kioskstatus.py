@@ -88,7 +88,7 @@ async def heartbeat(kiosk_id: str, request: Request) -> Response:
             state.kiosk_cache.pop(kiosk_id, None)
             raise Forbidden("this kiosk is revoked")
         await conn.execute("INSERT INTO heartbeats (kiosk_id, body) VALUES (%s, %s)", (kiosk_id, Jsonb(data)))
-        etag = await bundle.current_etag(conn, kiosk.site_id)
+        etag = await bundle.current_etag(conn, kiosk.site_id, state.bundle_etags)
     state.metrics.heartbeats.inc()
     return JSONResponse({"ok": True, "next_in": state.settings.heartbeat_seconds, "bundle_etag": etag})
 

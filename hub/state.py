@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
 
+from hub.bundle import EtagCache
 from hub.config import HubSettings
 from hub.jwks import KeySetCache
 from kiosk.keys import KeyStore, RecordSigner
@@ -53,6 +54,7 @@ class HubState:
     metrics: Metrics = field(default_factory=Metrics)
     keysets: KeySetCache = field(default_factory=KeySetCache)
     clock: Callable[[], float] = time.time
+    bundle_etags: EtagCache = field(default_factory=dict)  # the heartbeat's bundle_etag, per site
     kiosk_cache: dict[str, tuple[float, tuple[Any, ...]]] = field(
         default_factory=dict, repr=False
     )  # kiosks' webhook secrets

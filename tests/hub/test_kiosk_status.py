@@ -92,6 +92,16 @@ def test_bundle_signed_with_etag(kiosk: Kiosk, clean_db: str, tmp_path: Path) ->
         bundle.verify(token, KeySet.import_key_set(kiosk.enrolment.hub_jwks))  # type: ignore[arg-type]
 
 
+def test_heartbeat_etag_follows_the_bundle(kiosk: Kiosk, clean_db: str) -> None:
+    """The heartbeat's bundle_etag (cached per replica and site) is the bundle's, before and after changes."""
+    first = kiosk.client.heartbeat({"version": "1"})["bundle_etag"]
+    assert kiosk.client.heartbeat({"version": "1"})["bundle_etag"] == first == kiosk.client.bundle()[1]
+    with psycopg.connect(clean_db, autocommit=True) as conn:
+        admin.update_site_bundle(conn, "test", "site-hn-01", settings={"language": "en"})
+    changed = kiosk.client.heartbeat({"version": "1"})["bundle_etag"]
+    assert changed != first and changed == kiosk.client.bundle()[1]
+
+
 def test_health_metrics_openapi(hub: RunningHub, kiosk: Kiosk) -> None:
     health = httpx.get(f"{hub.url}/health", trust_env=False)
     assert health.status_code == 200 and health.json()["ok"] is True
