@@ -183,8 +183,8 @@ class ChipReader:
             raise
         except CardRemovedError as exc:
             carried = resume.raw if resume is not None and EF_SOD.name not in raw else {}
-            findings = (*(resume.findings if resume else ()), *self.session.findings)
-            raise ReadInterrupted(PartialRead({**carried, **raw}, findings), str(exc)) from exc
+            partial = PartialRead({**carried, **raw}, tuple(self.session.findings))
+            raise ReadInterrupted(partial, str(exc)) from exc
 
     def _read(
         self, request: ReadRequest, resume: PartialRead | None, raw: dict[str, bytes]
@@ -196,7 +196,11 @@ class ChipReader:
             progress=lambda name, done, total: self._emit(Phase.READ_FILES, name, done, total),
         )
         files: dict[str, FileResult] = {}
-        findings: list[Finding] = list(resume.findings) if resume is not None else []
+        # One list for every finding of the read: the session's workarounds, the engine's own findings and
+        # those of the interrupted read resumed; the result and a PartialRead are both built from it.
+        findings = self.session.findings
+        earlier = len(resume.findings) if resume is not None else 0
+        findings[:0] = resume.findings if resume is not None else ()
 
         notes: list[str] = []
         self._emit(Phase.CARD_ACCESS)
@@ -232,7 +236,7 @@ class ChipReader:
             reused = resume.reusable_with(raw.get(EF_SOD.name))
             findings.append(Finding(READ_RESUMED, detail=f"{len(reused)} data groups kept"))
         elif same is False:  # another card: nothing of the first one is kept, not even its findings
-            findings = [Finding(RESUME_DIFFERENT_CARD)]
+            findings[:earlier] = [Finding(RESUME_DIFFERENT_CARD)]
         sod = _parse_sod(raw.get(EF_SOD.name))  # once, for the data-group list and passive authentication
         for number in self._data_groups_to_read(request, raw, findings, sod):
             ef = dg(number)
@@ -253,11 +257,10 @@ class ChipReader:
             s.apdus, s.bytes_in, s.bytes_out,
             (time.perf_counter() - t_wall) * 1000, (time.process_time() - t_cpu) * 1000,
         )  # fmt: skip
-        findings += self.session.findings
         findings += optional_file_findings(files) + aa_info_findings(raw)
         return ChipReadResult(
             access.info, raw, files, pa, anticlone.proofs, verdict, reasons, stats,
-            notes + anticlone.notes, anticlone.evidence, findings,
+            notes + anticlone.notes, anticlone.evidence, list(findings),
         )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------------------

@@ -102,3 +102,38 @@ def test_another_card_keeps_none_of_the_first_cards_findings() -> None:
     assert RESUME_DIFFERENT_CARD in [f.code for f in result.findings]
     assert earlier not in result.findings
     assert result.raw["DG1"] == other.lds_files["DG1"]
+
+
+def _resumed_apdus(image: CardImage, partial: PartialRead) -> int:
+    transport = CallableTransport(image.new_card().execute)
+    return ChipReader(transport).read(_request(image), resume=partial).stats.apdus
+
+
+def test_a_resumed_read_removed_again_keeps_its_resumed_finding() -> None:
+    image = card_image("default")
+    first = _interrupted_at(image, int(_full_read_apdus(image) * 0.6))
+    assert "EF.SOD" in first.partial.raw
+    resumed_total = _resumed_apdus(image, first.partial)
+    transport = FaultyTransport(CallableTransport(image.new_card().execute), remove_after=resumed_total - 1)
+    with pytest.raises(ReadInterrupted) as info:
+        ChipReader(transport).read(_request(image), resume=first.partial)
+    partial = info.value.partial
+    assert "EF.SOD" in partial.raw  # removed after the resumed session knew it was the same card
+    assert READ_RESUMED in [f.code for f in partial.findings]
+    resumed = ChipReader(CallableTransport(image.new_card().execute)).read(_request(image), resume=partial)
+    assert resumed.verdict is Verdict.AUTHENTIC, resumed.reasons
+
+
+def test_another_card_removed_again_keeps_none_of_the_first_cards_findings() -> None:
+    first, other = card_image("default"), card_image("elderly")
+    earlier = Finding(SM_RETRIED, "DG2")  # a finding of the first card's interrupted session
+    partial = PartialRead({"EF.SOD": first.lds_files["EF.SOD"], "DG1": first.lds_files["DG1"]}, (earlier,))
+    other_total = _resumed_apdus(other, partial)
+    transport = FaultyTransport(CallableTransport(other.new_card().execute), remove_after=other_total - 1)
+    with pytest.raises(ReadInterrupted) as info:
+        ChipReader(transport).read(_request(other), resume=partial)
+    again = info.value.partial
+    assert again.raw["EF.SOD"] == other.lds_files["EF.SOD"]
+    assert again.raw.get("DG1") == other.lds_files["DG1"]  # nothing of the first card was kept
+    assert RESUME_DIFFERENT_CARD in [f.code for f in again.findings]
+    assert earlier not in again.findings
