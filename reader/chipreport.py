@@ -16,7 +16,7 @@ from reader.auth.passive import PassiveAuthResult
 from reader.errors import ParseError
 from reader.findings import Finding
 from reader.lds.dg1 import MRZ, parse_dg1
-from reader.lds.dg2 import first_face_image, parse_dg2
+from reader.lds.dg2 import parse_dg2
 from reader.lds.dg13 import PersonalData, parse_dg13
 
 if TYPE_CHECKING:
@@ -160,22 +160,24 @@ def _personal(raw: Mapping[str, bytes], reasons: list[str]) -> PersonalData | No
 _FORMAT_NAMES = {"JPEG": "jpeg", "JPEG2000": "jpeg2000", "JPEG2000_CODESTREAM": "jpeg2000"}
 
 
-def _photo(raw: Mapping[str, bytes], reasons: list[str]) -> PhotoInfo | None:
+def _photo(raw: Mapping[str, bytes], reasons: list[str]) -> tuple[PhotoInfo | None, bytes | None]:
+    """What DG2's first face image is, and its bytes (JPEG or JPEG 2000); DG2 is parsed once for both."""
     if "DG2" not in raw:
-        return None
+        return None, None
     try:
         images = parse_dg2(raw["DG2"]).images
     except ParseError:
         reasons.append("DG2_UNPARSEABLE")
-        return None
+        return None, None
     if not images:
         reasons.append("DG2_NO_IMAGE")
-        return None
+        return None, None
     img = images[0]
-    return PhotoInfo(
+    info = PhotoInfo(
         format=_FORMAT_NAMES.get(img.image_format.name, "unknown"), mime_type=img.image_format.mime_type,
         width=img.width or 0, height=img.height or 0, size=len(img.image), container=img.record_format,
     )  # fmt: skip
+    return info, img.image
 
 
 def build_chip_report(result: ChipReadResult, notes: list[str] | tuple[str, ...] = ()) -> ChipReport:
@@ -188,7 +190,7 @@ def build_chip_report(result: ChipReadResult, notes: list[str] | tuple[str, ...]
     dg13_id = personal.id_number if personal else None
     if dg13_id and mrz_id and dg13_id != mrz_id:
         data_reasons.append("ID_MISMATCH_DG1_DG13")
-    photo = _photo(result.raw, data_reasons)
+    photo, photo_bytes = _photo(result.raw, data_reasons)
     if result.access.downgraded:
         data_reasons.append("ACCESS_DOWNGRADED")  # PACE offered, BAC used (kiosk.profiles.ChipPolicy)
     return ChipReport(
@@ -197,5 +199,5 @@ def build_chip_report(result: ChipReadResult, notes: list[str] | tuple[str, ...]
         proofs=tuple(result.proofs),
         document=DocumentData(dg13_id or mrz_id, mrz, personal, photo),
         data_reasons=tuple(data_reasons), notes=(*notes, *result.notes), findings=tuple(result.findings),
-        photo=first_face_image(result.raw), raw=dict(result.raw), evidence=result.evidence,
+        photo=photo_bytes, raw=dict(result.raw), evidence=result.evidence,
     )  # fmt: skip

@@ -11,7 +11,6 @@ as well as from the record.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reader import tlv
@@ -319,15 +318,3 @@ def _instance(bit: tlv.TLV) -> list[FaceImage]:
     if bdb.tag == BDB_TAG and bdb.value.startswith(ISO19794_MAGIC):
         return parse_iso19794_5(bdb.value)
     return parse_iso39794_5(bdb.value)
-
-
-def first_face_image(raw: Mapping[str, bytes]) -> bytes | None:
-    """The first face image of the read files' DG2 (JPEG or JPEG 2000 bytes), or ``None`` when DG2 is
-    absent, unparseable or empty."""
-    if "DG2" not in raw:
-        return None
-    try:
-        images = parse_dg2(raw["DG2"]).images
-    except ParseError:
-        return None
-    return images[0].image if images else None
