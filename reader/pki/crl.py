@@ -1,6 +1,6 @@
 """Certificate revocation lists issued by a CSCA (RFC 5280 §5; ICAO 9303-12 §7.1.4 CRL profile).
 
-A CRL is only evidence once its signature verifies with the issuing CSCA's key; :meth:`CRL.is_signed_by`
+A CRL is only evidence once its signature verifies with the issuing CSCA's key; :meth:`CRL.verified_by`
 does that, and :class:`reader.pki.trust.CSCAStore` only consults CRLs that pass it.
 """
 
@@ -14,7 +14,7 @@ from asn1crypto import crl, pem
 
 from reader.pki.algorithms import SignatureAlgorithm
 from reader.pki.certs import Certificate, comparable_name, format_name
-from reader.pki.errors import ASN1_ERRORS, CRLParseError
+from reader.pki.errors import ASN1_ERRORS, CRLParseError, PKIError
 from reader.pki.keys import verify_signature
 
 
@@ -72,6 +72,16 @@ class CRL:
         """Verify the CRL signature with the CSCA's key (RFC 5280 §6.3.3 (f))."""
         algorithm = SignatureAlgorithm.from_der(self.signature_algorithm_der)
         return verify_signature(csca.public_key(), algorithm, self.signature, self.tbs_der)
+
+    def verified_by(self, csca: Certificate) -> bool:
+        """True when the CRL is issued under ``csca``'s name and its key verifies the signature (a key or
+        algorithm that cannot be used is a signature that does not verify)."""
+        if not self.names_issuer(csca):
+            return False
+        try:
+            return self.is_signed_by(csca)
+        except PKIError:
+            return False
 
     def revokes(self, cert: Certificate) -> bool:
         """True when ``cert``'s serial number is listed (the caller has matched the issuer)."""

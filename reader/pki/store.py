@@ -276,7 +276,7 @@ class ManagedTrustStore:
             else:
                 crl = _load_crl(data, name)
                 issuers = [*new_certs.values(), *(e.cert for e in self._entries(index))]
-                if not any(_crl_signed_by(crl, c) for c in issuers):
+                if not any(crl.verified_by(c) for c in issuers):
                     raise TrustImportError(
                         f"{name}: no CSCA in the store verifies this CRL (import it first)"
                     )
@@ -311,9 +311,9 @@ class ManagedTrustStore:
                 if h in removed:
                     continue
                 crl = CRL.from_bytes((self.root / CRL_DIR / f"{h}.crl").read_bytes())
-                if any(_crl_signed_by(crl, c) for c in gone_certs):
+                if any(crl.verified_by(c) for c in gone_certs):
                     keep = [e.cert for e in self._entries(index) if e.fingerprint not in removed]
-                    if not any(_crl_signed_by(crl, c) for c in keep):
+                    if not any(crl.verified_by(c) for c in keep):
                         removed.append(h)
 
             def change(tmp: Path, idx: dict[str, Any]) -> None:
@@ -561,15 +561,6 @@ def _source_hashes(index: dict[str, Any], fp: str) -> set[str]:
     return {str(x.get("file_sha256")) for x in index["cscas"].get(fp, {}).get("sources", [])}
 
 
-def _crl_signed_by(crl: CRL, cert: Certificate) -> bool:
-    if not crl.names_issuer(cert):
-        return False
-    try:
-        return crl.is_signed_by(cert)
-    except PKIError:
-        return False
-
-
 def load_signer_cas(paths: Iterable[str | Path]) -> list[Certificate]:
     """The pinned master-list signer CAs (PEM or DER files)."""
     out: list[Certificate] = []
@@ -594,7 +585,7 @@ def status(store: ManagedTrustStore, now: datetime, *, expiring_days: int = 180)
     expiring = [e.to_dict(now) for e in cscas if e.cert.validity_at(now) is Validity.VALID
                 and e.cert.not_after <= horizon]  # fmt: skip
     stale = [c.to_dict(now) for c in crls if c.crl.is_stale(now)]
-    orphan = [c.to_dict(now) for c in crls if not any(_crl_signed_by(c.crl, e.cert) for e in cscas)]
+    orphan = [c.to_dict(now) for c in crls if not any(c.crl.verified_by(e.cert) for e in cscas)]
     countries: dict[str, dict[str, int]] = {}
     for e in cscas:
         row = countries.setdefault(country_of(e.cert), {"cscas": 0, "valid": 0, "crls": 0})
@@ -602,7 +593,7 @@ def status(store: ManagedTrustStore, now: datetime, *, expiring_days: int = 180)
         row["valid"] += e.cert.validity_at(now) is Validity.VALID
     for c in crls:
         for e in cscas:
-            if _crl_signed_by(c.crl, e.cert):
+            if c.crl.verified_by(e.cert):
                 countries.setdefault(country_of(e.cert), {"cscas": 0, "valid": 0, "crls": 0})["crls"] += 1
                 break
     ok = not (expired or expiring or stale or orphan) and bool(cscas)

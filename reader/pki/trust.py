@@ -142,13 +142,4 @@ class CSCAStore:
 
     def crls_for(self, csca: Certificate) -> tuple[CRL, ...]:
         """The CRLs issued under ``csca``'s name whose signature its key verifies."""
-        verified = []
-        for crl in self._crls.values():
-            if not crl.names_issuer(csca):
-                continue
-            try:
-                if crl.is_signed_by(csca):
-                    verified.append(crl)
-            except PKIError:
-                continue
-        return tuple(verified)
+        return tuple(crl for crl in self._crls.values() if crl.verified_by(csca))

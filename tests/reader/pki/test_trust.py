@@ -131,6 +131,14 @@ def test_crl_decoding(pki: TestPKI) -> None:
             CRL.from_bytes(bad)
 
 
+def test_crl_verified_by_needs_issuer_name_and_signature(pki: TestPKI, other: TestPKI) -> None:
+    assert pki.crl is not None
+    crl = CRL.from_bytes(pki.crl)
+    assert crl.verified_by(Certificate.from_der(pki.csca_der))
+    assert not crl.verified_by(Certificate.from_der(other.csca_der))  # same name, another key
+    assert not crl.verified_by(Certificate.from_der(pki.ds_der))  # another name
+
+
 def test_issuers_prefer_matching_key_identifier(pki: TestPKI, other: TestPKI) -> None:
     ds = Certificate.from_der(pki.ds_der)
     store = CSCAStore([other.csca_der, pki.csca_der])  # same subject names
