@@ -300,21 +300,21 @@ class ManagedTrustStore:
                 if len(hits) != 1:
                     raise TrustImportError(f"{sel}: matches {len(hits)} entries", malformed=True)
                 removed.append(hits[0])
+            entries = self._entries(index)  # every CSCA read once
             if country is not None:
-                for entry in self._entries(index):
+                for entry in entries:
                     if country_of(entry.cert) == country.upper():
                         removed.append(entry.fingerprint)
                 if not removed:
                     raise TrustImportError(f"no CSCA of country {country.upper()}", malformed=True)
-            gone_certs = [self._entry(fp).cert for fp in removed if fp in index["cscas"]]
+            gone_certs = [e.cert for e in entries if e.fingerprint in removed]
+            keep = [e.cert for e in entries if e.fingerprint not in removed]
             for h in list(index["crls"]):  # a CRL whose every issuer goes, goes too
                 if h in removed:
                     continue
                 crl = CRL.from_bytes((self.root / CRL_DIR / f"{h}.crl").read_bytes())
-                if any(crl.verified_by(c) for c in gone_certs):
-                    keep = [e.cert for e in self._entries(index) if e.fingerprint not in removed]
-                    if not any(crl.verified_by(c) for c in keep):
-                        removed.append(h)
+                if any(crl.verified_by(c) for c in gone_certs) and not any(crl.verified_by(c) for c in keep):
+                    removed.append(h)
 
             def change(tmp: Path, idx: dict[str, Any]) -> None:
                 for key in removed:
@@ -585,17 +585,17 @@ def status(store: ManagedTrustStore, now: datetime, *, expiring_days: int = 180)
     expiring = [e.to_dict(now) for e in cscas if e.cert.validity_at(now) is Validity.VALID
                 and e.cert.not_after <= horizon]  # fmt: skip
     stale = [c.to_dict(now) for c in crls if c.crl.is_stale(now)]
-    orphan = [c.to_dict(now) for c in crls if not any(c.crl.verified_by(e.cert) for e in cscas)]
+    # The first CSCA that verifies each CRL (None: no CSCA does), each signature checked once.
+    issuers = [next((e for e in cscas if c.crl.verified_by(e.cert)), None) for c in crls]
+    orphan = [c.to_dict(now) for c, issuer in zip(crls, issuers, strict=True) if issuer is None]
     countries: dict[str, dict[str, int]] = {}
     for e in cscas:
         row = countries.setdefault(country_of(e.cert), {"cscas": 0, "valid": 0, "crls": 0})
         row["cscas"] += 1
         row["valid"] += e.cert.validity_at(now) is Validity.VALID
-    for c in crls:
-        for e in cscas:
-            if c.crl.verified_by(e.cert):
-                countries.setdefault(country_of(e.cert), {"cscas": 0, "valid": 0, "crls": 0})["crls"] += 1
-                break
+    for issuer in issuers:
+        if issuer is not None:
+            countries[country_of(issuer.cert)]["crls"] += 1
     ok = not (expired or expiring or stale or orphan) and bool(cscas)
     return {
         "ok": ok, "at": _iso(now), "cscas": len(cscas), "crls": len(crls),
