@@ -33,14 +33,13 @@ from reader.errors import (
     SecurityStatusNotSatisfied,
 )
 from reader.findings import SM_CHANNEL_REOPENED, Finding
-from reader.sm import SecureMessaging
+from reader.sm import SM_ERROR_SW, SecureMessaging
 from reader.transports.base import Transport
 
 log = logging.getLogger(__name__)
 
 MAX_GET_RESPONSE = 256  # guards against a card that answers 61xx forever
 MAX_REOPENS = 8  # secure channels re-opened per session before the card is given up on
-_SM_REJECTED = frozenset({0x6987, 0x6988})  # the chip could not verify our SM objects
 
 ChannelOpener = Callable[[], None]
 
@@ -153,7 +152,7 @@ class CardSession:
         self.findings.append(Finding(SM_CHANNEL_REOPENED, detail=f"channel {self.reopens}"))
 
     def _unwrap(self, sm: SecureMessaging, response: ResponseAPDU) -> ResponseAPDU:
-        if not response.data and response.sw in _SM_REJECTED:
+        if not response.data and response.sw in SM_ERROR_SW:  # the chip could not verify our SM objects
             self._mark_broken()
             raise SecureMessagingError
         try:

@@ -20,8 +20,10 @@ from reader.errors import ParseError, SecureMessagingError, TLVError
 from reader.tlv import encode, iter_tlv
 
 MAC_LENGTH = 8
-# Status words a card may return unprotected: it has then left secure messaging for this command.
-_SM_ERROR_SW = frozenset({0x6987, 0x6988})
+# 6987 (SM data objects missing), 6988 (SM data objects incorrect): the chip could not verify our SM
+# objects, or got a plain command while it still expected SM.  A card answers them unprotected: it has then
+# left secure messaging for this command.
+SM_ERROR_SW = frozenset({0x6987, 0x6988})
 
 
 class SecureMessaging:
@@ -132,7 +134,7 @@ class SecureMessaging:
         """
         self._ssc += 1
         if not response.data:
-            if response.sw in _SM_ERROR_SW or response.sw == 0x9000 or response.sw >> 8 == 0x61:
+            if response.sw in SM_ERROR_SW or response.sw == 0x9000 or response.sw >> 8 == 0x61:
                 raise SecureMessagingError
             return response
         try:

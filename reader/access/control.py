@@ -32,6 +32,7 @@ from reader.errors import AccessDeniedError, CardStatusError, ParseError
 from reader.lds.cardaccess import SecurityInfos, parse_card_access
 from reader.report import AccessInfo
 from reader.session import CardSession
+from reader.sm import SM_ERROR_SW
 
 
 class AccessMode(enum.Enum):
@@ -191,7 +192,7 @@ def channel_opener(
             try:
                 perform_pace(session, pace.suite, password, rng=rng)
             except PACEError as exc:  # a chip still in SM may refuse the first plain command, then leave SM
-                if exc.sw not in _SM_REFUSED:
+                if exc.sw not in SM_ERROR_SW:
                     raise
                 perform_pace(session, pace.suite, password, rng=rng)
             select_application()
@@ -205,12 +206,9 @@ def channel_opener(
         try:
             select_application()
         except CardStatusError as exc:  # as above: refused once, outside secure messaging from now on
-            if exc.sw not in _SM_REFUSED:
+            if exc.sw not in SM_ERROR_SW:
                 raise
             select_application()
         session.start_secure_messaging(perform_bac(session, bac_key, rng=rng))
 
     return reopen_bac
-
-
-_SM_REFUSED = frozenset({0x6987, 0x6988})  # a plain command sent to a chip that still expected SM
