@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from reader import tlv
-from reader.access.params import STANDARDIZED, DomainParameters, GroupError
+from reader.access.params import STANDARDIZED, DomainParameters, ECGroup, GroupError
 from reader.apdu import CommandAPDU, ResponseAPDU
 from reader.auth.chip import chip_key_agreement
 from reader.errors import ParseError
@@ -27,6 +27,17 @@ from sims.card import CardOS, Handler, StatusWord
 from sims.pace import SecurityEnvironment
 
 _SELECTED = "ca_selected"
+# id-CA-ECDH-AES-CBC-CMAC-128: the protocol of a chip key whose DG14 declares no other
+DEFAULT_CA_OID = "0.4.0.127.0.7.2.2.3.2.2"
+
+
+def standardized_group(curve: ec.EllipticCurve) -> ECGroup:
+    """The standardized group (BSI TR-03110-3 standardized domain parameters) of a ``cryptography`` curve;
+    :class:`GroupError` for a curve that is not one of them."""
+    for group in STANDARDIZED.values():
+        if isinstance(group, ECGroup) and group.name == curve.name:
+            return group
+    raise GroupError(f"{curve.name} is not a standardized curve")
 
 
 @dataclass
@@ -46,15 +57,11 @@ class ChipAuthApplet:
     def from_ec_key(
         cls,
         key: ec.EllipticCurvePrivateKey,
-        protocol_oid: str = "0.4.0.127.0.7.2.2.3.2.2",
+        protocol_oid: str = DEFAULT_CA_OID,
         key_id: int | None = None,
     ) -> ChipAuthApplet:
         """From a ``cryptography`` EC private key on a standardized curve (as ``sims.personalize`` makes)."""
-        names = {"secp192r1": 8, "secp224r1": 10, "secp256r1": 12, "brainpoolP256r1": 13, "secp384r1": 15,
-                 "brainpoolP384r1": 16, "brainpoolP512r1": 17, "secp521r1": 18}  # fmt: skip
-        if key.curve.name not in names:
-            raise GroupError(f"{key.curve.name} is not a standardized curve")
-        group = STANDARDIZED[names[key.curve.name]]
+        group = standardized_group(key.curve)
         return cls(ca_protocol(protocol_oid), group, key.private_numbers().private_value, key_id)
 
     def ins_handlers(self) -> Mapping[int, Handler]:

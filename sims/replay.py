@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from reader.access.bac import BACKeyInput
 from reader.access.pace import PACEPassword, PACESuite, PasswordType
-from reader.access.params import STANDARDIZED, ECGroup
+from reader.access.params import ECGroup, GroupError
 from reader.auth.chip import choose, parse_chip_auth_public_key
 from reader.errors import ParseError
 from reader.lds.cardaccess import ca_protocol, parse_card_access
@@ -33,7 +33,7 @@ from reader.lds.files import BY_NAME
 from reader.lds.mrz import cccd_can
 from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardOS
-from sims.chipauth import ChipAuthApplet
+from sims.chipauth import DEFAULT_CA_OID, ChipAuthApplet, standardized_group
 from sims.eckeys import ECKeyError, RawECPrivateKey, load_pem
 from sims.pace import PACEApplet, security_applets
 
@@ -144,11 +144,10 @@ def _group_and_scalar(key: PrivateKey) -> tuple[ECGroup, int]:
         return key.group, key.d
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ReplayError("the Chip Authentication key must be an EC key")
-    group = next(
-        (g for g in STANDARDIZED.values() if isinstance(g, ECGroup) and g.name == key.curve.name), None
-    )
-    if group is None:
-        raise ReplayError(f"Chip Authentication key: {key.curve.name} is not a standardized curve")
+    try:
+        group = standardized_group(key.curve)
+    except GroupError as exc:
+        raise ReplayError(f"Chip Authentication key: {exc}") from None
     return group, key.private_numbers().private_value
 
 
@@ -156,7 +155,7 @@ def _ca_applet(files: Mapping[str, bytes], key: PrivateKey) -> ChipAuthApplet:
     """The chip's CA with ``key`` and the protocol/key id DG14 declares for it (else ECDH-AES-128)."""
     group, d = _group_and_scalar(key)
     public = group.encoded_public_key(d)
-    protocol, key_id = ca_protocol("0.4.0.127.0.7.2.2.3.2.2"), None
+    protocol, key_id = ca_protocol(DEFAULT_CA_OID), None
     if "DG14" in files:
         try:
             pairs = chip_authentication_keys(parse_dg14(files["DG14"]))
