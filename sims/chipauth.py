@@ -18,26 +18,18 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from reader import tlv
-from reader.access.params import STANDARDIZED, DomainParameters, ECGroup, GroupError
+from reader.access.params import DomainParameters, GroupError
 from reader.apdu import CommandAPDU, ResponseAPDU
 from reader.auth.chip import chip_key_agreement
 from reader.errors import ParseError
 from reader.lds.cardaccess import CAProtocol, ca_protocol, decode_oid
 from sims.card import CardOS, Handler, StatusWord
+from sims.eckeys import standardized_group
 from sims.pace import SecurityEnvironment
 
 _SELECTED = "ca_selected"
 # id-CA-ECDH-AES-CBC-CMAC-128: the protocol of a chip key whose DG14 declares no other
 DEFAULT_CA_OID = "0.4.0.127.0.7.2.2.3.2.2"
-
-
-def standardized_group(curve: ec.EllipticCurve) -> ECGroup:
-    """The standardized group (BSI TR-03110-3 standardized domain parameters) of a ``cryptography`` curve;
-    :class:`GroupError` for a curve that is not one of them."""
-    for group in STANDARDIZED.values():
-        if isinstance(group, ECGroup) and group.name == curve.name:
-            return group
-    raise GroupError(f"{curve.name} is not a standardized curve")
 
 
 @dataclass

@@ -21,14 +21,15 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
+from asn1crypto import pem
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from reader import tlv
-from reader.access.params import CURVE_OIDS, ECGroup, GroupError
-from reader.auth.chip import domain_parameters
+from reader.access.params import CURVE_OIDS, STANDARDIZED, ECGroup, GroupError
+from reader.auth.chip import EC_PUBLIC_KEY, PRIME_FIELD, domain_parameters
 from reader.errors import ParseError
 from reader.lds.oids import decode_integer, decode_oid, encode_integer, encode_oid
 
-EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-PRIME_FIELD = "1.2.840.10045.1.1"
 _PEM = re.compile(rb"-----BEGIN ([A-Z ]+)-----(.+?)-----END \1-----", re.S)
 
 
@@ -49,6 +50,15 @@ class RawECPrivateKey:
     @property
     def public_key(self) -> bytes:
         return self.group.encoded_public_key(self.d)
+
+
+def standardized_group(curve: ec.EllipticCurve) -> ECGroup:
+    """The standardized group (BSI TR-03110-3 standardized domain parameters) of a ``cryptography`` curve;
+    :class:`GroupError` for a curve that is not one of them."""
+    for group in STANDARDIZED.values():
+        if isinstance(group, ECGroup) and group.name == curve.name:
+            return group
+    raise GroupError(f"{curve.name} is not a standardized curve")
 
 
 # --- writing (for test chips and their dumps) -------------------------------------------------------------
@@ -89,9 +99,7 @@ def private_key_pem(key: RawECPrivateKey, *, explicit: bool = True) -> bytes:
         tlv.encode(0xA0, params),
         tlv.encode(0xA1, tlv.encode(0x03, b"\x00" + key.public_key)),
     )
-    body = base64.encodebytes(der).replace(b"\n", b"")
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return b"-----BEGIN EC PRIVATE KEY-----\n" + b"\n".join(lines) + b"\n-----END EC PRIVATE KEY-----\n"
+    return bytes(pem.armor("EC PRIVATE KEY", der))
 
 
 def _curve_oid(group: ECGroup) -> str:

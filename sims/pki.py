@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from asn1crypto import algos, core, keys, pem
+from asn1crypto import algos, keys, pem
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,6 +31,7 @@ from reader.pki.keys import curve_parameters
 from reader.pki.masterlist import ID_ICAO_CSCA_MASTER_LIST, CscaMasterList
 from sims.cms_build import build_sod as build_sod  # re-exported: tests and personalisation import it here
 from sims.cms_build import signed_content_info
+from sims.eckeys import explicit_parameters, standardized_group
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 DSValidity = Literal["valid", "expired", "not_yet_valid"]
@@ -309,18 +310,7 @@ def _with_explicit_parameters(der: bytes, public_key: Any, signer: Signer) -> by
     """Re-encode the SPKI with SpecifiedECDomain parameters (SEC 1 §C.2) and re-sign the TBS."""
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise ValueError("explicit parameters need an EC key")
-    params = curve_parameters(public_key.curve)
-    size = params.size
-    domain = keys.SpecifiedECDomain(
-        {
-            "version": "ecdpVer1",
-            "field_id": {"field_type": "prime_field", "parameters": core.Integer(params.p)},
-            "curve": {"a": params.a.to_bytes(size, "big"), "b": params.b.to_bytes(size, "big")},
-            "base": b"\x04" + params.gx.to_bytes(size, "big") + params.gy.to_bytes(size, "big"),
-            "order": params.n,
-            "cofactor": 1,
-        }
-    )
+    domain = keys.SpecifiedECDomain.load(explicit_parameters(standardized_group(public_key.curve)))
     point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     spki = keys.PublicKeyInfo(
         {

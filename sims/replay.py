@@ -33,8 +33,8 @@ from reader.lds.files import BY_NAME
 from reader.lds.mrz import cccd_can
 from sims.activeauth import ActiveAuthApplet
 from sims.card import Access, CardApplet, CardOS
-from sims.chipauth import DEFAULT_CA_OID, ChipAuthApplet, standardized_group
-from sims.eckeys import ECKeyError, RawECPrivateKey, load_pem
+from sims.chipauth import DEFAULT_CA_OID, ChipAuthApplet
+from sims.eckeys import ECKeyError, RawECPrivateKey, load_pem, standardized_group
 from sims.pace import PACEApplet, security_applets
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | RawECPrivateKey
