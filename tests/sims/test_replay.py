@@ -3,15 +3,9 @@ Also `cccd sim serve --from-dump` read through the real pcscd + vpcd by another 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from cccd.cli import main
 from cccd.cli.dump import load_dump
@@ -22,8 +16,7 @@ from reader.transports import CallableTransport
 from sims.personalize import card_image
 from sims.replay import ReplayError, card_from_dump, load_private_key
 from tests.conftest import require_pcscd
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers.simserve import pkcs8_pem, serve_dump_and_read
 
 
 def _dump(tmp_path: Path) -> Path:
@@ -33,15 +26,6 @@ def _dump(tmp_path: Path) -> Path:
             p.mrz_expiry_date, "--save-dump", str(dump)]  # fmt: skip
     assert main(args) == 0
     return dump
-
-
-def _pem(key: object, path: Path) -> Path:
-    path.write_bytes(
-        key.private_bytes(  # type: ignore[attr-defined]
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return path
 
 
 def _verdict(card_execute: object) -> Verdict:
@@ -60,8 +44,8 @@ def test_replayed_dump_without_keys_is_a_clone(tmp_path: Path, capsys: pytest.Ca
 def test_replayed_dump_with_the_keys_is_the_card(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image = card_image("default")
     files = load_dump(_dump(tmp_path))
-    ca = load_private_key(_pem(image.ca_key, tmp_path / "ca.pem"))
-    aa = load_private_key(_pem(image.aa_key, tmp_path / "aa.pem"))
+    ca = load_private_key(pkcs8_pem(image.ca_key, tmp_path / "ca.pem"))
+    aa = load_private_key(pkcs8_pem(image.aa_key, tmp_path / "aa.pem"))
     assert _verdict(card_from_dump(files, ca_key=ca, aa_key=aa).execute) is Verdict.AUTHENTIC
 
 
@@ -85,30 +69,6 @@ def test_sim_serve_from_dump_through_pcscd(tmp_path: Path) -> None:
     image = card_image("default")
     dump, trust = _dump(tmp_path), tmp_path / "trust"
     image.pki.export_folder(trust, include_crl=False)
-    ca, aa = _pem(image.ca_key, tmp_path / "ca.pem"), _pem(image.aa_key, tmp_path / "aa.pem")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "cccd", "sim", "serve", "--from-dump", str(dump), "--ca-key", str(ca),
-         "--aa-key", str(aa)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    try:
-        assert serve.stdout is not None
-        line = serve.stdout.readline()
-        assert "Virtual PCD 00 00" in line, serve.stderr.read() if serve.stderr else line
-        deadline = time.monotonic() + 20
-        while True:
-            done = subprocess.run(
-                [sys.executable, "-m", "cccd", "read", "--reader", "Virtual PCD 00 00", "--can",
-                 image.profile.can, "--access", "pace", "--trust", str(trust), "--json"],
-                capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
-            )  # fmt: skip
-            if done.returncode != 5 or time.monotonic() > deadline:  # 5: the card is not seen yet
-                break
-            time.sleep(0.2)
-        assert done.returncode == 0, done.stderr
-        report = json.loads(done.stdout)
-        assert report["access"]["method"] == "PACE" and report["verdict"] == "authentic"
-    finally:
-        serve.terminate()
-        serve.wait(timeout=10)
+    ca, aa = pkcs8_pem(image.ca_key, tmp_path / "ca.pem"), pkcs8_pem(image.aa_key, tmp_path / "aa.pem")
+    report = serve_dump_and_read(dump, trust, image.profile.can, ca_key=ca, aa_key=aa)
+    assert report["access"]["method"] == "PACE" and report["verdict"] == "authentic"

@@ -5,11 +5,7 @@ in-process and as `cccd sim serve --from-dump --ca-key` read through the real pc
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -38,8 +34,8 @@ from sims.eckeys import (
 from sims.personalize import CardImage, card_image
 from sims.replay import ReplayError, card_from_dump, load_private_key
 from tests.conftest import require_pcscd
+from tests.helpers.simserve import pkcs8_pem, serve_dump_and_read
 
-REPO = Path(__file__).resolve().parents[2]
 P224 = STANDARDIZED[11]
 assert isinstance(P224, ECGroup) and P224.name == "brainpoolP224r1"
 
@@ -59,16 +55,6 @@ def _write_dump(image: CardImage, key: RawECPrivateKey, folder: Path) -> Path:
     for name, raw in files.items():
         (folder / name).write_bytes(raw)
     return folder
-
-
-def _aa_pem(image: CardImage, path: Path) -> Path:
-    assert image.aa_key is not None
-    path.write_bytes(
-        image.aa_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return path
 
 
 def test_cryptography_cannot_load_the_key_and_eckeys_can(tmp_path: Path) -> None:
@@ -115,7 +101,7 @@ def test_chip_authentication_with_the_explicit_p224_key_runs_end_to_end(tmp_path
     card = card_from_dump(
         load_dump(dump),
         ca_key=load_private_key(tmp_path / "ca.pem"),
-        aa_key=load_private_key(_aa_pem(image, tmp_path / "aa.pem")),
+        aa_key=load_private_key(pkcs8_pem(image.aa_key, tmp_path / "aa.pem")),
     )
     store = CSCAStore()
     image.add_test_csca_to(store)
@@ -143,7 +129,7 @@ def test_an_rsa_key_is_not_a_chip_authentication_key(tmp_path: Path) -> None:
     image = card_image("default")
     dump = _write_dump(image, _key(), tmp_path / "dump")
     with pytest.raises(ReplayError, match="EC key"):
-        card_from_dump(load_dump(dump), ca_key=load_private_key(_aa_pem(image, tmp_path / "aa.pem")))
+        card_from_dump(load_dump(dump), ca_key=load_private_key(pkcs8_pem(image.aa_key, tmp_path / "aa.pem")))
 
 
 @pytest.mark.pcsc
@@ -155,31 +141,7 @@ def test_sim_serve_from_dump_with_the_explicit_p224_key_through_pcscd(tmp_path: 
     trust = tmp_path / "trust"
     image.pki.export_folder(trust, include_crl=False)
     (tmp_path / "ca.pem").write_bytes(private_key_pem(key, explicit=True))
-    aa = _aa_pem(image, tmp_path / "aa.pem")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "cccd", "sim", "serve", "--from-dump", str(dump), "--ca-key",
-         str(tmp_path / "ca.pem"), "--aa-key", str(aa)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    try:
-        assert serve.stdout is not None
-        line = serve.stdout.readline()
-        assert "Virtual PCD 00 00" in line, serve.stderr.read() if serve.stderr else line
-        deadline = time.monotonic() + 20
-        while True:
-            done = subprocess.run(
-                [sys.executable, "-m", "cccd", "read", "--reader", "Virtual PCD 00 00", "--can",
-                 image.profile.can, "--access", "pace", "--trust", str(trust), "--json"],
-                capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
-            )  # fmt: skip
-            if done.returncode != 5 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert done.returncode == 0, done.stderr
-        report = json.loads(done.stdout)
-        assert report["checks"]["chip_auth"]["result"] == "passed"
-        assert report["verdict"] == "authentic"
-    finally:
-        serve.terminate()
-        serve.wait(timeout=10)
+    aa = pkcs8_pem(image.aa_key, tmp_path / "aa.pem")
+    report = serve_dump_and_read(dump, trust, image.profile.can, ca_key=tmp_path / "ca.pem", aa_key=aa)
+    assert report["checks"]["chip_auth"]["result"] == "passed"
+    assert report["verdict"] == "authentic"
