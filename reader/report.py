@@ -80,15 +80,16 @@ def compute_verdict(
     passive_auth: PassiveAuthLike | None,
     proofs: Iterable[ProofCheck],
     *,
-    data_groups: Collection[int] | None = None,
+    data_groups: Collection[int],
 ) -> tuple[Verdict, list[str]]:
     """The verdict and its reasons — the only place that may say ``authentic``.
 
-    ``data_groups``: the numbers of the data groups actually read; when given and DG1 or DG2 is not among
-    them, the best possible verdict is ``inconclusive`` with ``IDENTITY_DATA_MISSING``.
+    ``data_groups``: the numbers of the data groups actually read (required: the check cannot be left out);
+    when DG1 or DG2 is not among them, the best possible verdict is ``inconclusive`` with
+    ``IDENTITY_DATA_MISSING``.
     """
     verdict, reasons = _verdict(passive_auth, proofs)
-    if data_groups is not None and any(n not in data_groups for n in IDENTITY_DATA_GROUPS):
+    if any(n not in data_groups for n in IDENTITY_DATA_GROUPS):
         if verdict is Verdict.AUTHENTIC:
             verdict = Verdict.INCONCLUSIVE
         if verdict is Verdict.INCONCLUSIVE:

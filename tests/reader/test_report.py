@@ -53,7 +53,7 @@ CA_UNCOVERED = ProofCheck(AntiCloneMethod.CA, ProofResult.PASSED, key_covered_by
 def test_verdict_table(
     pa: _PAResult | None, proofs: list[ProofCheck], verdict: Verdict, reasons: list[str]
 ) -> None:
-    assert compute_verdict(pa, proofs) == (verdict, reasons)
+    assert compute_verdict(pa, proofs, data_groups={1, 2}) == (verdict, reasons)
 
 
 @pytest.mark.parametrize("read", [{2, 13, 14, 15}, {1, 13, 14, 15}, {13, 14}, set()])

@@ -70,7 +70,7 @@ def test_valid_card_passes(pki: TestPKI, store: CSCAStore) -> None:
 
 def test_report_verdict_integration(pki: TestPKI, store: CSCAStore) -> None:
     r = run(build_sod(DGS, pki), store)
-    assert compute_verdict(r, []) == (Verdict.INCONCLUSIVE, ["NO_ANTICLONE_PROOF"])
+    assert compute_verdict(r, [], data_groups={1, 2}) == (Verdict.INCONCLUSIVE, ["NO_ANTICLONE_PROOF"])
 
 
 def test_tampered_data_group_fails(pki: TestPKI, store: CSCAStore) -> None:
@@ -84,7 +84,7 @@ def test_tampered_data_group_fails(pki: TestPKI, store: CSCAStore) -> None:
     assert check is not None and check.result is DGHashResult.MISMATCH
     assert r.sod_signature is CheckResult.VALID  # the SOD itself is genuine
     assert not r.covers(2) and r.covers(1)
-    assert compute_verdict(r, [])[0] is Verdict.NOT_AUTHENTIC
+    assert compute_verdict(r, [], data_groups={1, 2})[0] is Verdict.NOT_AUTHENTIC
 
 
 def test_data_group_not_in_sod_fails_and_unread_ones_are_listed(pki: TestPKI, store: CSCAStore) -> None:
@@ -159,7 +159,8 @@ def test_unknown_csca_is_its_own_state(pki: TestPKI) -> None:
         assert r.sod_signature is CheckResult.VALID and r.ds_validity is Validity.VALID
         assert r.trust_anchor is None and r.crl is CRLResult.NOT_CHECKED
         assert r.dg14_covered
-    assert compute_verdict(r, []) == (Verdict.INCONCLUSIVE, ["CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"])
+    verdict = compute_verdict(r, [], data_groups={1, 2})
+    assert verdict == (Verdict.INCONCLUSIVE, ["CSCA_UNKNOWN", "NO_ANTICLONE_PROOF"])
 
 
 def test_unknown_csca_does_not_hide_other_failures(pki: TestPKI) -> None:
