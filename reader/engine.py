@@ -316,24 +316,23 @@ class ChipReader:
     def _data_groups_to_read(
         request: ReadRequest,
         raw: Mapping[str, bytes],
-        findings: list[Finding] | None = None,
-        sod: SOD | None = None,
+        findings: list[Finding],
+        sod: SOD | None,
     ) -> Iterable[int]:
+        """The data groups to read; ``sod``: EF.SOD as decoded by the caller (None when absent or malformed);
+        an EF.COM that is missing or does not parse is recorded in ``findings``."""
         if request.data_groups is not None:
             return sorted(set(request.data_groups))
         wanted: set[int] = set()
         com_ok = False
         if EF_COM.name in raw:
-
             try:
                 wanted |= set(parse_com(raw[EF_COM.name]).data_groups)
                 com_ok = True
             except ParseError:
                 pass
-        if not com_ok and findings is not None:
+        if not com_ok:
             findings.append(Finding(EF_COM_MALFORMED, EF_COM.name, "data groups taken from EF.SOD"))
-        if sod is None:
-            sod = _parse_sod(raw.get(EF_SOD.name))
         if sod is not None:
             wanted |= set(sod.dg_hashes)
         if not wanted:

@@ -127,10 +127,6 @@ class CardSession:
     def can_reopen(self) -> bool:
         return self._opener is not None and self.reopens < MAX_REOPENS
 
-    @property
-    def channel_broken(self) -> bool:
-        return self._broken
-
     def _mark_broken(self) -> None:
         if self._sm is not None:
             self._broken = True

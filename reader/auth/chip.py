@@ -109,10 +109,6 @@ def domain_parameters(algorithm: str, params: tlv.TLV | None) -> DomainParameter
     """The group of an AlgorithmIdentifier (``ecPublicKey`` with a named curve or explicit parameters,
     ``dhpublicnumber``, standardized domain parameters); explicit EC parameters must match a standardized
     curve exactly.  :class:`ChipAuthKeyError` or :class:`~reader.access.params.GroupError` otherwise."""
-    return _group(algorithm, params)
-
-
-def _group(algorithm: str, params: tlv.TLV | None) -> DomainParameters:
     if params is None:
         raise ChipAuthKeyError("public key without domain parameters")
     if algorithm == STANDARDIZED_DOMAIN_PARAMETERS:
@@ -139,7 +135,7 @@ def parse_chip_auth_public_key(spki: bytes, key_id: int | None = None) -> ChipAu
         alg = _children(parts[0], "AlgorithmIdentifier")
         if not 1 <= len(alg) <= 2 or alg[0].tag != 0x06:
             raise ChipAuthKeyError("malformed AlgorithmIdentifier")
-        group = _group(decode_oid(alg[0].value), alg[1] if len(alg) == 2 else None)
+        group = domain_parameters(decode_oid(alg[0].value), alg[1] if len(alg) == 2 else None)
         key = parts[1].value[1:]
         if isinstance(group, DHGroup):  # DHPublicKey ::= INTEGER inside the BIT STRING (RFC 3279 §2.3.3)
             y = decode_integer(tlv.decode(key, expected_tag=0x02).value)
