@@ -17,6 +17,7 @@ worker thread, so the UI never waits.  A new utterance or muting stops the one p
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,18 @@ from ui.timestretch import StretchError, slowed_copy
 PLAYERS = ("pw-play", "paplay", "aplay")
 EXTENSION = ".wav"
 SLOW_FOLDER = "slow"  # DIR/<language>/slow/<key>.wav: a slower reading, for the slower-speech switch
-SLOW_CACHE = Path(tempfile.gettempdir()) / "cccd-voice-slow"  # stretched copies (the folder may be read-only)
+_slow_cache: list[Path] = []  # this process's folder of stretched copies (the recordings may be read-only)
+
+
+def slow_cache() -> Path:
+    """This process's private folder for stretched copies: made by ``mkdtemp`` (0700, a name nobody can
+    guess), so no other local user can plant a file the kiosk would play or turn a write into a symlink
+    attack — a fixed ``/tmp`` name allowed both.  Removed at exit."""
+    if not _slow_cache:
+        folder = Path(tempfile.mkdtemp(prefix="cccd-voice-slow-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _slow_cache.append(folder)
+    return _slow_cache[0]
 Part = tuple[str | None, str]  # (message key or None, the text shown)
 
 
@@ -58,7 +70,8 @@ def slow_path(directory: Path, language: str, key: str) -> Path:
     return directory / language / SLOW_FOLDER / f"{key}{EXTENSION}"
 
 
-def _recording(directory: Path, language: str, key: str, slow: float | None, cache: Path) -> Path | None:
+def _recording(directory: Path, language: str, key: str, slow: float | None,
+               cache: Path | None) -> Path | None:  # fmt: skip
     """The file to play for ``key``: with the slower-speech switch on, the slow reading if there is one,
     else the recording stretched to ``slow`` times its length at the same pitch (ui.timestretch); ``None``:
     synthesise it (no recording, or one that cannot be stretched)."""
@@ -71,13 +84,13 @@ def _recording(directory: Path, language: str, key: str, slow: float | None, cac
     if not path.is_file():
         return None
     try:
-        return slowed_copy(path, slow, cache / language)
+        return slowed_copy(path, slow, (cache or slow_cache()) / language)
     except (StretchError, OSError):
         return None
 
 
 def plan(parts: Sequence[Part], language: str, directory: Path | None, catalog: Catalog, *,
-         slow: float | None = None, cache: Path = SLOW_CACHE) -> list[tuple[str, str]]:  # fmt: skip
+         slow: float | None = None, cache: Path | None = None) -> list[tuple[str, str]]:  # fmt: skip
     """The utterance as steps: ``("play", file)`` for a recorded part, ``("say", text)`` for the others
     (consecutive synthesised parts joined into one).  ``slow``: the slower-speech switch is on — recordings
     play that many times slower (their own slow reading, or stretched)."""

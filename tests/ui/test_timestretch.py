@@ -85,3 +85,14 @@ def test_the_voice_passes_the_switch_on(tmp_path: Path, monkeypatch: pytest.Monk
     v.say_parts([("attract.title", "Xin chào")], "vi", Catalog.load())
     v.stop()
     assert seen == [None, RATE_WPM / SLOW_RATE_WPM] and v.rate == SLOW_RATE_WPM
+
+
+def test_the_slowed_copies_go_to_a_private_folder_of_the_process() -> None:
+    """Not a fixed /tmp name another local user could prepare: mkdtemp, 0700, the same for the process."""
+    import stat
+
+    from ui.recordings import slow_cache
+
+    folder = slow_cache()
+    assert folder == slow_cache() and folder.name.startswith("cccd-voice-slow-")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
