@@ -46,6 +46,22 @@ def label(text: str, name: str = "", *, wrap: bool = True, center: bool = False)
     return lab
 
 
+def digit_grid(owner: QWidget, presser: Callable[[str], Callable[[], None]], clear: Callable[[], None],
+               delete: Callable[[], None], clear_text: str, delete_text: str) -> QGridLayout:  # fmt: skip
+    """The big 3×4 numeric keypad on ``owner``: 1–9, then clear, 0, delete."""
+    grid = QGridLayout(owner)
+    grid.setSpacing(8)
+    grid.setContentsMargins(0, 0, 0, 0)
+    for i, d in enumerate("123456789"):
+        grid.addWidget(big_button(d, on_click=presser(d)), i // 3, i % 3)
+    grid.addWidget(big_button(clear_text, on_click=clear), 3, 0)
+    grid.addWidget(big_button("0", on_click=presser("0")), 3, 1)
+    grid.addWidget(big_button(delete_text, on_click=delete), 3, 2)
+    for column in range(3):
+        grid.setColumnStretch(column, 1)
+    return grid
+
+
 class Keypad(QWidget):
     """A large 3×4 numeric keypad writing into a display label (max ``length`` digits)."""
 
@@ -55,16 +71,7 @@ class Keypad(QWidget):
         super().__init__()
         self._length = length
         self._digits = ""
-        grid = QGridLayout(self)
-        grid.setSpacing(8)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for i, d in enumerate("123456789"):
-            grid.addWidget(big_button(d, on_click=self._presser(d)), i // 3, i % 3)
-        grid.addWidget(big_button(clear_text, on_click=self.clear), 3, 0)
-        grid.addWidget(big_button("0", on_click=self._presser("0")), 3, 1)
-        grid.addWidget(big_button(delete_text, on_click=self.delete), 3, 2)
-        for column in range(3):
-            grid.setColumnStretch(column, 1)
+        digit_grid(self, self._presser, self.clear, self.delete, clear_text, delete_text)
 
     def _presser(self, digit: str) -> Callable[[], None]:
         def press() -> None:
@@ -88,69 +95,6 @@ class Keypad(QWidget):
     def clear(self) -> None:
         self._digits = ""
         self.changed.emit(self._digits)
-
-
-class Stepper(QWidget):
-    """A value with big − and + buttons (no tiny spin arrows, no scrolling wheel); with ``big_step`` a
-    second row of −N / +N buttons (years: a decade per press)."""
-
-    changed = Signal(int)
-
-    def __init__(self, caption: str, low: int, high: int, value: int, big_step: int = 0) -> None:
-        super().__init__()
-        self._low, self._high, self._value = low, high, value
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(6)
-        row = QHBoxLayout()
-        cap = label(caption, "small", wrap=False)
-        cap.setMinimumWidth(120)
-        row.addWidget(cap)
-        row.addWidget(big_button("−", on_click=self._by(-1)))
-        self._shown = label(f"{value:02d}", "title", wrap=False, center=True)
-        self._shown.setMinimumWidth(96)
-        row.addWidget(self._shown)
-        row.addWidget(big_button("+", on_click=self._by(1)))
-        box.addLayout(row)
-        if big_step:
-            fast = QHBoxLayout()
-            fast.addSpacing(126)
-            fast.addWidget(big_button(f"−{big_step}", on_click=self._by(-big_step)))
-            fast.addWidget(big_button(f"+{big_step}", on_click=self._by(big_step)))
-            box.addLayout(fast)
-
-    def _by(self, delta: int) -> Callable[[], None]:
-        def step() -> None:
-            self.set_value(self._value + delta)
-
-        return step
-
-    @property
-    def value(self) -> int:
-        return self._value
-
-    def set_value(self, value: int) -> None:
-        self._value = min(self._high, max(self._low, value))
-        self._shown.setText(f"{self._value:02d}")
-        self.changed.emit(self._value)
-
-
-class DatePicker(QWidget):
-    """Day, month and year as three big steppers, one per row; the result is dd/mm/yyyy
-    (kiosk.keyentry.dates).  No calendar grid, no scrolling wheel: elderly users press − and +."""
-
-    def __init__(self, captions: tuple[str, str, str], year: int = 1960) -> None:
-        super().__init__()
-        row = QVBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.day = Stepper(captions[0], 1, 31, 1)
-        self.month = Stepper(captions[1], 1, 12, 1)
-        self.year = Stepper(captions[2], 1900, 2100, year, big_step=10)
-        for w in (self.day, self.month, self.year):
-            row.addWidget(w)
-
-    def text(self) -> str:
-        return f"{self.day.value:02d}/{self.month.value:02d}/{self.year.value:04d}"
 
 
 class ChoiceStepper(QWidget):

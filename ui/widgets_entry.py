@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from ui.theme import PRIMARY, SELECTED_BG
-from ui.widgets import big_button
+from ui.widgets import digit_grid
 
 _IDLE = "border: 3px solid #000000; border-radius: 8px; padding: 2px 8px; letter-spacing: 3px;"
 _ACTIVE = (f"border: 6px solid {PRIMARY}; border-radius: 8px; padding: 2px 8px; letter-spacing: 3px;"
@@ -86,16 +86,7 @@ class FieldKeypad(QWidget):
         super().__init__()
         self.fields = fields
         self.active = 0
-        grid = QGridLayout(self)
-        grid.setSpacing(8)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for i, d in enumerate("123456789"):
-            grid.addWidget(big_button(d, on_click=self._presser(d)), i // 3, i % 3)
-        grid.addWidget(big_button(clear_text, on_click=self.clear), 3, 0)
-        grid.addWidget(big_button("0", on_click=self._presser("0")), 3, 1)
-        grid.addWidget(big_button(delete_text, on_click=self.delete), 3, 2)
-        for column in range(3):
-            grid.setColumnStretch(column, 1)
+        digit_grid(self, self._presser, self.clear, self.delete, clear_text, delete_text)
         for i, field in enumerate(fields):
             field.tapped.connect(self._activator(i))
         self.activate(0)
