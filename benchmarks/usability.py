@@ -28,6 +28,7 @@ from typing import Any
 
 from cccd.compose import KioskConfig
 from cccd.headless import SCENARIOS, ScriptedUser, build_scenario_kiosk
+from kiosk.config import BUILTIN_PROFILES
 from kiosk.flow import events as ev
 from kiosk.flow.model import Timeouts
 from kiosk.insurance import BhxhSettings
@@ -38,7 +39,7 @@ from ui.screens_service import ServiceScreen
 from ui.voice import Voice
 from ui.window import KioskWindow
 
-PROFILES = ("hospital", "bank", "lodging", "public_service")
+PROFILES = BUILTIN_PROFILES
 MACHINE_SCREENS = ("reading", "matching", "face_capture", "queue_number", "insurance", "place_card")
 TARGET_TAPS = {"hospital": 12, "bank": 15}
 TARGET_PERSON_S = {"hospital": 60.0}
@@ -217,14 +218,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     print("Scripted cooperative elderly user, one mistake per transaction, the key from the card's QR code "
           "(the hospital checks BHYT on the simulated BHXH gateway):")
-    gateway = simulated_gateway().__enter__()
-    for design in args.key or tuple(KEY_DESIGNS):
-        print(f"- {KEY_DESIGNS[design]}:")
-        for profile in [args.profile] if args.profile else PROFILES:
-            with tempfile.TemporaryDirectory() as tmp:
-                w = walk(profile, Path(tmp), gateway_settings(gateway.url), on_reader=design == "reader")
-            report(w)
-    gateway.__exit__(None, None, None)
+    with simulated_gateway() as gateway:
+        for design in args.key or tuple(KEY_DESIGNS):
+            print(f"- {KEY_DESIGNS[design]}:")
+            for profile in [args.profile] if args.profile else PROFILES:
+                with tempfile.TemporaryDirectory() as tmp:
+                    w = walk(profile, Path(tmp), gateway_settings(gateway.url), on_reader=design == "reader")
+                report(w)
 
 
 def report(w: Walk) -> None:

@@ -21,10 +21,10 @@ from cccd.fleet import Fleet, FleetError, start_fleet
 from cccd.fleet import add_arguments as add_fleet_arguments
 from cccd.headless import FACE_STEPS, SCENARIOS, HeadlessError, ScriptedUser, build_scenario_kiosk, run_flow
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
-from kiosk.config import ConfigError
+from kiosk.config import BUILTIN_PROFILES, ConfigError
 from kiosk.profiles import Profile
 
-PROFILES = ("hospital", "bank", "lodging", "public_service")
+PROFILES = BUILTIN_PROFILES
 
 
 def register(subparsers: Any) -> None:

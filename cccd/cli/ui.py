@@ -11,13 +11,13 @@ from typing import Any
 from cccd.config import LoadedConfig, from_args, operator_pin
 from cccd.fleet import add_arguments as add_fleet_arguments
 from cccd.metrics import MetricsError, MetricsExport, add_arguments
-from kiosk.config import ConfigError, video_device
+from kiosk.config import BUILTIN_PROFILES, ConfigError, video_device
 from kiosk.health import find_reader
 from kiosk.runtime.slots import SERIAL_PREFIX
 from ui.platform_check import preflight
 from ui.recordings import voice_check
 
-PROFILES = ("hospital", "bank", "lodging", "public_service")
+PROFILES = BUILTIN_PROFILES
 
 
 def register(subparsers: Any) -> None:
