@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from kiosk.connectors.lodging import guest_declaration
+from kiosk.connectors.lodging import sync_register
 from kiosk.connectors.lodging_asm import DEFAULT_LAYOUT, export_xlsx
 from kiosk.keys import KeyStore
 from kiosk.profiles import Profile
@@ -55,12 +55,7 @@ class LodgingDesk:
 
     def sync(self) -> int:
         """Take the kiosk's verified lodging records not yet in the register."""
-        added = 0
-        for record in self.store.records(self.profile.name, "verified"):
-            decl = guest_declaration(record, self.profile.service)
-            if decl is not None and self.register.add(decl, self.clock()):
-                added += 1
-        return added
+        return sync_register(self.register, self.store, self.profile, self.clock())
 
     def snapshot(self) -> tuple[list[RegisterEntry], dict[str, int]]:
         self.sync()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk.connectors.lodging import guest_declaration
+from kiosk.connectors.lodging import sync_register
 from kiosk.connectors.lodging_asm import DEFAULT_LAYOUT, LayoutError, export_csv, export_xlsx, load_layout
 from kiosk.keys import KeyStore, KeyStoreError
 from kiosk.profiles import load_profiles
@@ -101,11 +101,7 @@ def _do_sync(args: argparse.Namespace, db: Database, keys: KeyStore, reg: Lodgin
         raise RegisterError(f"no profile {args.profile!r}")
     store = KioskStore(db.path, keys)
     try:
-        added = 0
-        for record in store.records(profile.name, "verified"):
-            decl = guest_declaration(record, profile.service)
-            if decl is not None and reg.add(decl, _now()):
-                added += 1
+        added = sync_register(reg, store, profile, _now())
     finally:
         store.close()
     print(json.dumps({"added": added}) if args.json else f"{added} guest(s) added to the register")

@@ -59,6 +59,21 @@ def declaration_due(arrival: datetime) -> datetime:
     return datetime.combine(local.date(), time(23, 0), VIETNAM)
 
 
+def sync_register(register: Any, store: Any, profile: Any, now: datetime) -> int:
+    """Take the kiosk's verified records of ``profile`` (a kiosk.storage.KioskStore) that are not yet in the
+    register (a kiosk.storage.lodging_register.LodgingRegister); only those are opened and sealed again —
+    the clerk's page calls this on every refresh.  The number of guests added."""
+    known = register.known_ids()
+    added = 0
+    for vid in store.record_ids(profile.name, "verified"):
+        if vid in known:
+            continue
+        decl = guest_declaration(store.record(vid), profile.service)
+        if decl is not None and register.add(decl, now):
+            added += 1
+    return added
+
+
 def guest_declaration(record: Mapping[str, Any], service: Mapping[str, str]) -> GuestDeclaration | None:
     """The declaration for a verified record (``None`` when the record carries no verified identity)."""
     subject = subject_fields(record)

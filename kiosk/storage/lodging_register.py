@@ -188,6 +188,10 @@ class LodgingRegister:
 
     # --- reading ---
 
+    def known_ids(self) -> set[str]:
+        """The verification IDs already in the register."""
+        return {str(r[0]) for r in self.db.conn.execute("SELECT verification_id FROM lodging_register")}
+
     def entries(self, now: datetime, *, warn_before: timedelta = timedelta(hours=2), open_only: bool = False,
                 with_declarations: bool = False) -> list[RegisterEntry]:  # fmt: skip
         """The clerk's list, most urgent first: overdue, due soon (within ``warn_before``), open, done."""

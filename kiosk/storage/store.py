@@ -184,6 +184,13 @@ class KioskStore:
         rows = self.db.conn.execute(sql, (profile, status, status, since)).fetchall()
         return [json.loads(self._sealer.open(r[1], b"results|" + str(r[0]).encode())) for r in rows]
 
+    def record_ids(self, profile: str, status: str | None = None) -> list[str]:
+        """The verification IDs of one profile's stored records (optionally one status), oldest first —
+        without opening them."""
+        sql = ("SELECT verification_id FROM results WHERE profile = ? AND (? IS NULL OR status = ?) "
+               "ORDER BY created_at")  # fmt: skip
+        return [str(r[0]) for r in self.db.conn.execute(sql, (profile, status, status)).fetchall()]
+
     def biometric_images(self, verification_id: str) -> BiometricImages | None:
         row = self.db.conn.execute("SELECT sealed FROM biometric_evidence WHERE verification_id = ?",
                                    (verification_id,)).fetchone()  # fmt: skip
