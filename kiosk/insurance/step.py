@@ -21,6 +21,9 @@ from kiosk.record import SubjectClaims
 
 @dataclass(frozen=True, slots=True)
 class InsuranceStepOutcome:
+    """Personal data (card code, validity, facility in the sentences and ``service``): the repr shows none
+    of it."""
+
     result: InsuranceResult
     message_vi: str
     message_en: str
@@ -29,6 +32,10 @@ class InsuranceStepOutcome:
 
     def message(self, language: str) -> str:
         return self.message_vi if language == "vi" else self.message_en
+
+    def __repr__(self) -> str:
+        status = self.result.status.value
+        return f"InsuranceStepOutcome({status}, counter={self.refer_to_counter}, <card hidden>)"
 
 
 def run_insurance_step(client: BhxhClient, subject: SubjectClaims | None) -> InsuranceStepOutcome:

@@ -52,6 +52,9 @@ def test_step_outcomes(server: BhxhServer) -> None:
         ok = run_insurance_step(client, SUBJECT)
         assert not ok.refer_to_counter and ok.message("vi").startswith("Thẻ BHYT còn hạn đến 31/12/2030")
         assert ok.service["insurance_status"] == "valid" and ok.service["insurance_benefit_percent"] == "80"
+        assert repr(ok) == "InsuranceStepOutcome(valid, counter=False, <card hidden>)"
+        card = ok.service.get("insurance_card_code", "")
+        assert card and card not in repr(ok) and "2030" not in repr(ok)
         server.gateway.script(SUBJECT.id_number or "", "expired")
         expired = run_insurance_step(client, SUBJECT)
         assert expired.refer_to_counter and expired.result.status is InsuranceStatus.EXPIRED
