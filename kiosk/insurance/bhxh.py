@@ -21,7 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -118,7 +118,6 @@ class InsuranceResult:
     five_years_from: date | None = None  # ngayDu5Nam: 5 consecutive years of cover reached
     attempts: int = 0
     elapsed_ms: int = 0
-    raw_fields: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
         return f"InsuranceResult({self.status.value}, code={self.gateway_code}, attempts={self.attempts})"
@@ -324,7 +323,6 @@ class BhxhClient:
         return InsuranceResult(
             status, code, note, card, valid_from, valid_to, facility, facility_name, benefit,
             BENEFIT_LEVELS.get(benefit or ""), _day(data.get("ngayDu5Nam")),
-            raw_fields={k: v for k, v in data.items() if not isinstance(v, list | dict)},
         )  # fmt: skip
 
 
