@@ -23,14 +23,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.insurance.bhxh import BhxhSettings
-from kiosk.insurance.step import settings_from_mapping
+from kiosk.insurance.step import InsuranceSettingsError, settings_from_mapping
+from kiosk.secretref import is_secret_ref
 
 LANGUAGES = ("vi", "en")
 READER_KINDS = ("pcsc", "serial", "sim")
 BUILTIN_PROFILES = ("hospital", "bank", "lodging", "public_service")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REF_HOWTO = 'write "env:NAME" (an environment variable) or "file:/absolute/path" (a 0600 file)'
 
 #: The development kiosk's identity, used only when no configuration file exists (``cccd doctor`` fails a
 #: kiosk that runs with it).
@@ -306,16 +307,9 @@ class _Parser:
         if not isinstance(value, str):
             self.bad(key, "must be a string reference", 'write "env:NAME" or "file:/etc/cccd/secret"')
             return None
-        scheme, _, rest = value.partition(":")
-        ok = (scheme == "env" and _ENV_NAME.fullmatch(rest)) or (
-            scheme == "file" and PurePosixPath(rest).is_absolute()
-        )
-        if not ok:
-            self.bad(
-                key,
-                "is not a secret reference (a secret itself never goes into this file)",
-                'write "env:NAME" (an environment variable) or "file:/absolute/path" (a 0600 file)',
-            )
+        if not is_secret_ref(value):
+            self.bad(key, "is not a secret reference (a secret itself never goes into this file)",
+                     _REF_HOWTO)  # fmt: skip
             return None
         return SecretRef(value)
 
@@ -408,14 +402,14 @@ def _hub(p: _Parser, h: Mapping[str, Any]) -> HubLink:
 def _insurance(p: _Parser, data: Mapping[str, Any]) -> BhxhSettings | None:
     """``[insurance]``: the hospital's BHXH gateway account (secrets as references; docs/insurance.md)."""
     t = p.table(data, "insurance")
-    p.url(t.get("base_url"), "insurance.base_url", False)
-    for key in ("password", "officer_name", "officer_id"):
-        p.secret(t.get(key), f"insurance.{key}")
     try:
         return settings_from_mapping(t)
+    except InsuranceSettingsError as exc:
+        for key, what in exc.problems:
+            p.bad(f"insurance.{key}", what, "use an https:// URL" if key == "base_url" else _REF_HOWTO)
     except (ValueError, TypeError) as exc:
         p.bad("insurance", str(exc), "see docs/insurance.md, \"Settings and secrets\"")
-        return None
+    return None
 
 
 def _endpoints(p: _Parser, raw: Any) -> tuple[Endpoint, ...]:

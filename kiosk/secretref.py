@@ -1,6 +1,7 @@
 """Secret references: a configuration names where a secret is (``env:NAME`` or ``file:/path``), never
 the secret itself (docs/deploy.md, "Configuration"; docs/insurance.md, "Settings and secrets").
 
+:func:`is_secret_ref` is the one check of such a reference's form in a configuration file;
 :func:`read_secret` is the one reader of such a reference, for the webhook keys (kiosk.connectors) and
 the BHXH gateway's account (kiosk.insurance).  Its errors name the variable or say the file is missing,
 never the value.
@@ -9,11 +10,23 @@ never the value.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SecretRefError(Exception):
     """The reference cannot be read; the message completes "<what> secret …"."""
+
+
+def is_secret_ref(value: str) -> bool:
+    """Whether ``value`` is a reference a configuration file may hold: ``env:NAME`` (a variable name) or
+    ``file:/absolute/path``."""
+    scheme, _, rest = value.partition(":")
+    if scheme == "env":
+        return _ENV_NAME.fullmatch(rest) is not None
+    return scheme == "file" and PurePosixPath(rest).is_absolute()
 
 
 def read_secret(ref: str) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.insurance.bhxh import BhxhClient, BhxhSettings, InsuranceResult, InsuranceStatus
 from kiosk.record import SubjectClaims
+from kiosk.secretref import is_secret_ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +51,27 @@ def run_insurance_step(client: BhxhClient, subject: SubjectClaims | None) -> Ins
 
 
 _FLOATS = ("connect_timeout_seconds", "read_timeout_seconds", "budget_seconds")
+_SECRETS = ("password", "officer_name", "officer_id")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # as kiosk.profiles and kiosk.config
+
+
+class InsuranceSettingsError(ValueError):
+    """Keys of ``[insurance]`` that are wrong: ``problems`` holds (key, what is wrong) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"[insurance] {key} {what}" for key, what in problems))
+        self.problems = tuple(problems)
 
 
 def settings_from_mapping(table: Mapping[str, Any]) -> BhxhSettings:
-    """``[insurance]``: ``base_url``, ``username``, ``password`` / ``officer_name`` / ``officer_id`` (secret
-    references ``env:NAME`` / ``file:/path``), ``facility_code``, optional timeouts, ``budget_seconds`` and
-    ``max_attempts``.  :class:`ValueError` names what is missing or wrong."""
-    required = ("base_url", "username", "password", "officer_name", "officer_id", "facility_code")
+    """``[insurance]``: ``base_url`` (https; plain http only to loopback), ``username``, ``password`` /
+    ``officer_name`` / ``officer_id`` (secret references ``env:NAME`` / ``file:/absolute/path``),
+    ``facility_code``, optional timeouts, ``budget_seconds`` and ``max_attempts``.  :class:`ValueError`
+    names what is missing or wrong; :class:`InsuranceSettingsError` (a ValueError) names the keys."""
+    required = ("base_url", "username", *_SECRETS, "facility_code")
     missing = [k for k in required if not isinstance(table.get(k), str) or not table[k]]
     if missing:
         raise ValueError(f"[insurance] needs {', '.join(missing)}")
-    for key in ("password", "officer_name", "officer_id"):
-        if not str(table[key]).startswith(("env:", "file:")):
-            raise ValueError(f"[insurance] {key} must be a secret reference (env:NAME or file:/path)")
     extra: dict[str, Any] = {}
     for key in _FLOATS:
         if key in table:
@@ -70,6 +80,16 @@ def settings_from_mapping(table: Mapping[str, Any]) -> BhxhSettings:
             extra[key] = float(table[key])
     if "max_attempts" in table:
         extra["max_attempts"] = int(table["max_attempts"])
-    return BhxhSettings(str(table["base_url"]), str(table["username"]), str(table["password"]),
-                        str(table["officer_name"]), str(table["officer_id"]), str(table["facility_code"]),
-                        **extra)  # fmt: skip
+    settings = BhxhSettings(str(table["base_url"]), str(table["username"]), str(table["password"]),
+                            str(table["officer_name"]), str(table["officer_id"]),
+                            str(table["facility_code"]), **extra)  # fmt: skip
+    problems = [(key, "must be a secret reference (env:NAME or file:/absolute/path)")
+                for key in _SECRETS if not is_secret_ref(str(table[key]))]  # fmt: skip
+    url = urlsplit(settings.base_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        problems.append(("base_url", "must be an http(s) URL"))
+    elif url.scheme == "http" and url.hostname not in _LOOPBACK:
+        problems.append(("base_url", "plain http is allowed only to loopback; use https"))
+    if problems:
+        raise InsuranceSettingsError(problems)
+    return settings

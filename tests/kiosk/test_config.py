@@ -181,3 +181,9 @@ def test_the_hospital_insurance_gateway_with_secret_references() -> None:
             parse_config_text(bad)
         assert key in {p.key for p in info.value.problems}, info.value
         assert "hunter2" not in str(info.value)
+    with pytest.raises(ConfigError) as info:  # a missing password is one problem, not two
+        parse_config_text(INSURANCE.replace('password = "file:/etc/cccd-kiosk/secrets/bhxh-password"', ""))
+    assert [(p.key, p.problem) for p in info.value.problems] == [("insurance", "[insurance] needs password")]
+    with pytest.raises(ConfigError) as info:  # every wrong key at once
+        parse_config_text(INSURANCE.replace("https://egw", "http://egw").replace("R_NAME", "R-NAME"))
+    assert {p.key for p in info.value.problems} == {"insurance.base_url", "insurance.officer_name"}

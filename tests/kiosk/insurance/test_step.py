@@ -15,7 +15,7 @@ import pytest
 
 from cccd.cli import main
 from kiosk.insurance import BhxhClient, InsuranceStatus
-from kiosk.insurance.step import run_insurance_step, settings_from_mapping
+from kiosk.insurance.step import InsuranceSettingsError, run_insurance_step, settings_from_mapping
 from kiosk.record import SubjectClaims
 from sims.bhxh import BhxhGateway, BhxhServer
 
@@ -74,6 +74,15 @@ def test_settings_validation() -> None:
         settings_from_mapping(_table("http://x") | {"budget_seconds": "4"})
     with pytest.raises(ValueError, match="budget"):
         settings_from_mapping(_table("http://x") | {"budget_seconds": 30})
+    ok = _table("https://egw.baohiemxahoi.gov.vn")
+    assert settings_from_mapping(ok).base_url == "https://egw.baohiemxahoi.gov.vn"
+    assert settings_from_mapping(_table("http://127.0.0.1:8080")).password_ref == "env:BHXH_PASSWORD"
+    with pytest.raises(InsuranceSettingsError, match="only to loopback") as info:
+        settings_from_mapping(_table("http://egw.baohiemxahoi.gov.vn"))  # the password's MD5 in clear
+    assert info.value.problems == (("base_url", "plain http is allowed only to loopback; use https"),)
+    with pytest.raises(InsuranceSettingsError) as info:
+        settings_from_mapping(ok | {"password": "file:relative/path", "officer_id": "env:"})
+    assert [key for key, _ in info.value.problems] == ["password", "officer_id"]
 
 
 def test_cli_check(tmp_path: Path, server: BhxhServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,6 +109,12 @@ def test_cli_check(tmp_path: Path, server: BhxhServer, capsys: pytest.CaptureFix
     assert main([*args[:-2], "--dob", "15/06/2003"]) == 2
     conf.write_text("[other]\n")
     assert main(args) == 2
+    lines = [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}"
+             for k, v in _table("http://egw.baohiemxahoi.gov.vn").items()]  # fmt: skip
+    conf.write_text("[insurance]\n" + "\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "only to loopback" in capsys.readouterr().err
 
 
 def test_cli_sim_gateway_process() -> None:
