@@ -25,7 +25,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from kiosk.keys import KeyStore
+from kiosk.keys import DeviceKey, KeyStore
 
 EVIDENCE_FORMAT = "cccd-bank-evidence"
 EVIDENCE_VERSION = 1
@@ -202,17 +202,20 @@ def build_evidence(record: Mapping[str, Any], signing_key_id: str) -> dict[str, 
 # --- signing and verification ------------------------------------------------------------------------
 
 
-def sign_evidence(evidence: Mapping[str, Any], keys: KeyStore) -> str:
-    """Compact JWS (ES256) of the evidence object with the kiosk's active key."""
-    key = keys.active()
+def sign_evidence(evidence: Mapping[str, Any], keys: KeyStore | DeviceKey) -> str:
+    """Compact JWS (ES256) of the evidence object with the kiosk's active key (or the key given: a
+    :class:`kiosk.keys.RecordSigner`'s cached one)."""
+    key = keys.active() if isinstance(keys, KeyStore) else keys
     if evidence["device"]["signing_key_id"] != key.kid:
         raise ValueError("the evidence names another signing key")
     header = {"alg": "ES256", "kid": key.kid, "typ": EVIDENCE_TYP}
     return jws.serialize_compact(header, canonical_json(evidence), key.key, algorithms=["ES256"])
 
 
-def build_signed_evidence(record: Mapping[str, Any], keys: KeyStore) -> str:
-    return sign_evidence(build_evidence(record, keys.active().kid), keys)
+def build_signed_evidence(record: Mapping[str, Any], keys: KeyStore | DeviceKey) -> str:
+    """The evidence object of ``record``, signed; one key names ``signing_key_id`` and signs."""
+    key = keys.active() if isinstance(keys, KeyStore) else keys
+    return sign_evidence(build_evidence(record, key.kid), key)
 
 
 @cache

@@ -207,7 +207,9 @@ class RecordSigner:
         self.store, self.issuer, self.lifetime = store, issuer, lifetime_seconds
         self._cached: tuple[tuple[int, int, int], DeviceKey] | None = None
 
-    def _key(self) -> DeviceKey:
+    def key(self) -> DeviceKey:
+        """The store's active key, read again only when the key file changed (the record and the bank's
+        evidence object are signed with this one key)."""
         # The file's identity, not only its mtime: two writes within the file system's timestamp granularity
         # (a rotation right after signing) must not leave the old key cached.
         st = (self.store.directory / SIGNING_FILE).stat()
@@ -218,7 +220,7 @@ class RecordSigner:
 
     def sign(self, record: dict[str, Any], audience: str, now: float) -> str:
         """``record`` plus ``iss``, ``sub`` (verification ID), ``aud``, ``iat``, short ``exp``, ``jti``."""
-        key = self._key()
+        key = self.key()
         claims = dict(record)
         claims.update(iss=self.issuer, sub=record["verification_id"], aud=audience, iat=int(now),
                       exp=int(now) + self.lifetime, jti=str(ULID()), kid=key.kid)  # fmt: skip

@@ -24,7 +24,7 @@ class BankWebhookConnector(HttpConnector):
     def deliver(self, ctx: DeliveryContext) -> DeliveryResult:
         data: dict[str, Any] = {
             "subject": subject_fields(ctx.record),
-            "evidence_jws": build_signed_evidence(ctx.record, self.signer.store),
+            "evidence_jws": build_signed_evidence(ctx.record, self.signer.key()),
         }
         images = ctx.images
         if images is not None and self.profile.biometric_evidence is EvidencePolicy.DELIVER_THEN_DELETE:

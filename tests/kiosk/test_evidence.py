@@ -8,6 +8,7 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -155,16 +156,21 @@ def test_offline_verification_and_tampering(profiles: dict[str, Profile], keys: 
 
 
 def test_bank_connector_delivers_it(tmp_path: Path, profiles: dict[str, Profile], keys: KeyStore,
-                                    secret: str, receiver: RunningReceiver) -> None:  # fmt: skip
+                                    secret: str, receiver: RunningReceiver,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     profile = profiles["bank"]
     record = _record(profiles)
     settings = next(c for c in profile.connectors if c.kind == "bank_webhook")
     connector = build_connector(settings, profile, RecordSigner(keys, "urn:cccd:kiosk:test"), receiver.url)
+    reads: list[int] = []  # the kiosk's reads of the key file (the receiver's thread reads its JWKS)
+    active = KeyStore.active
+    monkeypatch.setattr(KeyStore, "active", lambda ks: reads.append(threading.get_ident()) or active(ks))
     try:
         result = connector.deliver(DeliveryContext(record["verification_id"], record, IMAGES, time.time()))
     finally:
         connector.close()
     assert result.outcome == "sent", result
+    assert reads.count(threading.get_ident()) == 1  # one cached key signs the record and the evidence
     (body,) = [row[0] for row in receiver.store.conn.execute("SELECT body FROM deliveries")]
     body_file = tmp_path / "bank-body.json"
     body_file.write_bytes(body)
