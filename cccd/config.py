@@ -21,6 +21,7 @@ from kiosk.config import LANGUAGES, ConfigError, ConfigProblem, KioskSettings, p
 from kiosk.connectors.base import resolve_secret
 from kiosk.insurance.bhxh import InsuranceConfigError, resolve_text_secret
 from kiosk.profiles import Profile, ProfileError, TLSSettings, load_profile
+from kiosk.secretref import SecretRefError, read_secret
 from kiosk.storage.paths import data_dir as default_data_dir
 
 PIN_MIN_DIGITS = 6  # ui.operator.PinCheck's rule (ui is not imported here: Qt loads only for `cccd ui`)
@@ -158,11 +159,9 @@ def _pin(settings: KioskSettings, env: Mapping[str, str] | None = None) -> str |
     ref = settings.operator_pin
     if ref is None:
         return env.get("CCCD_OPERATOR_PIN")
-    if ref.scheme == "env":
-        return env.get(ref.target)
     try:
-        return Path(ref.target).read_text(encoding="utf-8").strip()
-    except OSError:
+        return read_secret(ref.ref, env)
+    except SecretRefError:
         return None
 
 

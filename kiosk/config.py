@@ -65,14 +65,6 @@ class SecretRef:
 
     ref: str
 
-    @property
-    def scheme(self) -> str:
-        return self.ref.partition(":")[0]
-
-    @property
-    def target(self) -> str:
-        return self.ref.partition(":")[2]
-
     def __str__(self) -> str:
         return self.ref
 

@@ -2,15 +2,16 @@
 the secret itself (docs/deploy.md, "Configuration"; docs/insurance.md, "Settings and secrets").
 
 :func:`is_secret_ref` is the one check of such a reference's form in a configuration file;
-:func:`read_secret` is the one reader of such a reference, for the webhook keys (kiosk.connectors) and
-the BHXH gateway's account (kiosk.insurance).  Its errors name the variable or say the file is missing,
-never the value.
+:func:`read_secret` is the one reader of such a reference, for the webhook keys (kiosk.connectors), the
+BHXH gateway's account (kiosk.insurance) and the operator PIN (cccd.config).  Its errors name the
+variable or say the file is missing, never the value.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -29,13 +30,13 @@ def is_secret_ref(value: str) -> bool:
     return scheme == "file" and PurePosixPath(rest).is_absolute()
 
 
-def read_secret(ref: str) -> str:
+def read_secret(ref: str, env: Mapping[str, str] | None = None) -> str:
     """The text ``ref`` points to, stripped; an unknown scheme, a missing variable or file, an unreadable
-    or empty secret is a :class:`SecretRefError`."""
+    or empty secret is a :class:`SecretRefError`.  ``env``: the variables (default: the process's)."""
     scheme, _, rest = ref.partition(":")
     try:
         if scheme == "env":
-            value = os.environ[rest]
+            value = (os.environ if env is None else env)[rest]
         elif scheme == "file":
             value = Path(rest).read_text("utf-8")
         else:

@@ -82,6 +82,17 @@ def test_applied_to_the_composition(good: Path, tmp_path: Path) -> None:
     fhir = profile(loaded).connector("fhir")
     assert fhir == load_profile("hospital").connector("fhir")  # not configured: the profile file's
     assert operator_pin(loaded, {"CCCD_TEST_PIN": "246810"}) == "246810"
+    assert operator_pin(loaded, {}) is None  # the reference does not resolve: no PIN, never a default
+
+
+def test_an_operator_pin_in_a_file(tmp_path: Path) -> None:
+    pin = tmp_path / "pin"
+    pin.write_text("135790\n")
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD.replace('pin = "env:CCCD_TEST_PIN"', f'pin = "file:{pin}"'))
+    assert operator_pin(load_config(str(path))) == "135790"
+    pin.unlink()
+    assert operator_pin(load_config(str(path))) is None
 
 
 def test_an_endpoint_for_a_connector_the_profile_lacks(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_every_key() -> None:
     assert e.secret.ref == "file:/etc/cccd/bank.secret"
     assert e.ca_bundle == Path("/etc/cccd/tls/ca.pem") and e.client_key == Path("/etc/cccd/tls/k.key")
     assert not s.voice.enabled and s.printer.enabled and s.printer.queue == "receipts"
-    assert s.operator_pin is not None and s.operator_pin.target == "PIN"
+    assert s.operator_pin is not None and s.operator_pin.ref == "env:PIN"
     assert not s.is_development
 
 
