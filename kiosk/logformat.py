@@ -5,7 +5,9 @@
 ``message`` and the record's extra fields — and :class:`TextFormatter` one text line.  Under journald
 (:func:`under_journald`) both carry the ``<N>`` syslog-priority prefix of ``sd-daemon(3)`` instead of a
 time.  Every message, field and traceback passes :func:`kiosk.logsafe.mask_numbers`: a run of nine or
-more digits (an ID or document number) keeps its first and last digits only.
+more digits (an ID or document number) keeps only its first and last digits — a 12-digit ID its first six
+and last three (``079303***234``, :func:`reader.lds.mrz.mask_id`), any other run its first two and last
+two.
 """
 
 from __future__ import annotations

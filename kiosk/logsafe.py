@@ -7,15 +7,17 @@ whatever level a deployer sets:
 
 * a **record factory** (every ``LogRecord`` of the process, installed by :func:`install`) renders a
   library record's message at once and rewrites it: query strings and fragments are cut from URLs, runs
-  of 9 or more digits (ID numbers, old IDs, document numbers) and 6-digit CANs after ``can`` become
-  ``[redacted]``, compact JWS (whose claims are the record), base64 blobs, byte-string and JPEG payloads
-  are replaced, and the text is capped; the record's
-  ``args`` are dropped, so no handler can format the original values again;
+  of 9 or more digits (ID numbers, old IDs, document numbers) are masked by :func:`mask_numbers` (a
+  12-digit ID keeps its first six and last three digits, ``079303***234`` as
+  :func:`reader.lds.mrz.mask_id`; any other run its first two and last two), 6-digit CANs after ``can``
+  become ``[redacted]``, compact JWS (whose claims are the record), base64 blobs, byte-string and JPEG
+  payloads are replaced, and the text is capped; the record's ``args`` are dropped, so no handler can
+  format the original values again;
 * a **handler filter** (:class:`LibraryFilter`, on the handlers :func:`configure_logging` installs)
   drops library records below WARNING: their DEBUG/INFO output is wire traffic.
 
 Our own loggers (``kiosk``, ``reader``, ``receiver``, ``ui``, ``biometrics``) already log no personal
-data (DEVELOPERS guide); their records also go through the digit-run redaction, as a second line.
+data (DEVELOPERS guide); their records also go through the digit-run masking, as a second line.
 """
 
 from __future__ import annotations

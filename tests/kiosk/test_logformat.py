@@ -12,6 +12,7 @@ import pytest
 
 from hub import logs as hub_logs
 from kiosk import logformat as logs
+from kiosk import logsafe
 
 ID = "079303001234"
 
@@ -73,3 +74,14 @@ def test_the_hub_writes_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert entry["event"] == "ingest.stored" and entry["site"] == "s1" and entry["logger"] == "hub.ingest"
     assert entry["message"] == "record 079303***234 stored" and ID not in stream.getvalue()
     assert set(entry) >= {"time", "level", "logger", "event", "message"}
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    (f"id {ID}", "id 079303***234"), ("doc 203001234", "doc 20***34"),
+    ("a0793030012345b", "a07***45b"), ("12345678 kept", "12345678 kept"),
+])  # fmt: skip
+def test_log_lines_keep_only_the_documented_digits(text: str, masked: str) -> None:
+    """kiosk.logsafe (every record, own and library) masks as kiosk.logformat and docs/observability.md
+    say: a 12-digit ID keeps six + three digits (mask_id), any other run of 9 or more two + two."""
+    assert logsafe.mask_numbers(text) == masked
+    assert logsafe.redact(text, library=False) == masked and logsafe.redact(text) == masked
