@@ -17,7 +17,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,6 +200,23 @@ class RecordVerificationError(Exception):
     """A signed record failed verification (signature, algorithm, key, audience or time)."""
 
 
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """The one canonical JSON of what is signed or hashed (the record, its JWT claims, the evidence
+    object): sorted keys, no spaces, UTF-8."""
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def read_jws(token: str | bytes, keys: KeySet) -> tuple[dict[str, Any], Any]:
+    """The protected header and the JSON payload of a compact JWS whose ES256 signature a key of ``keys``
+    verifies; anything else is a :class:`RecordVerificationError` ("signature not valid (…)")."""
+    try:
+        obj = jws.deserialize_compact(token, keys, algorithms=["ES256"])
+        payload = json.loads(obj.payload)
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise RecordVerificationError(f"signature not valid ({type(exc).__name__})") from None
+    return dict(obj.headers()), payload
+
+
 class RecordSigner:
     """Signs verification records with the store's active key (reloaded when the key file changes)."""
 
@@ -225,28 +242,26 @@ class RecordSigner:
         claims.update(iss=self.issuer, sub=record["verification_id"], aud=audience, iat=int(now),
                       exp=int(now) + self.lifetime, jti=str(ULID()), kid=key.kid)  # fmt: skip
         header = {"alg": "ES256", "kid": key.kid, "typ": RECORD_TYP}
-        payload = json.dumps(claims, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return jws.serialize_compact(header, payload.encode(), key.key, algorithms=["ES256"])
+        return jws.serialize_compact(header, canonical_json(claims), key.key, algorithms=["ES256"])
 
 
 def verify_record_jws(
-    token: str | bytes, keys: KeySet, audience: str | None, now: float, leeway: int = 60
-) -> dict[str, Any]:
-    """Verify a signed record: ES256 only, a known ``kid``, ``aud`` (when given), ``iat``/``exp``."""
-    try:
-        obj = jws.deserialize_compact(token, keys, algorithms=["ES256"])
-        claims = json.loads(obj.payload)
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
-        raise RecordVerificationError(f"signature not valid ({type(exc).__name__})") from None
-    if not isinstance(claims, dict) or obj.headers().get("kid") != claims.get("kid"):
+    token: str | bytes, keys: KeySet, audience: str | None, now: float, leeway: int = 60, *,
+    check_time: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    """Verify a signed record: ES256 only, a known ``kid``, ``aud`` (when given), ``iat``/``exp`` (unless
+    ``check_time`` is false: an offline re-check long after delivery, kiosk.evidence)."""
+    headers, claims = read_jws(token, keys)
+    if not isinstance(claims, dict) or headers.get("kid") != claims.get("kid"):
         raise RecordVerificationError("malformed claims")
     if audience is not None and claims.get("aud") != audience:
         raise RecordVerificationError("wrong audience")
-    iat, exp = claims.get("iat"), claims.get("exp")
-    if not isinstance(iat, int) or not isinstance(exp, int):
-        raise RecordVerificationError("iat and exp are required")
-    if exp < now - leeway or iat > now + leeway:
-        raise RecordVerificationError("expired or not yet valid")
+    if check_time:
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int) or not isinstance(exp, int):
+            raise RecordVerificationError("iat and exp are required")
+        if exp < now - leeway or iat > now + leeway:
+            raise RecordVerificationError("expired or not yet valid")
     if claims.get("sub") != claims.get("verification_id"):
         raise RecordVerificationError("sub is not the verification ID")
     return claims

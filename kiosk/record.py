@@ -10,7 +10,6 @@ vocabulary (evidence ``document`` checked by ``vcrypt``; face comparison as ``bv
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from ulid import ULID
 
+from kiosk.keys import canonical_json
 from kiosk.profiles import Profile
 from kiosk.subject import SubjectClaims, document_details, oidc_claims
 
@@ -184,7 +184,7 @@ class VerificationRecord:
         return f"VerificationRecord(id={self.verification_id}, status={self.status}, <claims hidden>)"
 
     def to_json(self) -> bytes:
-        return json.dumps(self.document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return canonical_json(self.document)
 
 
 _STATUS_VERIFIED, _STATUS_NOT, _STATUS_REFERRED = "verified", "not_verified", "referred"

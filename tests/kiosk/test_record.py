@@ -130,6 +130,10 @@ def test_verification_failures(profiles: dict[str, Profile], keys: KeyStore) -> 
         verify_record_jws(token, jwks, "aud-b", now)
     with pytest.raises(RecordVerificationError, match="expired"):
         verify_record_jws(token, jwks, "aud-a", now + 3600)
+    later = verify_record_jws(token, jwks, "aud-a", now + 86400 * 30, check_time=False)  # offline re-check
+    assert later["verification_id"] == record["verification_id"]
+    with pytest.raises(RecordVerificationError, match="signature"):  # the signature still counts
+        verify_record_jws(token[:-4] + "AAAA", jwks, None, now, check_time=False)
     h, p, s = token.split(".")
     forged = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
     forged["status"] = "verified"
