@@ -29,6 +29,8 @@ import httpx
 
 from biometrics.camera import CameraSource
 from biometrics.models import DLIB_SHAPE_68, SFACE, YUNET, ModelFile, verified_path
+from kiosk.connectors.base import ConnectorConfigError, http_client
+from kiosk.profiles import TLSSettings
 from kiosk.runtime.reader_models import profile_for
 from reader.errors import NoReaderError
 from reader.pki.trust import CSCAStore
@@ -391,13 +393,8 @@ def check_endpoint(name: str, url: str, *, ca_bundle: Path | None = None, client
     check = f"endpoint:{name}"
     host = urlsplit(url).hostname or "?"
     try:
-        verify: ssl.SSLContext | bool = True
-        if ca_bundle or client_cert:
-            ctx = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
-            if client_cert and client_key:
-                ctx.load_cert_chain(str(client_cert), str(client_key))
-            verify = ctx
-        with httpx.Client(verify=verify, timeout=timeout) as client, client.stream("HEAD", url) as response:
+        files = TLSSettings(client_cert, client_key, ca_bundle) if ca_bundle or client_cert else None
+        with http_client(files, timeout) as client, client.stream("HEAD", url) as response:
             details: dict[str, Any] = {"url": url, "http_status": response.status_code}
             stream = response.extensions.get("network_stream")
             ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
@@ -412,7 +409,7 @@ def check_endpoint(name: str, url: str, *, ca_bundle: Path | None = None, client
             else f"check the network path to {host} (DNS, firewall, proxy) and that the receiver runs"
         )
         return Check(check, "fail", f"{url}: {exc}", fix, {"url": url})
-    except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+    except (httpx.HTTPError, OSError, ssl.SSLError, ConnectorConfigError) as exc:
         return Check(check, "fail", f"{url}: {type(exc).__name__}: {exc}",
                      f"check that {host} answers within {timeout:.0f} s and the TLS files are readable",
                      {"url": url})  # fmt: skip

@@ -19,7 +19,7 @@ import httpx
 from kiosk.connectors.webhooks import decode_secret, signed_headers
 from kiosk.httplog import redact_httpx_logs
 from kiosk.keys import RecordSigner
-from kiosk.profiles import ConnectorSettings, Profile
+from kiosk.profiles import ConnectorSettings, Profile, TLSSettings
 from kiosk.record import BiometricImages
 from kiosk.secretref import SecretRefError, read_secret
 
@@ -75,8 +75,7 @@ def resolve_secret(ref: str) -> bytes:
         raise ConnectorConfigError(f"webhook secret malformed: {exc}") from None
 
 
-def _ssl_context(settings: ConnectorSettings) -> ssl.SSLContext | bool:
-    tls = settings.tls
+def _ssl_context(tls: TLSSettings | None) -> ssl.SSLContext | bool:
     if tls is None:
         return True
     try:
@@ -86,6 +85,14 @@ def _ssl_context(settings: ConnectorSettings) -> ssl.SSLContext | bool:
     except (OSError, ssl.SSLError) as exc:
         raise ConnectorConfigError(f"TLS files not usable ({type(exc).__name__})") from None
     return ctx
+
+
+def http_client(tls: TLSSettings | None, timeout: httpx.Timeout | float) -> httpx.Client:
+    """An httpx client as a delivery endpoint is spoken to: ``tls`` (CA bundle, client certificate) or
+    the default trust, no redirects, nothing from the environment (``trust_env=False``: no proxy or CA
+    variables) — for the connectors and ``cccd doctor``'s endpoint check (kiosk.health).
+    :class:`ConnectorConfigError` when the TLS files are not usable."""
+    return httpx.Client(timeout=timeout, verify=_ssl_context(tls), follow_redirects=False, trust_env=False)
 
 
 class HttpConnector:
@@ -111,8 +118,7 @@ class HttpConnector:
             redact_httpx_logs()  # FHIR conditional updates carry the national ID in the query string
             s = self.settings
             timeout = httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds)
-            self._client = httpx.Client(timeout=timeout, verify=_ssl_context(s), follow_redirects=False,
-                                        trust_env=False)  # fmt: skip
+            self._client = http_client(s.tls, timeout)
         return self._client
 
     def sign_record(self, ctx: DeliveryContext) -> str:

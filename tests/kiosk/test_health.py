@@ -210,6 +210,17 @@ def test_http_endpoint() -> None:
     assert check_tcp("his", s.url).status == "fail"
 
 
+def test_the_endpoint_check_speaks_http_as_the_connectors_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the environment (trust_env=False, kiosk.connectors.base.http_client): the relay ignores
+    $HTTP_PROXY, so the doctor's check must not pass or fail through one."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+    with Server() as s:
+        assert check_endpoint("his", s.url).status == "pass"
+    missing = check_endpoint("his", "https://127.0.0.1:9", ca_bundle=Path("/nonexistent/ca.pem"))
+    assert missing.status == "fail" and "TLS files" in missing.fix
+
+
 def test_https_endpoint_with_tls_details(tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     with Server(tls=(cert, key)) as s:
