@@ -180,9 +180,9 @@ class Relay:
     def run_once(self) -> int:
         """One round: deliver what is due now.  Returns the number of rows attempted."""
         now = self.clock()
-        set_backlog(*self.store.backlog(now))
         items = self.store.due(now, self.batch, self.connectors.serves())
         if not items:
+            set_backlog(*self.store.backlog(now))
             return 0
         contexts = [self._context(item, now) for item in items]
         results = list(self._pool.map(self._deliver, items, contexts))
@@ -196,7 +196,7 @@ class Relay:
             self.stats.add(result)
         self.store.record_outcomes(outcomes, done)
         self.stats.rounds += 1
-        set_backlog(*self.store.backlog(done))
+        set_backlog(*self.store.backlog(done))  # once a round: after the outcomes (an idle round: above)
         log.info("relay round: %d attempted", len(items), extra={
             "event": "relay.round", "attempted": len(items),
             "sent": sum(o[1] == "sent" for o in outcomes), "retry": sum(o[1] == "retry" for o in outcomes),

@@ -38,8 +38,17 @@ def test_every_profile_is_delivered(
 ) -> None:
     vids = {name: _save(store, p) for name, p in profiles.items()}
     relay = _relay(store, keys, profiles, receiver.url)
+    backlog, queries = store.backlog, list[float]()
+
+    def counted(now: float) -> tuple[int, float]:
+        queries.append(now)
+        return backlog(now)
+
+    store.backlog = counted  # type: ignore[method-assign]
     try:
         assert relay.run_once() == 5
+        assert len(queries) == 1  # the backlog gauge: once a round, after the outcomes
+        assert relay.run_once() == 0 and len(queries) == 2  # an idle round keeps it current too
     finally:
         relay.close()
     assert store.counts() == {"pending": 0, "sent": 5, "dead": 0}
