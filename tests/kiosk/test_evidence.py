@@ -24,13 +24,12 @@ from kiosk.evidence import (
     EVIDENCE_TYP,
     build_evidence,
     build_signed_evidence,
-    canonical_json,
     record_sha256,
     schema_errors,
     sign_evidence,
     verify_evidence,
 )
-from kiosk.keys import KeyStore, RecordSigner
+from kiosk.keys import DeviceKey, KeyStore, RecordSigner, canonical_json
 from kiosk.profiles import Profile
 from tests.helpers.delivery import (
     CHIP_CSCA_UNKNOWN,
@@ -164,7 +163,12 @@ def test_bank_connector_delivers_it(tmp_path: Path, profiles: dict[str, Profile]
     connector = build_connector(settings, profile, RecordSigner(keys, "urn:cccd:kiosk:test"), receiver.url)
     reads: list[int] = []  # the kiosk's reads of the key file (the receiver's thread reads its JWKS)
     active = KeyStore.active
-    monkeypatch.setattr(KeyStore, "active", lambda ks: reads.append(threading.get_ident()) or active(ks))
+
+    def counted(store: KeyStore) -> DeviceKey:
+        reads.append(threading.get_ident())
+        return active(store)
+
+    monkeypatch.setattr(KeyStore, "active", counted)
     try:
         result = connector.deliver(DeliveryContext(record["verification_id"], record, IMAGES, time.time()))
     finally:
