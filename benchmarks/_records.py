@@ -11,11 +11,11 @@ from kiosk.record import (
     ChipEvidence,
     ConsentRecord,
     KioskIdentity,
-    SubjectClaims,
     VerificationInput,
     VerificationRecord,
     build_record,
 )
+from kiosk.subject import SubjectClaims
 
 CHIP = ChipEvidence(document_number_masked="303***234", access_method="PACE", verdict="authentic",
                     passive_auth="passed", chip_auth_method="CA", chip_auth_result="passed")  # fmt: skip

@@ -300,6 +300,6 @@ def build_record(inp: VerificationInput) -> VerificationRecord:
 
 __all__ = [
     "BiometricEvidence", "BiometricImages", "ChipEvidence", "ConsentRecord", "DocumentSigner",
-    "KioskIdentity", "SubjectClaims", "VerificationInput", "VerificationRecord", "build_record",
+    "KioskIdentity", "VerificationInput", "VerificationRecord", "build_record",
     "decide_status", "new_ulid",
 ]  # fmt: skip

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.insurance.bhxh import BhxhClient, BhxhSettings, InsuranceResult, InsuranceStatus
-from kiosk.record import SubjectClaims
 from kiosk.secretref import is_secret_ref
+from kiosk.subject import SubjectClaims
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,11 @@ from kiosk.record import (
     ChipEvidence,
     ConsentRecord,
     KioskIdentity,
-    SubjectClaims,
     VerificationInput,
     VerificationRecord,
     build_record,
 )
+from kiosk.subject import SubjectClaims
 from receiver import KeySource, ReceiverConfig, ReceiverServer, ReceiverStore
 
 TEST_ID = "079303001234"

@@ -12,7 +12,8 @@ import pytest
 
 from kiosk.keys import KeyStore, KeyStoreError, RecordSigner, RecordVerificationError, verify_record_jws
 from kiosk.profiles import Profile
-from kiosk.record import ChipEvidence, SubjectClaims
+from kiosk.record import ChipEvidence
+from kiosk.subject import SubjectClaims
 from tests.helpers.delivery import (
     CHIP_CLONE,
     CHIP_CSCA_UNKNOWN,

@@ -16,7 +16,7 @@ import pytest
 from cccd.cli import main
 from kiosk.insurance import BhxhClient, InsuranceStatus
 from kiosk.insurance.step import InsuranceSettingsError, run_insurance_step, settings_from_mapping
-from kiosk.record import SubjectClaims
+from kiosk.subject import SubjectClaims
 from sims.bhxh import BhxhGateway, BhxhServer
 
 SUBJECT = SubjectClaims(
