@@ -6,9 +6,9 @@ every process logs the same way: one line per record on standard error, either a
 fields) or text.  Under systemd the lines carry the ``<N>`` syslog-priority prefix journald reads
 (``sd-daemon(3)``; detected from ``$JOURNAL_STREAM``) and no time of their own (journald stamps them).
 
-No personal data: every message and field passes :func:`mask_numbers` (a run of nine or more digits —
-an ID or document number — keeps its first and last digits only, the audit log's rule in
-:func:`reader.lds.mrz.mask_id`), and library loggers that print URLs, headers or bodies (``httpx``,
+No personal data: every message and field passes :func:`mask_numbers` (a 12-digit ID keeps its first six
+and last three digits, as :func:`reader.lds.mrz.mask_id` shows it; any other run of nine or more digits
+its first two and last two — kiosk/logsafe.py), and library loggers that print URLs, headers or bodies (``httpx``,
 ``httpcore``) stay at WARNING below ``-vvv``.  Other filters (a redaction filter of the privacy work) are
 handed to :func:`configure` and run on the same handler before the formatter.
 
