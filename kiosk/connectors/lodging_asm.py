@@ -18,8 +18,8 @@ deployer whose ward police hand out their own template describes it in a TOML fi
     field = "birth_date"
     format = "dd/mm/yyyy"        # dd/mm/yyyy | dd/mm/yyyy HH:mm | yyyy-mm-dd | text
 
-Cells a spreadsheet would run as a formula are prefixed with ``'`` (OWASP "CSV injection"), as in
-kiosk/connectors/lodging_export.py.
+Cells a spreadsheet would run as a formula are prefixed with ``'`` (OWASP "CSV injection");
+kiosk/connectors/lodging_export.py writes the webhook's own columns through the same exporter.
 """
 
 from __future__ import annotations
