@@ -8,9 +8,9 @@ fields) or text.  Under systemd the lines carry the ``<N>`` syslog-priority pref
 
 No personal data: every message and field passes :func:`mask_numbers` (a 12-digit ID keeps its first six
 and last three digits, as :func:`reader.lds.mrz.mask_id` shows it; any other run of nine or more digits
-its first two and last two — kiosk/logsafe.py), and library loggers that print URLs, headers or bodies (``httpx``,
-``httpcore``) stay at WARNING below ``-vvv``.  Other filters (a redaction filter of the privacy work) are
-handed to :func:`configure` and run on the same handler before the formatter.
+its first two and last two — kiosk/logsafe.py), and library loggers that print URLs, headers or bodies
+(``httpx``, ``httpcore``) stay at WARNING below ``-vvv``.  Other filters (a redaction filter of the privacy
+work) are handed to :func:`configure` and run on the same handler before the formatter.
 
 Levels: WARNING by default, ``-v`` INFO, ``-vv`` DEBUG.  ``$CCCD_LOG_FORMAT`` and ``$CCCD_LOG_LEVEL``
 (``debug|info|warning|error``) set the defaults for a service unit.

@@ -20,6 +20,7 @@ from typing import Any
 
 from kiosk.insurance.bhxh import BhxhClient, InsuranceConfigError, InsuranceStatus
 from kiosk.insurance.step import settings_from_mapping
+from kiosk.keyentry import InvalidIDError, normalise_id
 from sims.bhxh import SCENARIOS, BhxhGateway, BhxhServer
 
 
@@ -51,14 +52,16 @@ def _check(args: argparse.Namespace) -> int:
             raise ValueError("no [insurance] table")
         settings = settings_from_mapping(table)
         birth = date.fromisoformat(args.dob)
-        if len(args.id) != 12 or not args.id.isdigit():
-            raise ValueError("--id must be the 12-digit personal ID")
+        id_number = normalise_id(args.id)
+    except InvalidIDError:
+        print("insurance: --id must be the 12-digit personal ID", file=sys.stderr)
+        return 2
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
         print(f"insurance: {exc}", file=sys.stderr)
         return 2
     client = BhxhClient(settings)
     try:
-        result = client.check(args.id, args.name, birth)
+        result = client.check(id_number, args.name, birth)
     except InsuranceConfigError as exc:
         print(f"insurance: {exc}", file=sys.stderr)
         return 2

@@ -131,3 +131,20 @@ def test_cli_sim_gateway_process() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
+
+
+def test_cli_check_takes_the_id_as_the_kiosk_does(tmp_path: Path, server: BhxhServer,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`cccd insurance check --id`: spaces and dots as a person types them are fine (kiosk.keyentry
+    normalise_id); non-ASCII digits or a wrong length are a typed error, exit 2, the number not echoed."""
+    conf = tmp_path / "kiosk.toml"
+    lines = [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in _table(server.url).items()]
+    conf.write_text("[insurance]\n" + "\n".join(lines) + "\n")
+    args = ["insurance", "check", "--config", str(conf), "--name", "Nguyễn Thị Mai Anh",
+            "--dob", "2003-06-15"]  # fmt: skip
+    assert main([*args, "--id", "079 303 001 234", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "valid"
+    for bad in ("٠٧٩٣٠٣٠٠١٢٣٤", "07930300123"):
+        assert main([*args, "--id", bad]) == 2
+        err = capsys.readouterr().err
+        assert "12-digit personal ID" in err and bad not in err
