@@ -8,7 +8,6 @@ NOTHING``), in one statement with the record's fan-out rows.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import time
@@ -30,7 +29,7 @@ from hub.kioskauth import (
     site_profile,
 )
 from hub.state import HubState
-from kiosk.evidence import record_from_claims
+from kiosk.evidence import ImagesMalformed, ImagesNotSigned, record_from_claims, signed_images
 from kiosk.keys import RecordVerificationError, verify_record_jws
 
 log = logging.getLogger("hub.api")
@@ -119,19 +118,15 @@ async def _ingest(state: HubState, request: Request, kiosk_id: str) -> dict[str,
 
 
 def _evidence(evidence: Any, claims: dict[str, Any]) -> tuple[bytes, bytes, str] | None:
-    """Bank biometric evidence: exactly the images whose SHA-256 the signed record carries, or refused."""
-    if evidence is None:
-        return None
-    signed = set((claims.get("biometric") or {}).get("image_sha256") or [])
+    """Bank biometric evidence: exactly the images whose SHA-256 the signed record carries, or refused
+    (:func:`kiosk.evidence.signed_images`)."""
     try:
-        live = base64.b64decode(evidence["live_image"]["data"], validate=True)
-        chip = base64.b64decode(evidence["chip_image"]["data"], validate=True)
-        chip_type = str(evidence["chip_image"].get("content_type") or "image/jpeg")
-    except (KeyError, TypeError, ValueError):
+        images = signed_images(evidence, claims)
+    except ImagesMalformed:
         raise BadRequest("biometric_evidence: live_image and chip_image with base64 data") from None
-    if hashlib.sha256(live).hexdigest() not in signed or hashlib.sha256(chip).hexdigest() not in signed:
-        raise HubError("biometric evidence does not match the signed record", 422)
-    return live, chip, chip_type[:40]
+    except ImagesNotSigned:
+        raise HubError("biometric evidence does not match the signed record", 422) from None
+    return None if images is None else (images[0], images[1], images[2][:40])
 
 
 async def _store(

@@ -14,6 +14,7 @@ JSON (:meth:`kiosk.record.VerificationRecord.to_json`: sorted keys, no spaces, U
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Mapping
@@ -251,6 +252,33 @@ def _verify_jws(token: str, keys: KeySet, typ: str) -> tuple[dict[str, Any], dic
 
 class _Invalid(Exception):
     pass
+
+
+class ImagesMalformed(ValueError):
+    """Biometric evidence without a base64 ``live_image`` and ``chip_image``."""
+
+
+class ImagesNotSigned(ValueError):
+    """Biometric evidence whose images are not the ones the signed record's hashes name."""
+
+
+def signed_images(evidence: Any, claims: Mapping[str, Any]) -> tuple[bytes, bytes, str] | None:
+    """A bank delivery's biometric evidence (``live_image``, ``chip_image``: base64 ``data``, the chip
+    image's ``content_type``) as ``(live, chip, chip content type)`` — exactly the images whose SHA-256 the
+    signed record carries (``biometric.image_sha256``), or :class:`ImagesMalformed` /
+    :class:`ImagesNotSigned`; ``None`` without evidence.  The hub and the receiver both check it so."""
+    if evidence is None:
+        return None
+    signed = set((claims.get("biometric") or {}).get("image_sha256") or [])
+    try:
+        live = base64.b64decode(evidence["live_image"]["data"], validate=True)
+        chip = base64.b64decode(evidence["chip_image"]["data"], validate=True)
+        chip_type = str(evidence["chip_image"].get("content_type") or "image/jpeg")
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise ImagesMalformed("live_image and chip_image with base64 data") from None
+    if hashlib.sha256(live).hexdigest() not in signed or hashlib.sha256(chip).hexdigest() not in signed:
+        raise ImagesNotSigned("the images are not the ones the signed record names")
+    return live, chip, chip_type
 
 
 def record_from_jws(token: str, keys: KeySet) -> dict[str, Any]:

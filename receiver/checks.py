@@ -6,15 +6,18 @@ each failure is a :class:`Rejected` carrying the HTTP status.  Messages never qu
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from joserfc.jwk import KeySet
 
-from kiosk.evidence import record_from_claims, verify_evidence
+from kiosk.evidence import (
+    ImagesMalformed,
+    ImagesNotSigned,
+    record_from_claims,
+    signed_images,
+    verify_evidence,
+)
 from kiosk.subject import subject_fields
 
 
@@ -67,17 +70,14 @@ def _walk(node: Any, subject: Mapping[str, Any], depth: int) -> None:
 
 
 def check_evidence(evidence: Any, claims: Mapping[str, Any]) -> None:
-    """Biometric evidence must be exactly the images whose hashes the signed record carries."""
-    if evidence is None:
-        return
-    signed = set((claims.get("biometric") or {}).get("image_sha256") or [])
+    """Biometric evidence must be exactly the images whose hashes the signed record carries
+    (:func:`kiosk.evidence.signed_images`)."""
     try:
-        for part in ("live_image", "chip_image"):
-            data = base64.b64decode(evidence[part]["data"], validate=True)
-            if hashlib.sha256(data).hexdigest() not in signed:
-                raise Rejected(422, "biometric evidence does not match the signed record")
-    except (KeyError, TypeError, binascii.Error):
+        signed_images(evidence, claims)
+    except ImagesMalformed:
         raise Rejected(400, "malformed biometric evidence") from None
+    except ImagesNotSigned:
+        raise Rejected(422, "biometric evidence does not match the signed record") from None
 
 
 def check_patient(resource: Any, system: str, value: str, claims: Mapping[str, Any]) -> None:

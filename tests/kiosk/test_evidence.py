@@ -273,3 +273,27 @@ def test_the_reference_receiver_refuses_a_forged_evidence_object(
         connector.close()
     assert (result.outcome, result.status) == ("dead", 400)
     assert receiver.store.conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0
+
+
+def test_signed_images_are_exactly_the_images_the_record_names() -> None:
+    """kiosk.evidence.signed_images: the hub's and the receiver's one check of a bank delivery's images."""
+    import base64
+    import hashlib
+
+    from kiosk.evidence import ImagesMalformed, ImagesNotSigned, signed_images
+
+    live, chip = b"\xff\xd8live", b"\xff\xd8chip"
+    claims = {"biometric": {"image_sha256": [hashlib.sha256(x).hexdigest() for x in (live, chip)]}}
+
+    def part(data: bytes) -> dict[str, str]:
+        return {"data": base64.b64encode(data).decode()}
+
+    assert signed_images(None, claims) is None
+    evidence = {"live_image": part(live), "chip_image": part(chip) | {"content_type": "image/jp2"}}
+    assert signed_images(evidence, claims) == (live, chip, "image/jp2")
+    with pytest.raises(ImagesNotSigned):
+        signed_images({"live_image": part(b"other"), "chip_image": part(chip)}, claims)
+    for bad in ({"live_image": part(live)}, {"live_image": {"data": "%%"}, "chip_image": part(chip)},
+                {"live_image": part(live), "chip_image": "x"}):  # fmt: skip
+        with pytest.raises(ImagesMalformed):
+            signed_images(bad, claims)
