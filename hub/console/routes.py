@@ -210,11 +210,14 @@ SELECT k.kiosk_id, k.site_id, k.software_version, k.revoked_at IS NOT NULL, k.la
        count(r.id), count(r.id) FILTER (WHERE r.status = 'referred')
   FROM kiosks k LEFT JOIN records r ON r.kiosk_id = k.kiosk_id AND r.received_at > now() - interval '24 hours'
  WHERE (%(site)s::text IS NULL OR k.site_id = %(site)s)
+   AND (%(kiosk)s::text IS NULL OR k.kiosk_id = %(kiosk)s)
  GROUP BY k.kiosk_id ORDER BY k.site_id, k.kiosk_id"""
 
 
-def _fleet_rows(conn: psycopg.Connection[Any], site: str | None, offline: int) -> list[dict[str, Any]]:
-    rows = conn.execute(_FLEET, {"site": site, "offline": offline}).fetchall()
+def _fleet_rows(conn: psycopg.Connection[Any], site: str | None, offline: int,
+                kiosk: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The fleet table's rows (the operator's site, or every site), or only ``kiosk``'s."""
+    rows = conn.execute(_FLEET, {"site": site, "offline": offline, "kiosk": kiosk}).fetchall()
     out = []
     for kid, site_id, version, revoked, seen, online, backlog, n, referred in rows:
         state = "revoked" if revoked else "online" if online else "offline"
@@ -298,11 +301,7 @@ def kiosk_detail(kiosk_id: str, request: Request) -> Response:
         return _to_login()
     site = _scope(session)
     with _pool(request).connection() as conn:
-        rows = [
-            r
-            for r in _fleet_rows(conn, site, _state(request).settings.offline_after_seconds)
-            if r["kiosk_id"] == kiosk_id
-        ]
+        rows = _fleet_rows(conn, site, _state(request).settings.offline_after_seconds, kiosk_id)
         if not rows:
             return _render(request, "message.html", session, status=404, message="404")
         beats = conn.execute(
