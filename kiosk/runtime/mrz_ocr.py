@@ -27,8 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.keyentry.errors import MRZFormatError
+from kiosk.keyentry.errors import InvalidIDError, MRZFormatError
+from kiosk.keyentry.idnumber import birth_year_from_id, sex_from_id
 from kiosk.keyentry.mrz import LINE, _digits, bac_fields_from_mrz, normalise_td1
+from reader.errors import ParseError
+from reader.lds.mrz import cccd_document_number
 
 MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 # What each line of a CCCD's MRZ can hold (docs/cccd-chip.md §1): line 1 ``IDVNM`` + digits + fillers,
@@ -384,10 +387,13 @@ def _valid(lines: tuple[str, str, str]) -> bool:
     if fields.issuing_state != "VNM" or l1[:2] != "ID" or l2[15:18] != "VNM" or pid is None or len(pid) != 12:
         return False  # a CCCD (docs/cccd-chip.md §1), nothing else
     # The ID repeats what the MRZ says elsewhere: its last 9 digits are the document number, its digits 4–6
-    # the century with the sex and the birth year.
-    century_sex = int(pid[3])
-    return (pid[3:] == fields.document_number and pid[4:6] == fields.date_of_birth[:2]
-            and l2[7] == ("F" if century_sex % 2 else "M"))  # fmt: skip
+    # the century with the sex and the birth year (kiosk.keyentry.idnumber, reader.lds.mrz).
+    try:
+        number, sex, year = cccd_document_number(pid), sex_from_id(pid), birth_year_from_id(pid)
+    except (ParseError, InvalidIDError):
+        return False
+    same_year = f"{year % 100:02d}" == fields.date_of_birth[:2]
+    return number == fields.document_number and same_year and l2[7] == sex
 
 
 def repair(text: str) -> tuple[str, str, str] | None:
